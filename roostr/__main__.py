@@ -1,0 +1,5 @@
+import sys
+
+from roostr.cli import main
+
+sys.exit(main())

@@ -1,0 +1,79 @@
+"""Core sub-commands: the embedded broker, topic creation, schema export."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from roostr.settings import Settings
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    broker = subparsers.add_parser(
+        "broker", parents=[common], help="run the embedded Kafka-protocol broker (foreground)"
+    )
+    broker.add_argument("--port", type=int, default=9092)
+    broker.set_defaults(handler=run_broker)
+
+    topics = subparsers.add_parser("topics", help="manage topics").add_subparsers(
+        dest="topics_command", required=True
+    )
+    create = topics.add_parser(
+        "create", parents=[common], help="create every configured topic (idempotent)"
+    )
+    create.set_defaults(handler=create_topics)
+
+    schema = subparsers.add_parser("schema", help="JSON Schema files").add_subparsers(
+        dest="schema_command", required=True
+    )
+    export = schema.add_parser("export", parents=[common], help="write the contracts' schemas")
+    export.add_argument("directory", type=Path)
+    export.set_defaults(handler=export_schema)
+
+
+def run_broker(args: argparse.Namespace, settings: Settings) -> int:
+    """Run until Ctrl-C or SIGTERM, then stop the broker process cleanly."""
+    from roostr.embedded_broker import EmbeddedBroker
+
+    broker = EmbeddedBroker(port=args.port)
+
+    stopping = False
+
+    def _stop(signum: int, _frame: object) -> None:
+        # Only signal the child here: waiting on it inside a handler would deadlock with wait().
+        nonlocal stopping
+        stopping = True
+        broker.terminate()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    broker.start()
+    print(f"bootstrap servers: {broker.bootstrap_servers}", flush=True)
+    status = broker.wait()
+    broker.stop()
+    if stopping:
+        print("broker stopped", flush=True)
+        return 0
+    print(f"broker exited unexpectedly with status {status}", file=sys.stderr)
+    return 1
+
+
+def create_topics(args: argparse.Namespace, settings: Settings) -> int:
+    from roostr.kafka import ensure_topics
+
+    for topic, outcome in sorted(ensure_topics(settings).items()):
+        print(f"{topic}\t{outcome}")
+    return 0
+
+
+def export_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from roostr.schemas import export_schemas
+
+    for path in export_schemas(args.directory):
+        print(path)
+    return 0

@@ -1,0 +1,259 @@
+"""Event contracts shared by every producer and reader of roostr's topics.
+
+The field names are a public interface: scrapers and trading bots outside this repository are
+written against them, and the JSON Schema files in ``roostr/schemas`` are generated from these
+models (``roostr schema export``), never written by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "MODES",
+    "TIERS",
+    "DeadLetter",
+    "ErrorKind",
+    "Market",
+    "Mode",
+    "ModelUpdate",
+    "OnChain",
+    "Outcome",
+    "PriceTick",
+    "RawSignal",
+    "Reason",
+    "ScoredSignal",
+    "Tier",
+    "Trends",
+    "describe_validation_error",
+    "normalise_ticker",
+]
+
+Mode = Literal["rules", "parallel", "hybrid", "ml"]
+MODES: tuple[Mode, ...] = ("rules", "parallel", "hybrid", "ml")
+Tier = Literal["high", "medium", "low", "avoid"]
+TIERS: tuple[Tier, ...] = ("high", "medium", "low", "avoid")
+ErrorKind = Literal["undecodable", "invalid_json", "schema_violation", "oversized", "processing"]
+
+# Bounds that separate "a big number" from "a scraper bug": values beyond them are rejected.
+MAX_COUNT = 10**9
+MAX_USD = 1e15
+MAX_MESSAGE_CHARS = 20_000
+
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+Usd = Annotated[float, Field(ge=-MAX_USD, le=MAX_USD)]
+Ratio = Annotated[float, Field(ge=-1e6, le=1e6)]
+Score = Annotated[int, Field(ge=1, le=10)]
+
+_TICKER = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,19}$")
+
+
+def normalise_ticker(value: str) -> str:
+    """``$tao`` → ``TAO``: upper case, no ``$``, no surrounding space."""
+    ticker = value.strip().lstrip("$").strip().upper()
+    if not _TICKER.match(ticker):
+        raise ValueError(f"not a ticker symbol: {value!r}")
+    return ticker
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line naming every offending field, e.g. ``posted_at: Field required``."""
+    parts = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(p) for p in item["loc"]) or "record"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+class _Contract(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False, populate_by_name=True)
+
+
+class Market(_Contract):
+    """Market context at posting time; a missing field means unknown, never zero."""
+
+    market_cap_usd: Annotated[float, Field(ge=0, le=MAX_USD)] | None = None
+    volume_24h_usd: Annotated[float, Field(ge=0, le=MAX_USD)] | None = None
+    price_change_7d: Ratio | None = None
+    price_change_30d: Ratio | None = None
+    ath_distance: Ratio | None = None
+
+
+class Trends(_Contract):
+    """Attention context (Google Trends 0–100 scale, mainstream news coverage)."""
+
+    google_trends_now: Annotated[float, Field(ge=0, le=100)] | None = None
+    google_trends_7d_ago: Annotated[float, Field(ge=0, le=100)] | None = None
+    google_trends_peak_90d: Annotated[float, Field(ge=0, le=100)] | None = None
+    mainstream_news: bool | None = None
+
+
+class OnChain(_Contract):
+    """On-chain context for crypto assets."""
+
+    whale_net_flow_usd: Usd | None = None
+    liquidity_usd: Annotated[float, Field(ge=0, le=MAX_USD)] | None = None
+    smart_money_inflow_usd: Usd | None = None
+    holder_growth_7d: Ratio | None = None
+    top10_holder_share: Annotated[float, Field(ge=0, le=1)] | None = None
+
+
+class _TickerMixin(_Contract):
+    @field_validator("ticker", mode="before", check_fields=False)
+    @classmethod
+    def _normalise_ticker(cls, value: Any) -> Any:
+        return normalise_ticker(value) if isinstance(value, str) else value
+
+
+class RawSignal(_TickerMixin):
+    """A trading signal as scraped from a chat group (topic ``signals.raw``, key = ticker).
+
+    Unknown extra fields are kept: scrapers evolve faster than the consumer.
+    """
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    schema_version: Literal[1] = 1
+    signal_id: Annotated[str, Field(min_length=1, max_length=256)]
+    ticker: str
+    source: Annotated[str, Field(min_length=1, max_length=256)]
+    channel: str | None = None
+    author: str | None = None
+    url: str | None = None
+    message: Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)] = ""
+    reactions: dict[str, Count] = Field(default_factory=dict)
+    total_reactions: Count | None = None
+    dan_endorsed: bool = False
+    mention_count: Count = 0
+    posted_at: AwareDatetime
+    observed_at: AwareDatetime | None = None
+    asset_class: Literal["crypto", "equity"] = "crypto"
+    price_usd: Annotated[float, Field(gt=0, le=MAX_USD)] | None = None
+    market: Market | None = None
+    trends: Trends | None = None
+    onchain: OnChain | None = None
+
+    @model_validator(mode="after")
+    def _derive_total_reactions(self) -> RawSignal:
+        if self.total_reactions is None:
+            self.total_reactions = sum(self.reactions.values())
+        return self
+
+
+class Reason(_Contract):
+    """One feature's contribution (log-odds) to the ML probability."""
+
+    feature: str
+    value: float | None
+    contribution: float
+
+
+class ScoredSignal(RawSignal):
+    """A RawSignal enriched with features and scores (topic ``signals.scored``, key = ticker)."""
+
+    scored_at: AwareDatetime
+    features: dict[str, float | None]
+    feature_set_version: str
+    rule_score: Score
+    ml_probability: Annotated[float, Field(ge=0, le=1)] | None = None
+    ml_score: Score | None = None
+    hybrid_score: Annotated[float, Field(ge=1, le=10)] | None = None
+    final_score: Score
+    tier: Tier
+    mode: Mode
+    model_version: str | None = None
+    reasons: list[Reason] = Field(default_factory=list)
+    degraded: bool = False
+
+
+class PriceTick(_TickerMixin):
+    """One observed price (topic ``prices``, key = ticker)."""
+
+    ticker: str
+    ts: AwareDatetime
+    price_usd: Annotated[float, Field(gt=0, le=MAX_USD)]
+    source: Annotated[str, Field(min_length=1)]
+
+
+class Outcome(_TickerMixin):
+    """The label of one scored signal once its horizon has passed (topic ``signals.outcomes``).
+
+    Carries the features and scores exactly as logged at scoring time, so retraining learns from
+    what the model saw, not from a recomputation.
+    """
+
+    signal_id: Annotated[str, Field(min_length=1)]
+    ticker: str
+    posted_at: AwareDatetime
+    entry_price: Annotated[float, Field(gt=0)] | None = None
+    label: Literal[0, 1] | None = None
+    hit_at: AwareDatetime | None = None
+    max_multiple: Annotated[float, Field(ge=0)] | None = None
+    return_at_horizon: float | None = None
+    horizon_days: Annotated[int, Field(gt=0)] = 30
+    status: Literal["won", "lost", "unresolved"]
+    source: str | None = None
+    author: str | None = None
+    features: dict[str, float | None] = Field(default_factory=dict)
+    feature_set_version: str | None = None
+    rule_score: Score | None = None
+    ml_probability: float | None = None
+    ml_score: Score | None = None
+    final_score: Score | None = None
+    model_version: str | None = None
+
+    @model_validator(mode="after")
+    def _label_matches_status(self) -> Outcome:
+        expected = {"won": 1, "lost": 0, "unresolved": None}[self.status]
+        if self.label != expected:
+            raise ValueError(f"label {self.label!r} contradicts status {self.status!r}")
+        return self
+
+
+class DeadLetter(_Contract):
+    """An input the consumer could not process, kept whole with the reason (``signals.dlq``)."""
+
+    value_b64: str | None
+    key_b64: str | None = None
+    headers: list[tuple[str, str | None]] = Field(
+        default_factory=list, description="(name, base64 value) pairs, in order"
+    )
+    source_topic: str
+    partition: int
+    offset: int
+    error_kind: ErrorKind
+    error: str
+    signal_id: str | None = None
+    failed_at: datetime
+
+
+class ModelUpdate(_Contract):
+    """A champion change announced to running consumers (topic ``models.updates``)."""
+
+    model_version: str
+    artifact_path: str
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    promoted_at: AwareDatetime
+    action: Literal["promote", "rollback"]
+
+
+CONTRACTS: dict[str, type[BaseModel]] = {
+    "RawSignal": RawSignal,
+    "ScoredSignal": ScoredSignal,
+    "PriceTick": PriceTick,
+    "Outcome": Outcome,
+    "DeadLetter": DeadLetter,
+    "ModelUpdate": ModelUpdate,
+}

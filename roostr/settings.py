@@ -1,0 +1,102 @@
+"""The one settings object: environment variables, overridden by command-line flags.
+
+Every field reads ``ROOSTR_<FIELD>`` from the environment; the bootstrap servers also read the
+conventional ``KAFKA_BOOTSTRAP_SERVERS``. Secrets are ``SecretStr`` so they never reach a log line
+or a repr.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from roostr.contracts import Mode
+
+__all__ = ["Settings"]
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI"]
+
+
+class Settings(BaseSettings):
+    """Configuration shared by every roostr command."""
+
+    model_config = SettingsConfigDict(env_prefix="ROOSTR_", extra="ignore")
+
+    # --- broker connection -------------------------------------------------------------------
+    bootstrap_servers: str = Field(
+        "127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "ROOSTR_BOOTSTRAP_SERVERS",
+                                      "bootstrap_servers"),
+    )
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_ca_location: Path | None = None
+    client_id: str = "roostr"
+
+    # --- topics --------------------------------------------------------------------------------
+    topic_raw: str = "signals.raw"
+    topic_scored: str = "signals.scored"
+    topic_dlq: str = "signals.dlq"
+    topic_prices: str = "prices"
+    topic_outcomes: str = "signals.outcomes"
+    topic_model_updates: str = "models.updates"
+    partitions_raw: int = Field(12, ge=1)
+    partitions_default: int = Field(6, ge=1)
+    replication_factor: int = Field(1, ge=1)
+
+    # --- consumer groups -------------------------------------------------------------------------
+    group_scoring: str = "roostr-scoring"
+    group_joiner: str = "roostr-outcome-joiner"
+    # Short enough that a crashed member's partitions move within seconds; librdkafka heartbeats
+    # from a background thread, so a slow batch does not trip it (max.poll.interval.ms does).
+    session_timeout_ms: int = Field(10_000, ge=1_000)
+    heartbeat_interval_ms: int = Field(1_000, ge=100)
+    max_poll_interval_ms: int = Field(300_000, ge=1_000)
+
+    # --- scoring --------------------------------------------------------------------------------
+    mode: Mode = "parallel"
+    batch_size: int = Field(500, ge=1, le=100_000)
+    batch_wait_ms: int = Field(100, ge=0)
+    max_message_bytes: int = Field(256 * 1024, ge=1024)
+
+    # --- local state ----------------------------------------------------------------------------
+    registry_dir: Path = Path("models")
+    spool_dir: Path = Path(".roostr/spool")
+
+    # --- service endpoints ----------------------------------------------------------------------
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(9108, ge=0, le=65535)
+
+    def kafka_common(self) -> dict[str, Any]:
+        """librdkafka settings every client shares: where the brokers are and how to log in."""
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": self.security_protocol,
+            "client.id": self.client_id,
+        }
+        if self.sasl_mechanism:
+            config["sasl.mechanism"] = self.sasl_mechanism
+        if self.sasl_username:
+            config["sasl.username"] = self.sasl_username
+        if self.sasl_password:
+            config["sasl.password"] = self.sasl_password.get_secret_value()
+        if self.ssl_ca_location:
+            config["ssl.ca.location"] = str(self.ssl_ca_location)
+        return config
+
+    def topic_partitions(self) -> dict[str, int]:
+        """Every topic roostr uses, with the partition count it is created with."""
+        return {
+            self.topic_raw: self.partitions_raw,
+            self.topic_scored: self.partitions_raw,
+            self.topic_dlq: self.partitions_default,
+            self.topic_prices: self.partitions_default,
+            self.topic_outcomes: self.partitions_default,
+            self.topic_model_updates: 1,
+        }

@@ -1,0 +1,6 @@
+import argparse
+from typing import Any
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    """No sub-commands yet."""
