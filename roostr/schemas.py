@@ -13,7 +13,8 @@ SCHEMA_DIR = Path(__file__).with_name("schemas")
 def schema_documents() -> dict[str, str]:
     """File name → JSON Schema text, generated from the pydantic models."""
     return {
-        f"{name}.schema.json": json.dumps(model.model_json_schema(), indent=2, sort_keys=True) + "\n"
+        f"{name}.schema.json": json.dumps(model.model_json_schema(), indent=2, sort_keys=True)
+        + "\n"
         for name, model in CONTRACTS.items()
     }
 

@@ -29,8 +29,9 @@ class Settings(BaseSettings):
     # --- broker connection -------------------------------------------------------------------
     bootstrap_servers: str = Field(
         "127.0.0.1:9092",
-        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "ROOSTR_BOOTSTRAP_SERVERS",
-                                      "bootstrap_servers"),
+        validation_alias=AliasChoices(
+            "KAFKA_BOOTSTRAP_SERVERS", "ROOSTR_BOOTSTRAP_SERVERS", "bootstrap_servers"
+        ),
     )
     security_protocol: SecurityProtocol = "PLAINTEXT"
     sasl_mechanism: SaslMechanism | None = None
