@@ -91,6 +91,14 @@ class Settings(BaseSettings):
             config["ssl.ca.location"] = str(self.ssl_ca_location)
         return config
 
+    def to_env(self) -> dict[str, str]:
+        """``ROOSTR_*`` variables that reproduce these settings in a child process."""
+        env = {}
+        for name, value in self.model_dump(exclude_none=True).items():
+            raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+            env[f"ROOSTR_{name.upper()}"] = str(raw)
+        return env
+
     def topic_partitions(self) -> dict[str, int]:
         """Every topic roostr uses, with the partition count it is created with."""
         return {

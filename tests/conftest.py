@@ -72,9 +72,5 @@ def settings(kafka_bootstrap: str, tmp_path: Path) -> Settings:
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment a ``roostr`` subprocess needs to use exactly these settings."""
-    env = dict(os.environ)
-    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
-    for name, value in settings.model_dump(exclude_none=True).items():
-        raw = value.get_secret_value() if hasattr(value, "get_secret_value") else value
-        env[f"ROOSTR_{name.upper()}"] = str(raw)
-    return env
+    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    return env | settings.to_env()

@@ -1,0 +1,57 @@
+"""One settings object: environment, then flags; secrets never printed."""
+
+from __future__ import annotations
+
+import pytest
+
+from roostr.cli import build_parser, settings_from_args
+from roostr.settings import Settings
+
+
+def test_kafka_bootstrap_servers_env_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "broker-a:9092,broker-b:9092")
+    assert Settings().bootstrap_servers == "broker-a:9092,broker-b:9092"
+
+
+def test_a_flag_overrides_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "from-env:9092")
+    monkeypatch.setenv("ROOSTR_TOPIC_RAW", "custom.raw")
+    args = build_parser().parse_args(["topics", "create", "--bootstrap-servers", "from-flag:9092"])
+    settings = settings_from_args(args)
+    assert settings.bootstrap_servers == "from-flag:9092"
+    assert settings.topic_raw == "custom.raw"
+
+
+def test_security_settings_reach_librdkafka_but_not_the_repr() -> None:
+    settings = Settings(
+        security_protocol="SASL_SSL",
+        sasl_mechanism="SCRAM-SHA-512",
+        sasl_username="scorer",
+        sasl_password="hunter2",
+        ssl_ca_location="/etc/ssl/ca.pem",
+    )
+    config = settings.kafka_common()
+    assert config["security.protocol"] == "SASL_SSL"
+    assert config["sasl.mechanism"] == "SCRAM-SHA-512"
+    assert config["sasl.password"] == "hunter2"
+    assert config["ssl.ca.location"] == "/etc/ssl/ca.pem"
+    assert "hunter2" not in repr(settings)
+    assert "hunter2" not in str(settings.model_dump())
+
+
+def test_settings_survive_the_trip_to_a_child_process_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    original = Settings(bootstrap_servers="x:1", sasl_password="s3cret", partitions_raw=3)
+    for name, value in original.to_env().items():
+        monkeypatch.setenv(name, value)
+    assert Settings() == original
+
+
+def test_an_invalid_setting_is_a_clear_cli_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from roostr.cli import main
+
+    monkeypatch.setenv("ROOSTR_PARTITIONS_RAW", "0")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["topics", "create"])
+    assert exit_info.value.code == 2
