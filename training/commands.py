@@ -1,6 +1,194 @@
+"""``roostr train`` and ``roostr models list|promote|rollback``.
+
+Promote and rollback change the registry's champion pointer first (the source of truth that
+consumers poll), then announce the change on ``models.updates`` so they reload at once. An
+unreachable broker does not undo the change: it prints a warning and the consumers pick the new
+champion up at their next poll.
+"""
+
+from __future__ import annotations
+
 import argparse
-from typing import Any
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from roostr.settings import Settings
+
+if TYPE_CHECKING:
+    from roostr.contracts import ModelUpdate
+
+__all__ = ["register"]
+
+PUBLISH_TIMEOUT_S = 5.0
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    """No sub-commands yet."""
+    train = subparsers.add_parser(
+        "train", parents=[common], help="train a model and register it (see --bootstrap, --data)"
+    )
+    source = train.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--bootstrap", action="store_true", help="train v0.1 on synthetic green-flag signals"
+    )
+    source.add_argument(
+        "--data", type=Path, metavar="FILE", help="labelled Outcome records (.jsonl or .parquet)"
+    )
+    train.add_argument("--samples", type=int, default=400, help="bootstrap sample count")
+    train.add_argument("--seed", type=int, default=7)
+    train.add_argument(
+        "--promote", action="store_true", help="make it champion even if there is one"
+    )
+    train.add_argument("--reports-dir", type=Path, default=Path("reports"))
+    train.add_argument("--format", choices=("json", "ubj"), default="json")
+    train.set_defaults(handler=run_train)
+
+    models = subparsers.add_parser("models", help="the model registry").add_subparsers(
+        dest="models_command", required=True
+    )
+    listing = models.add_parser("list", parents=[common], help="registered versions")
+    listing.set_defaults(handler=list_models)
+    promote = models.add_parser("promote", parents=[common], help="make VERSION the champion")
+    promote.add_argument("version")
+    promote.set_defaults(handler=promote_model)
+    rollback = models.add_parser(
+        "rollback", parents=[common], help="return to the previous champion"
+    )
+    rollback.set_defaults(handler=rollback_model)
+
+
+def run_train(args: argparse.Namespace, settings: Settings) -> int:
+    from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION
+    from roostr.registry import ModelRegistry, RegistryError
+    from training.datasets import bootstrap_set, outcomes_set
+    from training.pipeline import TrainingError, fingerprint, train
+    from training.report import write_report
+
+    if args.bootstrap:
+        data = bootstrap_set(args.samples, args.seed)
+    else:
+        if not args.data.is_file():
+            print(f"error: no such file {args.data}", file=sys.stderr)
+            return 2
+        data = outcomes_set(args.data)
+        if any(data.skipped.values()):
+            print(f"skipped records: {data.skipped}")
+    try:
+        result = train(
+            data.X,
+            data.y,
+            data.posted_at,
+            data.rule_score,
+            feature_names=FEATURE_NAMES,
+            feature_set_version=FEATURE_SET_VERSION,
+            seed=args.seed,
+        )
+    except TrainingError as exc:
+        print(f"error: cannot train on {data.source}: {exc}", file=sys.stderr)
+        return 1
+    registry = ModelRegistry(settings.registry_dir)
+    version = registry.next_version("bootstrap" if args.bootstrap else None)
+    training_data = fingerprint(data.X, data.y, data.posted_at, data.source) | {
+        "skipped": data.skipped
+    }
+    try:
+        registry.register(
+            result.model,
+            version=version,
+            metrics=result.metrics,
+            training_data=training_data,
+            fmt=args.format,
+        )
+    except RegistryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    report = write_report(result, version, args.reports_dir)
+    test, rules = result.metrics["test"], result.metrics["test_rules"]
+    print(f"registered {version}")
+    print(
+        f"hold-out: AUC {_num(test['auc'])} (rules {_num(rules['auc'])}), "
+        f"Brier {_num(test['brier'])} "
+        f"(constant {_num(result.metrics['test_constant_baseline']['brier'])}), "
+        f"precision {_num(test['precision'])}, recall {_num(test['recall'])}"
+    )
+    print(f"report: {report}")
+    if args.promote or registry.champion() is None:
+        update = registry.promote(version)
+        print(f"champion: {version}")
+        _publish(update, settings)
+    return 0
+
+
+def list_models(args: argparse.Namespace, settings: Settings) -> int:
+    from roostr.registry import ModelRegistry
+
+    infos = ModelRegistry(settings.registry_dir).versions()
+    if not infos:
+        print(f"no models in {settings.registry_dir}")
+        return 0
+    print("champion\tversion\tcreated_at\tfeature_set\ttest_auc\ttest_brier")
+    for info in infos:
+        test = info.metrics.get("test", {})
+        print(
+            f"{'*' if info.is_champion else ''}\t{info.version}\t{info.created_at}\t"
+            f"{info.feature_set_version}\t{_num(test.get('auc'))}\t{_num(test.get('brier'))}"
+        )
+    return 0
+
+
+def promote_model(args: argparse.Namespace, settings: Settings) -> int:
+    return _change_champion(settings, lambda reg: reg.promote(args.version))
+
+
+def rollback_model(args: argparse.Namespace, settings: Settings) -> int:
+    return _change_champion(settings, lambda reg: reg.rollback())
+
+
+def _change_champion(settings: Settings, change: Any) -> int:
+    from roostr.registry import ModelRegistry, RegistryError
+
+    try:
+        update = change(ModelRegistry(settings.registry_dir))
+    except RegistryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"champion: {update.model_version} ({update.action})")
+    _publish(update, settings)
+    return 0
+
+
+def _publish(update: ModelUpdate, settings: Settings) -> bool:
+    """Announce on ``models.updates`` (key None); a warning, not a failure, if it cannot."""
+    from roostr.kafka import make_producer
+
+    errors: list[str] = []
+
+    def _delivered(err: Any, _msg: Any) -> None:
+        if err is not None:
+            errors.append(str(err))
+
+    # log_level 0: librdkafka would print a connection failure every few hundred ms; the single
+    # warning below says the same once.
+    producer = make_producer(
+        settings, **{"message.timeout.ms": int(PUBLISH_TIMEOUT_S * 1000), "log_level": 0}
+    )
+    producer.produce(
+        settings.topic_model_updates,
+        value=update.model_dump_json().encode(),
+        on_delivery=_delivered,
+    )
+    remaining = producer.flush(PUBLISH_TIMEOUT_S + 1)
+    if remaining or errors:
+        reason = errors[0] if errors else "broker unreachable"
+        print(
+            f"warning: could not announce on {settings.topic_model_updates} ({reason}); "
+            "the champion pointer is changed and consumers will pick it up when they poll it",
+            file=sys.stderr,
+        )
+        return False
+    print(f"announced on {settings.topic_model_updates}")
+    return True
+
+
+def _num(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else "–"

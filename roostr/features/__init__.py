@@ -1,0 +1,29 @@
+"""Features shared by serving and training: the catalogue (``FEATURES``) and the extractor.
+
+Usage::
+
+    ex = FeatureExtractor()
+    X = ex.transform(signals)      # float32 (n, len(FEATURE_NAMES)), NaN = unknown
+    ex.record_outcome(outcome)     # feeds the source / author track records
+"""
+
+from roostr.features.extractor import FeatureExtractor, feature_dict
+from roostr.features.specs import (
+    FEATURE_INDEX,
+    FEATURE_NAMES,
+    FEATURE_SET_VERSION,
+    FEATURES,
+    FeatureSpec,
+    feature_table_markdown,
+)
+
+__all__ = [
+    "FEATURES",
+    "FEATURE_INDEX",
+    "FEATURE_NAMES",
+    "FEATURE_SET_VERSION",
+    "FeatureExtractor",
+    "FeatureSpec",
+    "feature_dict",
+    "feature_table_markdown",
+]

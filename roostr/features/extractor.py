@@ -1,0 +1,259 @@
+"""FeatureExtractor: RawSignals in, a float32 feature matrix out, one implementation for live
+scoring, replay, backtests and training.
+
+Each signal first updates the state (mention history) and is then featurised against it, so the
+row of signal *i* depends only on signals 0..i and on the outcomes recorded before it was
+transformed. Transforming a batch and transforming the same signals one by one give identical
+rows. Missing context stays NaN (XGBoost learns where to send it); it never becomes 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+import numpy as np
+
+from roostr.contracts import Market, OnChain, Outcome, RawSignal, Trends
+from roostr.features.specs import FEATURE_NAMES
+from roostr.features.state import MentionHistory, TrackRecord
+from roostr.features.text import FUNDAMENTAL_COLUMNS, SOCIAL_COLUMNS, text_features
+
+__all__ = ["FeatureExtractor", "feature_dict"]
+
+NAN = math.nan
+FIRE_KEYS = ("🔥", ":fire:", "fire")
+ROCKET_KEYS = ("🚀", ":rocket:", "rocket")
+MIN_VELOCITY_HOURS = 1 / 60  # reactions observed the second they were posted are not "infinite"
+HOUR_DELTA = timedelta(hours=1)
+PEAKED_BELOW = 0.8  # interest at most 80 % of its 90-day peak and not rising = past its high
+
+
+def _opt(value: float | bool | None) -> float:
+    return NAN if value is None else float(value)
+
+
+def _log1p(value: float) -> float:
+    return NAN if value != value else math.log1p(value)  # value != value: NaN passes through
+
+
+def _slog(value: float | None) -> float:
+    return NAN if value is None else math.copysign(math.log1p(abs(value)), value)
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float:
+    return NAN if numerator is None or not denominator else numerator / denominator
+
+
+def feature_dict(row: Sequence[float]) -> dict[str, float | None]:
+    """One matrix row as ``{name: value}``, NaN as None (the ``features`` field of ScoredSignal)."""
+    return {
+        name: (None if v != v else float(v)) for name, v in zip(FEATURE_NAMES, row, strict=True)
+    }
+
+
+class FeatureExtractor:
+    """Owns the per-ticker / per-source / per-author state and turns signals into feature rows.
+
+    ``max_tracked_signals`` bounds the map of recently seen signal ids, used to count a redelivered
+    signal once and to attribute an outcome that does not name its source or author.
+    """
+
+    def __init__(self, max_tracked_signals: int = 200_000) -> None:
+        self.max_tracked_signals = max_tracked_signals
+        self._mentions = MentionHistory()
+        self._sources = TrackRecord()
+        self._authors = TrackRecord()
+        self._seen: dict[str, tuple[str, str | None]] = {}
+        self._outcomes: set[str] = set()
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return FEATURE_NAMES
+
+    def observe(self, signals: Iterable[RawSignal]) -> None:
+        """Update the state only (e.g. warm-up from a topic replay after a rebalance)."""
+        for signal in signals:
+            self._observe_one(signal)
+
+    def transform(self, signals: Sequence[RawSignal]) -> np.ndarray:
+        """Feature matrix (n, len(FEATURE_NAMES)) float32, updating state in the given order."""
+        rows = []
+        for signal in signals:
+            self._observe_one(signal)
+            rows.append(self._row(signal))
+        if not rows:
+            return np.empty((0, len(FEATURE_NAMES)), dtype=np.float32)
+        return np.array(rows, dtype=np.float32)
+
+    def record_outcome(self, outcome: Outcome) -> bool:
+        """Feed the source and author track records; False when the outcome cannot count.
+
+        Ignored: unresolved outcomes, a signal_id already recorded (redelivery), and outcomes
+        whose source is neither on the outcome nor known from a recently seen signal.
+        """
+        if outcome.label is None or outcome.signal_id in self._outcomes:
+            return False
+        source, author = outcome.source, outcome.author
+        if source is None:
+            source, author = self._seen.get(outcome.signal_id, (None, author))
+        if source is None:
+            return False
+        if outcome.status == "won" and outcome.hit_at is not None:
+            resolved = outcome.hit_at
+        else:
+            resolved = outcome.posted_at + timedelta(days=outcome.horizon_days)
+        resolved_at, won = resolved.timestamp(), outcome.label == 1
+        self._outcomes.add(outcome.signal_id)
+        self._sources.add(source, resolved_at, won)
+        if author is not None:
+            self._authors.add(author, resolved_at, won)
+        return True
+
+    def _observe_one(self, signal: RawSignal) -> None:
+        if signal.signal_id in self._seen:
+            return  # a redelivery: the mention is already counted
+        if len(self._seen) >= self.max_tracked_signals:
+            del self._seen[next(iter(self._seen))]  # oldest first (dicts keep insertion order)
+        self._seen[signal.signal_id] = (signal.source, signal.author)
+        self._mentions.add(signal.ticker, signal.source, signal.posted_at.timestamp())
+
+    def _row(self, s: RawSignal) -> tuple[float, ...]:
+        """One row, in the exact order of roostr.features.specs.FEATURES."""
+        posted = s.posted_at.timestamp()
+        window = self._mentions.counts(s.ticker, posted)
+        source_rate, source_n = self._sources.at(s.source, posted)
+        author_rate, author_n = self._authors.at(s.author, posted)
+        text = text_features(s.message)
+        total = float(s.total_reactions or 0)
+        log_total = math.log1p(total)
+        lag_hours = NAN if s.observed_at is None else (s.observed_at - s.posted_at) / HOUR_DELTA
+        trends = _trends_block(s.trends)
+        market = _market_block(s.market)
+        onchain = _onchain_block(s.onchain, s.market.market_cap_usd if s.market else None)
+        whale_up = onchain[1]
+        multi_source = float(window.sources_7d >= 2)
+        dan = float(s.dan_endorsed)
+        # rising x (not peaked) x (not mainstream); NaN when any is unknown
+        early = trends[2] * (1.0 - trends[4]) * (1.0 - trends[5])
+        return (
+            # source credibility
+            dan,
+            source_rate,
+            float(source_n),
+            author_rate,
+            NAN if s.author is None else float(author_n),
+            float(window.sources_24h),
+            float(window.sources_7d),
+            multi_source,
+            float(window.mentions_24h),
+            float(window.mentions_7d),
+            float(s.mention_count),
+            math.log1p(s.mention_count),
+            # social conviction
+            *_reactions_block(s.reactions, total, log_total, lag_hours),
+            *text[SOCIAL_COLUMNS],
+            # market timing
+            *trends,
+            *market,
+            window.hours_since_first,
+            window.hours_since_prev,
+            lag_hours,
+            # on-chain
+            *onchain,
+            # fundamentals
+            *text[FUNDAMENTAL_COLUMNS],
+            float(s.asset_class == "equity"),
+            # interactions
+            dan * log_total,
+            dan * window.sources_7d,
+            dan * text.thesis_keywords,
+            early,
+            whale_up * multi_source,
+            source_rate * log_total,
+            text.green_minus_red_terms,
+        )
+
+
+def _reactions_block(
+    reactions: dict[str, int], total: float, log_total: float, lag_hours: float
+) -> tuple[float, ...]:
+    """total … log_reaction_velocity (10 columns)."""
+    counts = reactions.values()
+    denominator = max(total, sum(counts))
+    fire = float(sum(reactions.get(k, 0) for k in FIRE_KEYS))
+    rocket = float(sum(reactions.get(k, 0) for k in ROCKET_KEYS))
+    velocity = total / max(lag_hours, MIN_VELOCITY_HOURS) if lag_hours >= 0 else NAN
+    if denominator:
+        shares = (fire / denominator, rocket / denominator, max(counts, default=0) / denominator)
+    else:
+        shares = (NAN, NAN, NAN)
+    return (
+        total,
+        log_total,
+        fire,
+        rocket,
+        *shares,
+        float(len(counts) - [*counts].count(0)),
+        velocity,
+        _log1p(velocity),
+    )
+
+
+_NO_TRENDS = (NAN,) * 6
+_NO_MARKET = (NAN,) * 6
+_NO_ONCHAIN = (NAN,) * 8
+
+
+def _trends_block(trends: Trends | None) -> tuple[float, ...]:
+    """trends_now … mainstream_news (6 columns)."""
+    if trends is None:
+        return _NO_TRENDS
+    now, week_ago, peak = (
+        trends.google_trends_now,
+        trends.google_trends_7d_ago,
+        trends.google_trends_peak_90d,
+    )
+    slope = rising = peaked = NAN
+    if now is not None and week_ago is not None:
+        slope, rising = (now - week_ago) / 7.0, float(now > week_ago)
+        if peak:
+            peaked = float(now <= PEAKED_BELOW * peak and not rising)
+    return (_opt(now), slope, rising, _ratio(now, peak), peaked, _opt(trends.mainstream_news))
+
+
+def _market_block(market: Market | None) -> tuple[float, ...]:
+    """price_change_7d … volume_to_market_cap (6 columns)."""
+    if market is None:
+        return _NO_MARKET
+    cap, volume = market.market_cap_usd, market.volume_24h_usd
+    return (
+        _opt(market.price_change_7d),
+        _opt(market.price_change_30d),
+        _opt(market.ath_distance),
+        _log1p(_opt(cap)),
+        _log1p(_opt(volume)),
+        _ratio(volume, cap),
+    )
+
+
+def _onchain_block(onchain: OnChain | None, cap: float | None) -> tuple[float, ...]:
+    """whale_net_flow_slog … liquidity_to_market_cap (8 columns)."""
+    if onchain is None:
+        return _NO_ONCHAIN
+    whale, smart, liquidity = (
+        onchain.whale_net_flow_usd,
+        onchain.smart_money_inflow_usd,
+        onchain.liquidity_usd,
+    )
+    return (
+        _slog(whale),
+        NAN if whale is None else float(whale > 0),
+        _log1p(_opt(liquidity)),
+        _slog(smart),
+        NAN if smart is None else float(smart > 0),
+        _opt(onchain.holder_growth_7d),
+        _opt(onchain.top10_holder_share),
+        _ratio(liquidity, cap),
+    )

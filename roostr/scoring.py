@@ -1,0 +1,200 @@
+"""The Scorer: RawSignals → features → rule score → ML probability → final score and tier.
+
+This is THE scoring code: the consumer, backtests and training evaluation all call it, so a
+signal scores the same everywhere. Work is vectorised per batch (one feature matrix, one
+``inplace_predict``, one contributions call); the only per-row Python is building the output
+records.
+
+Modes (the seed's rollout):
+
+===========  ===================================  ===========================================
+mode         final_score                          ML fields (probability, score, reasons)
+===========  ===================================  ===========================================
+rules        rule score                           not computed (the model is not touched)
+parallel     rule score                           computed and logged, hybrid_score too
+hybrid       round(0.3·rule + 0.7·ml), half up    computed
+ml           ml score                             computed
+===========  ===================================  ===========================================
+
+``degraded`` is True whenever the mode wanted the model (every mode but ``rules``) and none was
+usable — no model loaded, or the model raised or returned a non-probability. The batch is then
+scored by the rules (final = rule score), ML fields are null, and ``last_model_error`` says why.
+A model failure never raises out of ``score``: a bad model must not stop the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from roostr.contracts import MODES, Mode, RawSignal, Reason, ScoredSignal
+from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
+from roostr.logs import get_logger
+from roostr.model import ConvictionModel
+from roostr.rules import RULE_SETS, rule_scores
+from roostr.scale import hybrid_score, probability_to_score, round_score, tier_for_score
+
+__all__ = ["BatchScores", "Scorer"]
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class BatchScores:
+    """One batch's numbers, row-aligned with the input (ML arrays are None without a model)."""
+
+    features: npt.NDArray[np.float32]
+    rule_score: npt.NDArray[np.int64]
+    ml_probability: npt.NDArray[np.float64] | None
+    ml_score: npt.NDArray[np.int64] | None
+    hybrid_score: npt.NDArray[np.float64] | None
+    final_score: npt.NDArray[np.int64]
+    reasons: list[list[Reason]] | None
+    degraded: bool
+
+
+class Scorer:
+    """Scores batches of RawSignals; owns the feature state through its extractor.
+
+    ``set_model`` / ``set_mode`` take effect from the next batch (hot reload, rollback to rules).
+    """
+
+    def __init__(
+        self,
+        extractor: FeatureExtractor,
+        model: ConvictionModel | None = None,
+        mode: Mode = "parallel",
+        rule_set: str = "green_flags_v1",
+        top_k_reasons: int = 3,
+    ) -> None:
+        if rule_set not in RULE_SETS:
+            raise ValueError(f"unknown rule set {rule_set!r}; known: {sorted(RULE_SETS)}")
+        self.extractor = extractor
+        self.rule_set = rule_set
+        self.top_k_reasons = top_k_reasons
+        self.last_model_error: str | None = None
+        self._model: ConvictionModel | None = None
+        self._mode: Mode = "parallel"
+        self.set_mode(mode)
+        self.set_model(model)
+
+    @property
+    def model(self) -> ConvictionModel | None:
+        return self._model
+
+    @property
+    def model_version(self) -> str | None:
+        return self._model.version if self._model is not None else None
+
+    @property
+    def mode(self) -> Mode:
+        return self._mode
+
+    def set_model(self, model: ConvictionModel | None) -> None:
+        """Swap the model (None = no model); a model for another feature set counts as no model."""
+        if model is not None and model.feature_names != FEATURE_NAMES:
+            self.last_model_error = (
+                f"model {model.version} expects feature set {model.feature_set_version}, "
+                f"extractor computes {FEATURE_SET_VERSION}"
+            )
+            log.error("model_rejected", model_version=model.version, error=self.last_model_error)
+            model = None
+        else:
+            self.last_model_error = None
+        self._model = model
+
+    def set_mode(self, mode: Mode) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; known: {MODES}")
+        self._mode = mode
+
+    def evaluate(self, signals: Sequence[RawSignal]) -> BatchScores:
+        """The numbers behind ``score`` as arrays (backtests and training use these directly)."""
+        X = self.extractor.transform(signals)
+        rule = np.asarray(rule_scores(self.rule_set, signals, X), dtype=np.int64)
+        mode = self._mode
+        prob = ml = blended = None
+        reasons: list[list[Reason]] | None = None
+        if mode != "rules" and self._model is not None and len(signals):
+            prob, reasons = self._predict(self._model, X)
+        if prob is not None:
+            ml = probability_to_score(prob)
+            blended = hybrid_score(rule, ml)
+            final = {"parallel": rule, "hybrid": round_score(blended), "ml": ml}[mode]
+        else:
+            final = rule
+        degraded = mode != "rules" and prob is None and len(signals) > 0
+        return BatchScores(X, rule, prob, ml, blended, final, reasons, degraded)
+
+    def score(self, signals: Sequence[RawSignal], scored_at: datetime) -> list[ScoredSignal]:
+        """One ScoredSignal per input, in input order (features state advances in that order)."""
+        batch = self.evaluate(signals)
+        n = len(signals)
+        values = batch.features.astype(np.float64)
+        features = [
+            dict(zip(FEATURE_NAMES, row, strict=True))
+            for row in np.where(np.isnan(values), None, values).tolist()
+        ]
+        tiers = tier_for_score(batch.final_score).tolist() if n else []
+        rule = batch.rule_score.tolist()
+        final = batch.final_score.tolist()
+        ml_fields = _columns(batch, n)
+        model_version = self.model_version if batch.ml_probability is not None else None
+        # model_construct: every value below is computed here within the contract's bounds
+        # (scores clipped 1..10, probabilities from a sigmoid or a clipped calibration), and the
+        # RawSignal part was validated on the way in; re-validating would double the cost.
+        return [
+            ScoredSignal.model_construct(
+                **dict(signal),
+                scored_at=scored_at,
+                features=features[i],
+                feature_set_version=FEATURE_SET_VERSION,
+                rule_score=rule[i],
+                ml_probability=ml_fields[0][i],
+                ml_score=ml_fields[1][i],
+                hybrid_score=ml_fields[2][i],
+                final_score=final[i],
+                tier=tiers[i],
+                mode=self._mode,
+                model_version=model_version,
+                reasons=ml_fields[3][i],
+                degraded=batch.degraded,
+            )
+            for i, signal in enumerate(signals)
+        ]
+
+    def _predict(
+        self, model: ConvictionModel, X: npt.NDArray[np.float32]
+    ) -> tuple[npt.NDArray[np.float64] | None, list[list[Reason]] | None]:
+        """Probabilities and reasons, or (None, None) with ``last_model_error`` set."""
+        try:
+            prob = np.asarray(model.predict_proba(X), dtype=np.float64)
+            if prob.shape != (X.shape[0],) or not np.all((prob >= 0) & (prob <= 1)):
+                raise ValueError("model returned values that are not probabilities")
+            reasons = model.explain(X, top_k=self.top_k_reasons)
+        except Exception as exc:  # noqa: BLE001 - any model failure degrades to rules, by design
+            error = f"{type(exc).__name__}: {exc}"
+            if error != self.last_model_error:
+                log.error("model_failed", model_version=model.version, error=error)
+            self.last_model_error = error
+            return None, None
+        self.last_model_error = None
+        return prob, reasons
+
+
+def _columns(
+    batch: BatchScores, n: int
+) -> tuple[list[float | None], list[int | None], list[float | None], list[list[Reason]]]:
+    """The ML columns as Python lists, or all-None / empty lists when there was no ML."""
+    if batch.ml_probability is None or batch.ml_score is None or batch.hybrid_score is None:
+        return [None] * n, [None] * n, [None] * n, [[] for _ in range(n)]
+    return (
+        batch.ml_probability.tolist(),
+        batch.ml_score.tolist(),
+        batch.hybrid_score.tolist(),
+        batch.reasons if batch.reasons is not None else [[] for _ in range(n)],
+    )

@@ -1,0 +1,59 @@
+"""Cross-validation and hold-out splits never train on a row whose 30-day label horizon reaches
+into the period being tested."""
+
+from datetime import timedelta
+
+import numpy as np
+
+from training.cv import HORIZON, purged_time_folds, time_holdout
+
+
+def _times(n: int = 500, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2025-01-01T00:00:00", "us")
+    offsets = rng.uniform(0, 365 * 24 * 3600, size=n).astype("int64")
+    return start + offsets.astype("timedelta64[s]")  # deliberately unsorted
+
+
+def test_every_fold_is_purged_by_the_label_horizon() -> None:
+    times = _times()
+    folds = purged_time_folds(times, n_folds=5)
+    assert len(folds) == 5
+    seen_test: set[int] = set()
+    for train, test in folds:
+        test_start = times[test].min()
+        assert np.all(times[train] + np.timedelta64(HORIZON) < test_start)
+        assert not set(train.tolist()) & set(test.tolist())
+        assert not seen_test & set(test.tolist())
+        seen_test |= set(test.tolist())
+    # test blocks move forward in time and training sets grow
+    starts = [times[test].min() for _, test in folds]
+    assert starts == sorted(starts)
+    sizes = [train.size for train, _ in folds]
+    assert sizes == sorted(sizes)
+
+
+def test_purging_removes_rows_that_would_leak() -> None:
+    times = _times()
+    train, test = purged_time_folds(times, n_folds=5)[2]
+    test_start = times[test].min()
+    earlier = np.flatnonzero(times < test_start)
+    leaking = earlier[times[earlier] + np.timedelta64(HORIZON) >= test_start]
+    assert leaking.size > 0  # the data does contain rows that would leak ...
+    assert not set(leaking.tolist()) & set(train.tolist())  # ... and none of them are trained on
+
+
+def test_holdout_is_the_last_slice_and_purged() -> None:
+    times = _times()
+    train, test = time_holdout(times, test_fraction=0.2)
+    assert test.size == 100
+    assert times[test].min() >= times[np.setdiff1d(np.arange(500), test)].max()
+    assert np.all(times[train] + np.timedelta64(HORIZON) < times[test].min())
+
+
+def test_short_history_yields_fewer_folds_not_leaky_ones() -> None:
+    times = _times(n=60)
+    folds = purged_time_folds(times, n_folds=5, horizon=timedelta(days=90))
+    assert len(folds) < 5
+    for train, test in folds:
+        assert np.all(times[train] + np.timedelta64(timedelta(days=90)) < times[test].min())

@@ -1,0 +1,141 @@
+"""Labelled training sets: the synthetic bootstrap set, or logged Outcome records.
+
+Both end as the same arrays (features in ``FEATURE_NAMES`` order, labels, posted_at, rule
+scores). The bootstrap set goes through the serving ``Scorer`` (rules mode) so its features and
+rule scores are computed by the very code that scores live signals; outcome records carry the
+features exactly as they were logged at scoring time, so training never recomputes them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import ValidationError
+
+from roostr.contracts import Outcome
+from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
+from roostr.scoring import Scorer
+from training.synthetic import generate
+
+__all__ = ["LabelledSet", "bootstrap_set", "outcomes_set"]
+
+NO_RULE_SCORE = 0  # marks a row without a logged rule score; excluded from the rules comparison
+
+
+@dataclass
+class LabelledSet:
+    """Row-aligned training arrays plus counts of what was left out and why."""
+
+    X: npt.NDArray[np.float32]
+    y: npt.NDArray[np.int64]
+    posted_at: npt.NDArray[np.datetime64]
+    rule_score: npt.NDArray[np.int64]
+    source: str
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+def bootstrap_set(n_samples: int = 400, seed: int = 7) -> LabelledSet:
+    """Synthetic green-flag signals, featurised in time order by the serving code."""
+    synthetic = generate(n_samples, seed)
+    extractor = FeatureExtractor()
+    # The extractor credits an outcome only to signals posted after it resolved, so handing it
+    # every outcome up front is the same as feeding them as they resolve: no label leaks.
+    for outcome in synthetic.outcomes:
+        extractor.record_outcome(outcome)
+    batch = Scorer(extractor, model=None, mode="rules").evaluate(synthetic.signals)
+    return LabelledSet(
+        X=batch.features,
+        y=synthetic.labels,
+        posted_at=_times([s.posted_at.isoformat() for s in synthetic.signals]),
+        rule_score=batch.rule_score,
+        source=f"bootstrap-synthetic(samples={n_samples}, seed={seed})",
+    )
+
+
+def outcomes_set(path: Path) -> LabelledSet:
+    """Outcome records from JSONL or Parquet: deduped by signal_id, resolved only, this feature
+    set only. Every record left out is counted in ``skipped`` by reason."""
+    records, invalid = _read_records(path)
+    skipped = {"invalid": invalid, "unresolved": 0, "other_feature_set": 0, "duplicate": 0}
+    latest: dict[str, Outcome] = {}
+    for outcome in records:
+        if outcome.signal_id in latest:
+            skipped["duplicate"] += 1  # at-least-once delivery: the same outcome twice
+        latest[outcome.signal_id] = outcome
+    usable = []
+    for outcome in latest.values():
+        if outcome.label is None:
+            skipped["unresolved"] += 1
+        elif outcome.feature_set_version not in (None, FEATURE_SET_VERSION):
+            skipped["other_feature_set"] += 1
+        else:
+            usable.append(outcome)
+    usable.sort(key=lambda o: (o.posted_at, o.signal_id))
+    X = np.array(
+        [[_number(o.features.get(name)) for name in FEATURE_NAMES] for o in usable],
+        dtype=np.float32,
+    ).reshape(len(usable), len(FEATURE_NAMES))
+    return LabelledSet(
+        X=X,
+        y=np.array([o.label for o in usable], dtype=np.int64),
+        posted_at=_times([o.posted_at.isoformat() for o in usable]),
+        rule_score=np.array(
+            [o.rule_score if o.rule_score is not None else NO_RULE_SCORE for o in usable],
+            dtype=np.int64,
+        ),
+        source=str(path),
+        skipped=skipped,
+    )
+
+
+def _read_records(path: Path) -> tuple[list[Outcome], int]:
+    """Valid Outcomes and the count of records that are not."""
+    if path.suffix == ".parquet":
+        import pandas as pd
+
+        rows: list[Any] = pd.read_parquet(path).to_dict("records")
+    else:
+        rows = [line for line in path.read_text().splitlines() if line.strip()]
+    outcomes, invalid = [], 0
+    for row in rows:
+        try:
+            if isinstance(row, str):
+                outcomes.append(Outcome.model_validate_json(row))
+            else:
+                outcomes.append(Outcome.model_validate(_from_parquet(row)))
+        except (ValidationError, ValueError):
+            invalid += 1
+    return outcomes, invalid
+
+
+def _from_parquet(row: dict[str, Any]) -> dict[str, Any]:
+    """Parquet gives NaN for nulls, numpy scalars and maybe a JSON string for ``features``."""
+    clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+    features = clean.get("features")
+    if isinstance(features, str):
+        clean["features"] = json.loads(features)
+    elif features is not None and not isinstance(features, dict):
+        clean["features"] = dict(features)
+    if clean.get("label") is not None:
+        clean["label"] = int(clean["label"])
+    return clean
+
+
+def _number(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _times(isoformats: list[str]) -> npt.NDArray[np.datetime64]:
+    """UTC datetime64[us] (numpy has no zones: convert from aware ISO strings via pandas)."""
+    import pandas as pd
+
+    if not isoformats:
+        return np.array([], dtype="datetime64[us]")
+    stamps = pd.to_datetime(isoformats, utc=True).tz_localize(None)
+    return stamps.to_numpy(dtype="datetime64[us]")

@@ -1,0 +1,76 @@
+"""Held-out evaluation: the numbers the seed's targets are stated in, for any scorer.
+
+"Actionable" means a final score of 7 or more (tiers medium and high): the seed's precision is
+"share of high-conviction calls that actually win". Probability metrics (Brier, calibration) need
+a probability, so the rules, which only give a score, report ranking and decision metrics only.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.metrics import brier_score_loss, precision_score, recall_score, roc_auc_score
+
+from roostr.scale import probability_to_score
+
+__all__ = ["ACTIONABLE_SCORE", "calibration_table", "evaluate_probabilities", "evaluate_scores"]
+
+ACTIONABLE_SCORE = 7
+
+
+def _finite(value: float) -> float | None:
+    """JSON-safe: NaN (e.g. AUC of a single-class slice) becomes None."""
+    return None if math.isnan(value) else float(value)
+
+
+def _auc(y: npt.NDArray[np.int64], ranking: npt.ArrayLike) -> float | None:
+    return _finite(roc_auc_score(y, ranking)) if len(np.unique(y)) == 2 else None
+
+
+def evaluate_scores(y: npt.ArrayLike, scores: npt.ArrayLike) -> dict[str, Any]:
+    """Ranking and decision quality of 1–10 scores: AUC, precision and recall at score ≥ 7."""
+    labels = np.asarray(y, dtype=np.int64)
+    s = np.asarray(scores, dtype=np.int64)
+    actionable = s >= ACTIONABLE_SCORE
+    return {
+        "rows": int(labels.size),
+        "positives": int(labels.sum()),
+        "auc": _auc(labels, s),
+        "precision": float(precision_score(labels, actionable, zero_division=0)),
+        "recall": float(recall_score(labels, actionable, zero_division=0)),
+        "actionable_share": float(actionable.mean()) if labels.size else 0.0,
+    }
+
+
+def evaluate_probabilities(y: npt.ArrayLike, p: npt.ArrayLike) -> dict[str, Any]:
+    """``evaluate_scores`` on the seed's scale, plus AUC on the raw probability and Brier score."""
+    labels = np.asarray(y, dtype=np.int64)
+    prob = np.asarray(p, dtype=np.float64)
+    metrics = evaluate_scores(labels, probability_to_score(prob))
+    metrics["auc"] = _auc(labels, prob)
+    metrics["brier"] = float(brier_score_loss(labels, prob)) if labels.size else None
+    metrics["mean_probability"] = float(prob.mean()) if labels.size else None
+    return metrics
+
+
+def calibration_table(y: npt.ArrayLike, p: npt.ArrayLike) -> list[dict[str, Any]]:
+    """Per score 1–10: rows, mean predicted P, actual win rate (the seed's calibration check)."""
+    labels = np.asarray(y, dtype=np.int64)
+    prob = np.asarray(p, dtype=np.float64)
+    scores = probability_to_score(prob)
+    table = []
+    for score in range(1, 11):
+        mask = scores == score
+        count = int(mask.sum())
+        table.append(
+            {
+                "score": score,
+                "rows": count,
+                "mean_probability": float(prob[mask].mean()) if count else None,
+                "win_rate": float(labels[mask].mean()) if count else None,
+            }
+        )
+    return table

@@ -1,0 +1,123 @@
+"""The training report: ``reports/training_report_<version>.md`` plus ROC, calibration and
+feature-importance PNGs next to it (matplotlib, Agg backend: no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from training.pipeline import TrainingResult
+
+__all__ = ["write_report"]
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _plots(result: TrainingResult, stem: Path) -> dict[str, Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import roc_curve
+
+    paths = {name: stem.with_name(f"{stem.name}_{name}.png") for name in ("roc", "calibration")}
+    paths["importance"] = stem.with_name(f"{stem.name}_importance.png")
+    y, p = result.y_test, result.p_test
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    if len(np.unique(y)) == 2:
+        fpr, tpr, _ = roc_curve(y, p)
+        ax.plot(fpr, tpr, label=f"model (AUC {_fmt(result.metrics['test']['auc'])})")
+        ruled = result.rule_test > 0
+        fpr, tpr, _ = roc_curve(y[ruled], result.rule_test[ruled])
+        ax.plot(fpr, tpr, label=f"rules (AUC {_fmt(result.metrics['test_rules']['auc'])})")
+    ax.plot([0, 1], [0, 1], "k--", label="constant")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC, hold-out")
+    ax.legend(loc="lower right")
+    fig.savefig(paths["roc"], dpi=80)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    rows = [r for r in result.metrics["calibration_table"] if r["rows"]]
+    ax.plot([0, 1], [0, 1], "k--", label="perfect")
+    ax.plot(
+        [r["mean_probability"] for r in rows],
+        [r["win_rate"] for r in rows],
+        "o-",
+        label="per score bucket",
+    )
+    ax.set(xlabel="mean predicted P(2x)", ylabel="actual 2x rate", title="Calibration, hold-out")
+    ax.legend(loc="upper left")
+    fig.savefig(paths["calibration"], dpi=80)
+    plt.close(fig)
+
+    top = list(result.importance.items())[:15][::-1]
+    fig, ax = plt.subplots(figsize=(6, 5))
+    ax.barh([name for name, _ in top], [gain for _, gain in top])
+    ax.set(xlabel="total gain", title="Feature importance")
+    fig.tight_layout()
+    fig.savefig(paths["importance"], dpi=80)
+    plt.close(fig)
+    return paths
+
+
+def write_report(result: TrainingResult, version: str, reports_dir: Path) -> Path:
+    """Write the Markdown report and its plots; returns the report's path."""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    stem = reports_dir / f"training_report_{version}"
+    plots = _plots(result, stem)
+    m = result.metrics
+    lines = [
+        f"# Training report {version}",
+        "",
+        f"- Training rows (purged): {m['train_rows']}, purged: {m['purged_rows']}, "
+        f"hold-out rows: {m['test_rows']} (from {m['test_starts_at']})",
+        f"- Base rate (train): {_fmt(m['base_rate_train'])}",
+        f"- Boosting rounds (purged {m['cv']['folds']}-fold time CV): {m['best_rounds']}; "
+        f"CV log-loss {_fmt(m['cv']['logloss'])}, out-of-fold AUC {_fmt(m['cv']['oof_auc'])}",
+        f"- Calibration: {m['calibration']}; monotone increasing: "
+        f"{', '.join(m['monotone_increasing']) or 'none'}",
+        "",
+        "## Hold-out (last time slice)",
+        "",
+        "Actionable = score ≥ 7 (tiers medium and high).",
+        "",
+        "| scorer | AUC-ROC | precision | recall | actionable share | Brier |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, key in (
+        ("model", "test"),
+        ("rules", "test_rules"),
+        ("constant base rate", "test_constant_baseline"),
+    ):
+        row = m[key]
+        lines.append(
+            f"| {label} | {_fmt(row['auc'])} | {_fmt(row['precision'])} | "
+            f"{_fmt(row['recall'])} | {_fmt(row['actionable_share'])} | {_fmt(row.get('brier'))} |"
+        )
+    lines += [
+        "",
+        "## Calibration by score",
+        "",
+        "| score | rows | mean predicted P | actual 2x rate |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['score']} | {r['rows']} | {_fmt(r['mean_probability'])} | {_fmt(r['win_rate'])} |"
+        for r in m["calibration_table"]
+    ]
+    lines += ["", "## Top features (total gain)", "", "| feature | total gain |", "|---|---|"]
+    lines += [f"| `{r['feature']}` | {r['total_gain']:.1f} |" for r in m["top_features"]]
+    lines += ["", "## Plots", ""]
+    lines += [f"![{name}]({path.name})" for name, path in plots.items()]
+    report = stem.with_name(f"{stem.name}.md")  # not with_suffix: versions contain dots
+    report.write_text("\n".join(lines) + "\n")
+    return report
