@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
+from roostr.features import FEATURE_NAMES, FeatureExtractor
 from roostr.scoring import Scorer
 from training.datasets import bootstrap_set
 from training.pipeline import train
@@ -38,8 +38,6 @@ def main() -> None:
         data.y,
         data.posted_at,
         data.rule_score,
-        feature_names=FEATURE_NAMES,
-        feature_set_version=FEATURE_SET_VERSION,
     ).model
     signals = generate(1_000, seed=11).signals
     X = FeatureExtractor().transform(signals)

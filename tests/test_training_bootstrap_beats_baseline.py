@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION
+from roostr.features import FEATURE_NAMES
 from training.datasets import bootstrap_set
 from training.pipeline import TrainingError, TrainingResult, train
 
@@ -17,8 +17,6 @@ def result() -> TrainingResult:
         data.y,
         data.posted_at,
         data.rule_score,
-        feature_names=FEATURE_NAMES,
-        feature_set_version=FEATURE_SET_VERSION,
         seed=7,
     )
 
@@ -59,6 +57,4 @@ def test_one_class_data_is_refused() -> None:
             np.zeros_like(data.y),
             data.posted_at,
             data.rule_score,
-            feature_names=FEATURE_NAMES,
-            feature_set_version=FEATURE_SET_VERSION,
         )

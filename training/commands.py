@@ -58,7 +58,6 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_train(args: argparse.Namespace, settings: Settings) -> int:
-    from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION
     from roostr.registry import ModelRegistry, RegistryError
     from training.datasets import bootstrap_set, outcomes_set
     from training.pipeline import TrainingError, fingerprint, train
@@ -79,8 +78,6 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
             data.y,
             data.posted_at,
             data.rule_score,
-            feature_names=FEATURE_NAMES,
-            feature_set_version=FEATURE_SET_VERSION,
             seed=args.seed,
         )
     except TrainingError as exc:

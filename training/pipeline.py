@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import xgboost as xgb
 
+from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from roostr.model import ConvictionModel
 from training.cv import purged_time_folds, time_holdout
 from training.metrics import calibration_table, evaluate_probabilities, evaluate_scores
@@ -80,8 +81,8 @@ def train(
     posted_at: npt.ArrayLike,
     rule_score: npt.ArrayLike,
     *,
-    feature_names: Sequence[str],
-    feature_set_version: str,
+    feature_names: Sequence[str] = FEATURE_NAMES,
+    feature_set_version: str = FEATURE_SET_VERSION,
     seed: int = 7,
     n_folds: int = 5,
     max_rounds: int = 300,
