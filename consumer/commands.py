@@ -1,6 +1,63 @@
+"""Sub-commands of the scoring service: ``consume`` (one group member) and ``bench``."""
+
+from __future__ import annotations
+
 import argparse
+import signal
 from typing import Any
+
+from roostr.settings import Settings
+
+__all__ = ["register"]
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    """No sub-commands yet."""
+    consume = subparsers.add_parser(
+        "consume", parents=[common],
+        help="run one member of the scoring consumer group (run N copies to scale out)",
+        description="Score signals.raw into signals.scored until SIGTERM/SIGINT. Exit 0 after a "
+        "clean drain, 3 when outputs could not be delivered (nothing committed).",
+    )  # fmt: skip
+    consume.add_argument("--mode", choices=("rules", "parallel", "hybrid", "ml"), default=None)
+    consume.add_argument("--http-port", type=int, default=None, help="0 picks a free port")
+    consume.add_argument(
+        "--transactional", action="store_true",
+        help="outputs and offsets in one Kafka transaction per batch (exactly-once on real Kafka)",
+    )  # fmt: skip
+    consume.set_defaults(handler=run_consumer)
+
+    bench = subparsers.add_parser(
+        "bench", parents=[common],
+        help="benchmark passthrough vs scoring pipeline on an embedded broker",
+    )  # fmt: skip
+    bench.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    bench.add_argument("--messages", type=int, default=50_000)
+    bench.add_argument("--rate", type=int, default=1_000, help="offered load for latency (/s)")
+    bench.add_argument("--seconds", type=float, default=10.0, help="latency run duration")
+    bench.add_argument("--scale-out", action="store_true", help="also measure 2 processes")
+    bench.add_argument("--profile", metavar="FILE", help="write a cProfile of the pipeline run")
+    bench.set_defaults(handler=run_bench)
+
+
+def run_consumer(args: argparse.Namespace, settings: Settings) -> int:
+    from consumer.service import ScoringService
+
+    overrides = {"mode": args.mode, "http_port": args.http_port}
+    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    service = ScoringService(settings, transactional=args.transactional)
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: service.stop())
+    signal.signal(signal.SIGINT, lambda _signum, _frame: service.stop())
+    return service.run()
+
+
+def run_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from consumer.bench import main
+
+    argv = ["--messages", str(args.messages), "--rate", str(args.rate)]
+    argv += ["--bootstrap-servers", args.setting_bootstrap_servers] * bool(
+        args.setting_bootstrap_servers
+    )
+    argv += ["--seconds", str(args.seconds)]
+    argv += ["--json"] * args.json + ["--scale-out"] * args.scale_out
+    argv += ["--profile", args.profile] if args.profile else []
+    return main(argv)

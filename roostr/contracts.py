@@ -247,6 +247,9 @@ class ModelUpdate(_Contract):
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     promoted_at: AwareDatetime
     action: Literal["promote", "rollback"]
+    mode: Mode | None = Field(
+        None, description="when set, running consumers switch to this scoring mode"
+    )
 
 
 CONTRACTS: dict[str, type[BaseModel]] = {

@@ -1,0 +1,462 @@
+"""Benchmark: passthrough vs the scoring pipeline, end-to-end latency, scale-out, codecs.
+
+Everything runs against a broker this module starts itself (an EmbeddedBroker on a free port)
+unless ``--bootstrap-servers`` names one. Rates are measured from the broker timestamps of the
+output records (first to last), so group-join time is not counted for either side.
+
+- passthrough: the same client configuration, fetch step (``fetch_batch``), delivery step
+  (``deliver``) and commit as the service, producing each record unchanged;
+- pipeline: ``ScoringService`` itself (the code ``roostr consume`` runs), in a thread;
+- latency: ``roostr consume`` as a separate process, a producer offering ``--rate`` signals/s,
+  and a reader timing produce → scored record readable;
+- scale-out (``--scale-out``): one, then two ``roostr consume`` processes on the same backlog.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import json
+import os
+import pstats
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+import numpy as np
+import orjson
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, TopicPartition
+
+from consumer.delivery import deliver
+from consumer.pipeline import fetch_batch, next_offsets
+from consumer.synthetic import encoded, synthetic_signals
+from roostr.kafka import ensure_topics, make_consumer, make_producer
+from roostr.settings import Settings
+
+__all__ = ["main"]
+
+
+# --- set-up ------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _broker(bootstrap: str | None) -> Iterator[str]:
+    if bootstrap:
+        yield bootstrap
+        return
+    from roostr.embedded_broker import EmbeddedBroker, free_port
+
+    with EmbeddedBroker(port=free_port()) as broker:
+        yield broker.bootstrap_servers
+
+
+def _settings(bootstrap: str, workdir: Path, partitions: int) -> Settings:
+    """Fresh topics and group for one measurement; a champion model in ``workdir``."""
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(
+        bootstrap_servers=bootstrap,
+        topic_raw=f"bench-raw-{tag}",
+        topic_scored=f"bench-scored-{tag}",
+        topic_dlq=f"bench-dlq-{tag}",
+        topic_prices=f"bench-prices-{tag}",
+        topic_outcomes=f"bench-outcomes-{tag}",
+        topic_model_updates=f"bench-updates-{tag}",
+        group_scoring=f"bench-{tag}",
+        partitions_raw=partitions,
+        partitions_default=1,
+        session_timeout_ms=6_000,
+        heartbeat_interval_ms=500,
+        registry_dir=workdir / "models",
+        http_port=0,
+        mode="hybrid",
+    )
+    ensure_topics(settings)
+    return settings
+
+
+def _train_champion(registry_dir: Path) -> str:
+    """A default-sized model trained on the training code's synthetic set."""
+    from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
+    from roostr.model import ConvictionModel
+    from roostr.registry import ModelRegistry
+    from training.synthetic import generate
+
+    data = generate(600, seed=11)
+    X = FeatureExtractor().transform(data.signals)
+    model = ConvictionModel().fit(
+        X, data.labels, feature_names=FEATURE_NAMES, feature_set_version=FEATURE_SET_VERSION
+    )
+    registry = ModelRegistry(registry_dir)
+    version = registry.next_version(tag="bench")
+    registry.register(model, version=version, metrics={}, training_data={"seed": 11})
+    registry.promote(version)
+    return version
+
+
+def _payloads(count: int) -> list[tuple[bytes, bytes]]:
+    return [encoded(s) for s in synthetic_signals(count, tickers=200, seed=3, prefix="bench")]
+
+
+def _produce(settings: Settings, payloads: list[tuple[bytes, bytes]]) -> None:
+    producer = make_producer(settings, **{"linger.ms": 20, "batch.size": 1_000_000})
+    for key, value in payloads:
+        while True:
+            try:
+                producer.produce(settings.topic_raw, key=key, value=value)
+                break
+            except BufferError:
+                producer.poll(0.05)
+    if producer.flush(120) != 0:
+        raise RuntimeError("benchmark input was not acknowledged")
+
+
+def _tail(settings: Settings, topic: str, start: int = OFFSET_BEGINNING) -> Consumer:
+    reader = make_consumer(settings, f"bench-reader-{uuid.uuid4().hex[:8]}", **{
+        "fetch.wait.max.ms": 5,
+    })  # fmt: skip
+    partitions = reader.list_topics(topic, timeout=10).topics[topic].partitions
+    reader.assign([TopicPartition(topic, p, start) for p in partitions])
+    return reader
+
+
+def _output_rate(settings: Settings, topic: str, expected: int, timeout_s: float) -> float:
+    """Records per second between the first and last output's broker timestamps."""
+    reader = _tail(settings, topic)
+    stamps: list[int] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(stamps) < expected and time.monotonic() < deadline:
+            stamps += [m.timestamp()[1] for m in reader.consume(5000, 0.5) if m.error() is None]
+    finally:
+        reader.close()
+    if len(stamps) < expected:
+        raise RuntimeError(f"only {len(stamps)} of {expected} outputs within {timeout_s}s")
+    span_s = max((max(stamps) - min(stamps)) / 1000, 1e-3)
+    return (len(stamps) - 1) / span_s
+
+
+# --- (a) passthrough -----------------------------------------------------------------------------
+
+
+def passthrough_rate(settings: Settings, count: int) -> float:
+    """Consume a batch, produce it unchanged, commit: the ceiling for this client and broker."""
+    out_topic = settings.topic_scored
+    consumer = make_consumer(settings, settings.group_scoring, **{"fetch.wait.max.ms": 20})
+    producer = make_producer(settings)
+    consumer.subscribe([settings.topic_raw])
+    done = 0
+    deadline = time.monotonic() + 300
+    try:
+        while done < count and time.monotonic() < deadline:
+            messages = fetch_batch(consumer, settings.batch_size, settings.batch_wait_ms / 1000)
+            if not messages:
+                continue
+            deliver(producer, ((out_topic, m.key(), m.value()) for m in messages), 60)
+            consumer.commit(offsets=next_offsets(messages), asynchronous=False)
+            done += len(messages)
+    finally:
+        consumer.close()
+    return _output_rate(settings, out_topic, count, 60)
+
+
+# --- (b) pipeline ---------------------------------------------------------------------------------
+
+
+def pipeline_rate(settings: Settings, count: int, profile: Path | None) -> tuple[float, str]:
+    """The shipped ScoringService on the same backlog; returns the rate and a profile summary."""
+    from consumer.service import ScoringService
+
+    service = ScoringService(settings)
+    profiler = cProfile.Profile() if profile else None
+
+    def run() -> None:
+        if profiler is not None:
+            profiler.enable()
+        service.run()
+        if profiler is not None:
+            profiler.disable()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        rate = _output_rate(settings, settings.topic_scored, count, 300)
+    finally:
+        service.stop()
+        thread.join(60)
+    summary = ""
+    if profiler is not None and profile is not None:
+        profiler.dump_stats(profile)
+        stream = _StringSink()
+        pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(25)  # type: ignore[arg-type]
+        summary = stream.text
+    return rate, summary
+
+
+class _StringSink:
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, chunk: str) -> int:
+        self.text += chunk
+        return len(chunk)
+
+
+# --- (c) latency, scale-out: separate processes --------------------------------------------------
+
+
+def _consume_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **_env(settings)}
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    with log.open("ab") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "roostr", "consume", "--log-level", "WARNING"],
+            env=env, stdout=sink, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    return {
+        f"ROOSTR_{name.upper()}": str(value)
+        for name, value in settings.model_dump(exclude_none=True).items()
+    }
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_scoring(settings: Settings, processes: list[subprocess.Popen[bytes]]) -> None:
+    """Until every member has joined: a probe record per partition comes back scored."""
+    probes = _payloads(4 * settings.partitions_raw)
+    reader = _tail(settings, settings.topic_scored, OFFSET_END)
+    _produce(settings, probes)
+    seen = 0
+    deadline = time.monotonic() + 90
+    try:
+        while seen < len(probes) and time.monotonic() < deadline:
+            if any(p.poll() is not None for p in processes):
+                raise RuntimeError("a consumer process exited during start-up")
+            seen += sum(1 for m in reader.consume(500, 0.5) if m.error() is None)
+    finally:
+        reader.close()
+    time.sleep(3)  # let the last joiner's rebalance settle
+
+
+def latency_ms(settings: Settings, rate: int, seconds: float, workdir: Path) -> dict[str, float]:
+    """Produce → scored record readable, at a steady offered load, one consumer process."""
+    process = _consume_process(settings, workdir / "latency-consumer.log")
+    try:
+        _wait_scoring(settings, [process])
+        reader = _tail(settings, settings.topic_scored, OFFSET_END)
+        reader.consume(1, 1.0)  # settle the assignment at the end offsets
+        sent: dict[str, float] = {}
+        latencies: list[float] = []
+        producer = make_producer(settings, **{"linger.ms": 0})
+        # An idempotent producer sends nothing until it has its producer id (~0.5 s on Tansu):
+        # get it before the clock starts, as a long-running scraper shim would have.
+        producer.produce(settings.topic_prices, value=b"warm-up")
+        producer.flush(30)
+        payloads = [encoded(s) for s in synthetic_signals(int(rate * seconds), prefix="lat")]
+
+        def offer() -> None:
+            started = time.perf_counter()
+            for i, (key, value) in enumerate(payloads):
+                pause = started + i / rate - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+                sent[orjson.loads(value)["signal_id"]] = time.perf_counter()
+                producer.produce(settings.topic_raw, key=key, value=value)
+                producer.poll(0)
+            producer.flush(30)
+
+        thread = threading.Thread(target=offer, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + seconds + 60
+        while len(latencies) < len(payloads) and time.monotonic() < deadline:
+            for message in reader.consume(1000, 0.05):
+                if message.error() is None:
+                    arrived = time.perf_counter()
+                    signal_id = orjson.loads(message.value())["signal_id"]
+                    if signal_id in sent:
+                        latencies.append((arrived - sent[signal_id]) * 1000)
+        thread.join(30)
+        reader.close()
+    finally:
+        _stop([process])
+    p50, p95, p99 = np.percentile(latencies, [50, 95, 99]) if latencies else (np.nan,) * 3
+    return {
+        "latency_ms_p50": round(float(p50), 2),
+        "latency_ms_p95": round(float(p95), 2),
+        "latency_ms_p99": round(float(p99), 2),
+        "latency_samples": len(latencies),
+        "latency_offered": len(payloads),
+    }
+
+
+def broker_hop_ms(settings: Settings, rate: int, seconds: float) -> dict[str, float]:
+    """The broker's own produce → readable latency at the same load: the floor for one hop."""
+    reader = _tail(settings, settings.topic_raw, OFFSET_END)
+    reader.consume(1, 1.0)
+    producer = make_producer(settings, **{"linger.ms": 0})
+    producer.produce(settings.topic_prices, value=b"warm-up")
+    producer.flush(30)
+    sent: list[float] = []
+    latencies: list[float] = []
+    total = int(rate * seconds)
+    started = time.perf_counter()
+    while len(latencies) < total and time.perf_counter() - started < seconds + 30:
+        due = min(total, int((time.perf_counter() - started) * rate) + 1)
+        while len(sent) < due:
+            producer.produce(settings.topic_raw, value=str(len(sent)).encode())
+            sent.append(time.perf_counter())
+        producer.poll(0)
+        for message in reader.consume(1000, 0.001):
+            if message.error() is None:
+                latencies.append((time.perf_counter() - sent[int(message.value())]) * 1000)
+    reader.close()
+    p50, p99 = np.percentile(latencies, [50, 99])
+    return {"broker_hop_ms_p50": round(float(p50), 2), "broker_hop_ms_p99": round(float(p99), 2)}
+
+
+def scale_out_rate(settings: Settings, members: int, count: int, workdir: Path) -> float:
+    """Output rate of ``members`` consumer processes on one backlog produced after they joined."""
+    processes = [
+        _consume_process(settings, workdir / f"scale-{members}-{i}.log") for i in range(members)
+    ]
+    try:
+        _wait_scoring(settings, processes)
+        reader = _tail(settings, settings.topic_scored, OFFSET_END)
+        reader.consume(1, 1.0)
+        _produce(settings, _payloads(count))
+        stamps: list[int] = []
+        deadline = time.monotonic() + 300
+        while len(stamps) < count and time.monotonic() < deadline:
+            stamps += [m.timestamp()[1] for m in reader.consume(5000, 0.5) if m.error() is None]
+        reader.close()
+    finally:
+        _stop(processes)
+    return (len(stamps) - 1) / max((max(stamps) - min(stamps)) / 1000, 1e-3)
+
+
+# --- codecs ---------------------------------------------------------------------------------------
+
+
+def codec_micro(count: int = 2000) -> dict[str, float]:
+    """Microseconds per record for the decode and encode choices (same records, same process)."""
+    from pydantic import TypeAdapter
+
+    from roostr.contracts import RawSignal, ScoredSignal
+    from roostr.features import FeatureExtractor
+    from roostr.scoring import Scorer
+
+    values = [v for _k, v in _payloads(count)]
+    results: dict[str, float] = {}
+
+    def timed(name: str, fn: Any, repeat: int = 3) -> Any:
+        """Best of ``repeat`` runs, garbage collected before each (steady state, not GC luck)."""
+        best = float("inf")
+        for _ in range(repeat):
+            gc.collect()
+            started = time.perf_counter()
+            out = fn()
+            best = min(best, time.perf_counter() - started)
+        results[name] = round(best / count * 1e6, 2)
+        return out
+
+    signals = timed("decode_us_model_validate_json", lambda: [
+        RawSignal.model_validate_json(v) for v in values
+    ])  # fmt: skip
+    timed("decode_us_orjson_then_model_validate", lambda: [
+        RawSignal.model_validate(orjson.loads(v)) for v in values
+    ])  # fmt: skip
+    # Once only: text features are cached per message, and a live stream rarely repeats one.
+    scored = timed("score_us_scorer_rules_mode", lambda: Scorer(FeatureExtractor(), None, "rules")
+                   .score(signals, datetime.now(UTC)), repeat=1)  # fmt: skip
+    adapter = TypeAdapter(ScoredSignal)
+    timed("encode_us_typeadapter_dump_json", lambda: [adapter.dump_json(s) for s in scored])
+    timed("encode_us_model_dump_json", lambda: [s.model_dump_json().encode() for s in scored])
+    timed("encode_us_orjson_model_dump", lambda: [
+        orjson.dumps(s.model_dump(mode="json")) for s in scored
+    ])  # fmt: skip
+    return results
+
+
+# --- entry point ----------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bootstrap-servers", default=None, help="default: embedded broker")
+    parser.add_argument("--messages", type=int, default=50_000)
+    parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--rate", type=int, default=1_000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--scale-out", action="store_true")
+    parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from roostr.logs import configure_logging
+
+    configure_logging("WARNING")
+    result: dict[str, Any] = {"messages": args.messages, "partitions": args.partitions}
+    with _broker(args.bootstrap_servers) as bootstrap, TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        payloads = _payloads(args.messages)
+        result["message_bytes_avg"] = round(sum(len(v) for _k, v in payloads) / len(payloads))
+
+        settings = _settings(bootstrap, workdir, args.partitions)
+        _produce(settings, payloads)
+        result["passthrough_per_s"] = round(passthrough_rate(settings, args.messages))
+
+        settings = _settings(bootstrap, workdir, args.partitions)
+        result["model_version"] = _train_champion(settings.registry_dir)
+        _produce(settings, payloads)
+        rate, profile_text = pipeline_rate(settings, args.messages, args.profile)
+        result["pipeline_per_s"] = round(rate)
+        result["ratio"] = round(rate / result["passthrough_per_s"], 3)
+
+        settings = _settings(bootstrap, workdir, args.partitions)
+        result.update(latency_ms(settings, args.rate, args.seconds, workdir))
+        result["latency_offered_per_s"] = args.rate
+        result.update(broker_hop_ms(_settings(bootstrap, workdir, args.partitions), args.rate,
+                                    args.seconds))  # fmt: skip
+
+        if args.scale_out:
+            one = scale_out_rate(_settings(bootstrap, workdir, args.partitions), 1,
+                                 args.messages, workdir)  # fmt: skip
+            two = scale_out_rate(_settings(bootstrap, workdir, args.partitions), 2,
+                                 args.messages, workdir)  # fmt: skip
+            result.update(one_process_per_s=round(one), two_processes_per_s=round(two),
+                          scale_out_ratio=round(two / one, 3))  # fmt: skip
+        result.update(codec_micro())
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:40} {value}")
+        if profile_text:
+            print("\nprofile of the pipeline run (by own time):\n" + profile_text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

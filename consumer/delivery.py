@@ -1,0 +1,94 @@
+"""Produce a batch's outputs and know, for certain, whether the broker acknowledged all of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer, TopicPartition
+
+__all__ = ["DeliveryFailed", "Output", "deliver", "deliver_in_transaction"]
+
+Output = tuple[str, bytes | None, bytes]
+"""(topic, key, value) of one record to produce."""
+
+
+class DeliveryFailed(RuntimeError):
+    """Some output was not acknowledged: the batch's input offsets must not be committed."""
+
+
+class _Acks:
+    """Delivery-report sink: counts acknowledgements and keeps the first error."""
+
+    __slots__ = ("acked", "error")
+
+    def __init__(self) -> None:
+        self.acked = 0
+        self.error: KafkaError | None = None
+
+    def __call__(self, error: KafkaError | None, _message: Message) -> None:
+        if error is None:
+            self.acked += 1
+        elif self.error is None:
+            self.error = error
+
+
+def _produce_all(producer: Producer, outputs: Iterable[Output], acks: _Acks) -> int:
+    sent = 0
+    for topic, key, value in outputs:
+        while True:
+            try:
+                producer.produce(topic, value=value, key=key, on_delivery=acks)
+                break
+            except BufferError:
+                producer.poll(0.05)  # local queue full: serve delivery reports, then retry
+        sent += 1
+    return sent
+
+
+def deliver(producer: Producer, outputs: Iterable[Output], timeout_s: float) -> int:
+    """Produce every output, wait for every delivery report, raise unless all were acknowledged.
+
+    Returns the number of records acknowledged. The producer is idempotent (acks=all, retries
+    inside librdkafka), so an error reported here is final for this attempt.
+    """
+    acks = _Acks()
+    sent = _produce_all(producer, outputs, acks)
+    remaining = producer.flush(timeout_s)
+    if acks.error is not None:
+        raise DeliveryFailed(f"delivery failed: {acks.error}")
+    if remaining or acks.acked != sent:
+        raise DeliveryFailed(f"{sent - acks.acked} of {sent} outputs unacknowledged after flush")
+    return sent
+
+
+def deliver_in_transaction(
+    producer: Producer,
+    outputs: Iterable[Output],
+    offsets: list[TopicPartition],
+    group_metadata: object,
+    timeout_s: float,
+) -> int:
+    """Outputs and the input offsets in one Kafka transaction: both become visible, or neither.
+
+    1. ``begin_transaction``.
+    2. Produce every output.
+    3. ``send_offsets_to_transaction``: the input offsets commit inside the same transaction
+       (the group metadata fences a member that was rebalanced away meanwhile).
+    4. ``commit_transaction``: flushes, and fails if any output failed.
+    On any failure the transaction is aborted (read_committed readers never see its records) and
+    DeliveryFailed is raised: the consumer's position is already past the batch, so the service
+    exits and a restart resumes from the last committed transaction.
+    """
+    acks = _Acks()
+    producer.begin_transaction()
+    try:
+        sent = _produce_all(producer, outputs, acks)
+        producer.send_offsets_to_transaction(offsets, group_metadata, timeout_s)
+        producer.commit_transaction(timeout_s)
+    except KafkaException as exc:
+        try:
+            producer.abort_transaction(timeout_s)
+        except KafkaException as abort_error:
+            raise DeliveryFailed(f"transaction failed ({exc}); abort failed too") from abort_error
+        raise DeliveryFailed(f"transaction aborted: {exc}") from exc
+    return sent

@@ -1,0 +1,92 @@
+"""Prometheus metrics of one scoring consumer, on a registry of its own (no global state)."""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from collections.abc import Iterable, Mapping
+from contextlib import suppress
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+
+__all__ = ["ServiceMetrics"]
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class ServiceMetrics:
+    """Everything an operator graphs or alerts on; updated once per batch, not per record."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.records_in = Counter("roostr_records_in", "Input records consumed", registry=r)
+        self.records_scored = Counter(
+            "roostr_records_scored", "Scored signals produced, by tier", ["tier"], registry=r
+        )
+        self.records_dead_lettered = Counter(
+            "roostr_records_dead_lettered", "Inputs sent to the DLQ", ["error_kind"], registry=r
+        )
+        self.degraded = Counter(
+            "roostr_records_degraded",
+            "Signals scored by rules because the model failed",
+            registry=r,
+        )
+        self.batch_seconds = Histogram(
+            "roostr_batch_seconds",
+            "Batch time: consumed to committed",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.end_to_end_seconds = Histogram(
+            "roostr_end_to_end_seconds",
+            "Input record timestamp to output acknowledged",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.lag = Gauge(
+            "roostr_consumer_lag",
+            "High watermark minus position (approximate)",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self.model = Info("roostr_model", "Model and mode in use", registry=r)
+        self.model_loaded = Gauge("roostr_model_loaded", "1 when a model is in use", registry=r)
+        self.model_load_failures = Counter(
+            "roostr_model_load_failures", "Champion loads that failed", registry=r
+        )
+        self.delivery_failures = Counter(
+            "roostr_delivery_failures", "Batches whose outputs were not acknowledged", registry=r
+        )
+        self.commit_failures = Counter(
+            "roostr_commit_failures", "Offset commits the broker refused", registry=r
+        )
+
+    def batch(
+        self,
+        consumed: int,
+        tiers: Iterable[str],
+        degraded: int,
+        dead_lettered: Mapping[str, int],
+        seconds: float,
+        ages_s: Iterable[float],
+    ) -> None:
+        self.records_in.inc(consumed)
+        for tier, count in Tally(tiers).items():
+            self.records_scored.labels(tier).inc(count)
+        if degraded:
+            self.degraded.inc(degraded)
+        for kind, count in dead_lettered.items():
+            self.records_dead_lettered.labels(kind).inc(count)
+        self.batch_seconds.observe(seconds)
+        for age in ages_s:
+            self.end_to_end_seconds.observe(age)
+
+    def forget_partitions(self, partitions: Iterable[tuple[str, int]]) -> None:
+        """Drop the lag series of partitions this member no longer owns (if it had any)."""
+        for topic, partition in partitions:
+            with suppress(KeyError):
+                self.lag.remove(topic, str(partition))
+
+    def model_in_use(self, version: str | None, mode: str, error: str | None) -> None:
+        self.model.info({"version": version or "", "mode": mode, "error": (error or "")[:200]})
+        self.model_loaded.set(1 if version else 0)

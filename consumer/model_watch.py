@@ -1,0 +1,80 @@
+"""Which model the scorer should use now: the registry's champion, reloaded when it changes.
+
+The registry is the source of truth; a ``models.updates`` event only asks for an immediate
+check. A champion that is missing, corrupt or refused leaves the service scoring with rules
+(the Scorer marks those signals degraded) and is retried every ``retry_interval_s``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from roostr.logs import get_logger
+
+__all__ = ["ModelWatcher"]
+
+log = get_logger("roostr.consumer.models")
+
+
+class ModelWatcher:
+    """Polls ``registry.champion_marker()`` and loads the champion when it changes."""
+
+    def __init__(
+        self,
+        registry: Any,
+        check_interval_s: float = 3.0,
+        retry_interval_s: float = 10.0,
+        on_failure: Callable[[str], None] | None = None,
+    ) -> None:
+        self.registry = registry
+        self._on_failure = on_failure
+        self.check_interval_s = check_interval_s
+        self.retry_interval_s = retry_interval_s
+        self.model: Any | None = None
+        self.error: str | None = None
+        self._marker: object = object()  # matches nothing: the first refresh always loads
+        self._next_check = 0.0
+        self._next_retry = 0.0
+
+    @property
+    def version(self) -> str | None:
+        return getattr(self.model, "version", None) if self.model is not None else None
+
+    def refresh(self, force: bool = False) -> bool:
+        """Check the champion if it is time (or ``force``); True when ``model`` changed."""
+        now = time.monotonic()
+        if not force and now < self._next_check:
+            return False
+        self._next_check = now + self.check_interval_s
+        try:
+            marker = self.registry.champion_marker()
+        except Exception as exc:  # noqa: BLE001 - an unreadable registry must not stop scoring
+            return self._failed(f"champion pointer unreadable: {exc}", now)
+        retry_due = self.error is not None and now >= self._next_retry
+        if marker == self._marker and not force and not retry_due:
+            return False
+        self._marker = marker
+        if marker is None:
+            changed = self.model is not None or self.error is not None
+            self.model, self.error = None, None
+            if changed:
+                log.warning("model_unset", reason="registry has no champion")
+            return changed
+        try:
+            model = self.registry.load()
+        except Exception as exc:  # noqa: BLE001 - corrupt/refused/missing: score with rules
+            return self._failed(str(exc), now)
+        self.model, self.error = model, None
+        log.info("model_loaded", model_version=self.version)
+        return True
+
+    def _failed(self, error: str, now: float) -> bool:
+        changed = self.model is not None or self.error != error
+        self.model, self.error = None, error
+        self._next_retry = now + self.retry_interval_s
+        log.error("model_load_failed", error=error, retry_in_s=self.retry_interval_s)
+        if self._on_failure is not None:
+            self._on_failure(error)
+        return changed

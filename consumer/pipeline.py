@@ -1,0 +1,140 @@
+"""The batch steps of the scoring service, as plain functions: decode → score → encode.
+
+``ScoringService`` composes them; the benchmark and the tests call the same functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from pydantic import TypeAdapter
+
+from consumer.dead_letters import dead_letter
+from consumer.decoding import Rejection, decode_signal
+from consumer.delivery import Output
+from roostr.contracts import DeadLetter, Mode, RawSignal, ScoredSignal
+from roostr.logs import get_logger
+
+__all__ = ["BatchScorer", "ScoredBatch", "fetch_batch", "next_offsets", "score_batch"]
+
+log = get_logger("roostr.consumer")
+
+# Measured (benchmarks/pipeline_bench.py --codec): pydantic's Rust serializer straight to bytes
+# beats model_dump_json().encode() and orjson.dumps(model_dump()).
+_scored_json = TypeAdapter(ScoredSignal).dump_json
+_dead_letter_json = TypeAdapter(DeadLetter).dump_json
+
+
+class BatchScorer(Protocol):
+    """The seam to ``roostr.scoring.Scorer``: what the service needs of it, nothing more."""
+
+    def score(self, signals: Sequence[RawSignal], scored_at: datetime) -> list[ScoredSignal]: ...
+    def set_model(self, model: object | None) -> None: ...
+    def set_mode(self, mode: Mode) -> None: ...
+
+
+@dataclass(slots=True)
+class ScoredBatch:
+    """One batch's outputs, in input order, plus what the metrics need."""
+
+    outputs: list[Output] = field(default_factory=list)
+    scored: list[ScoredSignal] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+
+
+def score_batch(
+    messages: Sequence[Message],
+    scorer: BatchScorer,
+    *,
+    scored_topic: str,
+    dlq_topic: str,
+    max_bytes: int,
+    now: datetime,
+) -> ScoredBatch:
+    """Every input message becomes exactly one output: a ScoredSignal or a DeadLetter."""
+    decoded = [decode_signal(m.value(), max_bytes) for m in messages]
+    signals = [d for d in decoded if isinstance(d, RawSignal)]
+    results = iter(_score_or_isolate(scorer, signals, now))
+    batch = ScoredBatch()
+    for message, item in zip(messages, decoded, strict=True):
+        result = next(results) if isinstance(item, RawSignal) else item
+        if isinstance(result, ScoredSignal):
+            batch.scored.append(result)
+            batch.outputs.append((scored_topic, result.ticker.encode(), _scored_json(result)))
+            continue
+        letter = dead_letter(message, result, now, max_value_bytes=max_bytes)
+        log.warning(
+            "dead_lettered",
+            partition=message.partition(),
+            offset=message.offset(),
+            signal_id=letter.signal_id,
+            error_kind=letter.error_kind,
+            error=letter.error,
+        )
+        batch.dead.append(letter)
+        batch.outputs.append((dlq_topic, message.key(), _dead_letter_json(letter)))
+    return batch
+
+
+def _score_or_isolate(
+    scorer: BatchScorer, signals: list[RawSignal], now: datetime
+) -> list[ScoredSignal | Rejection]:
+    """Score the batch at once; if that throws, one at a time so one bad signal fails alone.
+
+    The Scorer already falls back to rules on a model failure, so reaching the per-signal path
+    means features or rules failed: such a signal is dead-lettered as ``processing``.
+    """
+    if not signals:
+        return []
+    try:
+        scored = scorer.score(signals, now)
+        if len(scored) == len(signals):
+            return list(scored)
+        raise RuntimeError(f"scorer returned {len(scored)} results for {len(signals)} signals")
+    except Exception as exc:  # noqa: BLE001 - isolate the failing signal instead of crashing
+        log.error("batch_scoring_failed", error=repr(exc), signals=len(signals))
+    results: list[ScoredSignal | Rejection] = []
+    for signal in signals:
+        try:
+            results.append(scorer.score([signal], now)[0])
+        except Exception as exc:  # noqa: BLE001 - see docstring
+            results.append(Rejection("processing", f"scoring failed: {exc!r}", signal.signal_id))
+    return results
+
+
+def fetch_batch(consumer: Consumer, batch_size: int, wait_s: float) -> list[Message]:
+    """Wait up to ``wait_s`` for the first record, then take what the client already fetched.
+
+    Under load the client's queue holds a full batch; when idle a lone record is scored at once
+    instead of waiting for company, which keeps latency low at low rates. Consumer errors are
+    logged (fatal ones raised), never returned as records.
+    """
+    first = consumer.poll(wait_s)
+    if first is None:
+        return []
+    messages = [first, *consumer.consume(batch_size - 1, 0)] if batch_size > 1 else [first]
+    good = []
+    for message in messages:
+        error = message.error()
+        if error is None:
+            good.append(message)
+        elif error.fatal():
+            raise KafkaException(error)
+        elif error.code() != KafkaError._PARTITION_EOF:
+            log.warning("consumer_error", error=str(error))
+    return good
+
+
+def next_offsets(messages: Sequence[Message]) -> list[TopicPartition]:
+    """Per partition, the offset to commit: one past the last message of the batch."""
+    last: dict[tuple[str, int], int] = {}
+    for message in messages:
+        where = (message.topic(), message.partition())
+        last[where] = max(last.get(where, -1), message.offset())
+    return [
+        TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in last.items()
+    ]

@@ -1,0 +1,353 @@
+"""The scoring consumer: one member of the ``signals.raw`` → ``signals.scored`` group.
+
+``ScoringService`` owns the whole lifecycle (group membership, rebalances, feature-state warm-up,
+model hot reload, delivery, commits, shutdown, health); the batch steps are the plain functions
+in ``consumer.pipeline``. Run the process N times to scale out: partitions (keyed by ticker)
+spread over the members.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from pydantic import ValidationError
+
+from consumer.decoding import decode_signal
+from consumer.delivery import DeliveryFailed, deliver, deliver_in_transaction
+from consumer.health import HealthServer
+from consumer.metrics import ServiceMetrics
+from consumer.model_watch import ModelWatcher
+from consumer.pipeline import BatchScorer, fetch_batch, next_offsets, score_batch
+from consumer.side_inputs import TopicTail, replay_until
+from roostr.contracts import Mode, ModelUpdate, Outcome, RawSignal
+from roostr.kafka import make_consumer, make_producer
+from roostr.logs import get_logger
+from roostr.settings import Settings
+
+__all__ = ["EXIT_DELIVERY_FAILED", "ScorerFactory", "ScoringService", "default_scorer_factory"]
+
+log = get_logger("roostr.consumer")
+
+EXIT_DELIVERY_FAILED = 3
+ScorerFactory = Callable[[Any, Mode], tuple[BatchScorer, Any]]
+"""(model or None, mode) → (scorer, its feature extractor); called again to reset feature state."""
+
+_FLUSH_TIMEOUT_S = 60.0
+_LAG_EVERY_S = 5.0
+_LIVE_WITHIN_S = 60.0
+Partition = tuple[str, int]
+
+
+def default_scorer_factory(model: Any, mode: Mode) -> tuple[BatchScorer, Any]:
+    """The shared Scorer over a fresh FeatureExtractor (imports kept out of CLI start-up)."""
+    from roostr.features import FeatureExtractor
+    from roostr.scoring import Scorer
+
+    extractor = FeatureExtractor()
+    scorer = Scorer(extractor=extractor, model=model, mode=mode, rule_set="green_flags_v1")
+    return scorer, extractor
+
+
+class ScoringService:
+    """Consume → decode → score → produce → commit, until ``stop()``.
+
+    Feature state is per member: on assignment the new partitions are replayed from their
+    beginning up to the committed offset into the extractor (``observe``, no outputs), so a
+    restarted or rebalanced member computes the same per-ticker features as the previous owner.
+    After a revocation the state is rebuilt from the partitions still held (the extractor cannot
+    forget single tickers). State shared across tickers (per source / author) only sees this
+    member's partitions: with N members it is a partial view (see consumer/README.md).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        scorer_factory: ScorerFactory = default_scorer_factory,
+        registry: Any | None = None,
+        model_check_interval_s: float = 3.0,
+        transactional: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.transactional = transactional
+        self.metrics = ServiceMetrics()
+        self.mode: Mode = settings.mode
+        self._factory = scorer_factory
+        if registry is None:
+            from roostr.registry import ModelRegistry
+
+            registry = ModelRegistry(settings.registry_dir)
+        self.models = ModelWatcher(
+            registry,
+            check_interval_s=model_check_interval_s,
+            on_failure=lambda _error: self.metrics.model_load_failures.inc(),
+        )
+        self._stopping = threading.Event()
+        self._joined = False
+        self._assigned: set[Partition] = set()
+        self._to_warm: set[Partition] = set()
+        self._reset_state = False
+        self._last_beat = time.monotonic()
+        self._next_lag = 0.0
+        self.health: HealthServer | None = None
+
+    # --- control ---------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask the loop to finish its batch, commit and leave the group (signal-handler safe)."""
+        self._stopping.set()
+
+    def live(self) -> bool:
+        return time.monotonic() - self._last_beat < _LIVE_WITHIN_S
+
+    def ready(self) -> bool:
+        return self._joined and not self._stopping.is_set()
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Serve until stopped; 0 on a clean stop, EXIT_DELIVERY_FAILED when outputs were lost."""
+        s = self.settings
+        self.health = HealthServer(
+            s.http_host, s.http_port, self.metrics.registry, self.live, self.ready
+        ).start()
+        log.info("http_listening", host=s.http_host, port=self.health.port)
+        self.models.refresh(force=True)
+        self.scorer, self.extractor = self._factory(self.models.model, self.mode)
+        self._publish_model_metrics()
+        updates = TopicTail(s, s.topic_model_updates)
+        self._apply_updates(updates.catch_up(), replaying=True)
+        self.outcomes = TopicTail(s, s.topic_outcomes)
+        self._record_outcomes(self.outcomes.catch_up())
+        consumer = make_consumer(s, s.group_scoring, **{"fetch.wait.max.ms": 20})
+        producer = self._make_producer()
+        consumer.subscribe(
+            [s.topic_raw],
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_revoke,
+        )
+        log.info("consumer_started", group=s.group_scoring, topic=s.topic_raw, mode=self.mode)
+        status = 0
+        try:
+            while not self._stopping.is_set():
+                self._last_beat = time.monotonic()
+                self._maintain(consumer, updates)
+                messages = fetch_batch(consumer, s.batch_size, s.batch_wait_ms / 1000)
+                self._prepare_state(consumer)
+                messages = [m for m in messages if (m.topic(), m.partition()) in self._assigned]
+                if messages:
+                    self._process(consumer, producer, messages)
+        except DeliveryFailed as exc:
+            self.metrics.delivery_failures.inc()
+            log.error("delivery_failed", error=str(exc), action="exit without committing")
+            status = EXIT_DELIVERY_FAILED
+        finally:
+            self._close(consumer, producer, updates)
+        return status
+
+    def _make_producer(self) -> Producer:
+        if not self.transactional:
+            return make_producer(self.settings)
+        # A fresh id per process: fencing of a zombie member comes from the consumer group
+        # metadata sent with the offsets (KIP-447), not from reusing a transactional.id.
+        # A crashed member's open transaction holds back read_committed readers until it times
+        # out, hence a short transaction timeout (batches take milliseconds).
+        transactional_id = f"{self.settings.group_scoring}-{uuid.uuid4().hex}"
+        producer = make_producer(
+            self.settings,
+            **{"transactional.id": transactional_id, "transaction.timeout.ms": 10_000},
+        )
+        producer.init_transactions(30)
+        return producer
+
+    def _close(self, consumer: Consumer, producer: Producer, updates: TopicTail) -> None:
+        self._stopping.set()
+        consumer.close()  # leaves the group now: partitions move without a session timeout
+        producer.flush(10)
+        updates.close()
+        self.outcomes.close()
+        if self.health is not None:
+            self.health.stop()
+        log.info("consumer_stopped")
+
+    # --- one batch -------------------------------------------------------------------------------
+
+    def _process(self, consumer: Consumer, producer: Producer, messages: list[Message]) -> None:
+        """Score one batch and commit it. The commit protocol, in this order:
+
+        1. Score every input record into exactly one output (ScoredSignal or DeadLetter).
+        2. Produce all outputs, then flush: wait for a delivery report for every one of them.
+        3. If any output failed or is unacknowledged, raise DeliveryFailed: nothing is
+           committed, the process exits non-zero, and a restart replays from the last commit
+           (at-least-once; replayed outputs are identical apart from ``scored_at``).
+        4. Only now commit, synchronously, per partition, offset + 1 of the last record.
+           A refused commit (the partition moved in a rebalance) is logged: its outputs are
+           already delivered, so the next owner re-emits identical duplicates, never a gap.
+        Rebalance callbacks run inside ``poll``/``consume`` only, i.e. between batches, so a
+        revoked partition never has a batch in flight: nothing is left to finish or abandon.
+        In transactional mode steps 2-4 are one Kafka transaction (``deliver_in_transaction``).
+        """
+        started = time.perf_counter()
+        batch = score_batch(
+            messages,
+            self.scorer,
+            scored_topic=self.settings.topic_scored,
+            dlq_topic=self.settings.topic_dlq,
+            max_bytes=self.settings.max_message_bytes,
+            now=datetime.now(UTC),
+        )
+        offsets = next_offsets(messages)
+        if self.transactional:
+            deliver_in_transaction(
+                producer, batch.outputs, offsets, consumer.consumer_group_metadata(),
+                _FLUSH_TIMEOUT_S,
+            )  # fmt: skip
+        else:
+            deliver(producer, batch.outputs, _FLUSH_TIMEOUT_S)
+            self._commit(consumer, offsets)
+        acked_at_ms = time.time() * 1000
+        seconds = time.perf_counter() - started
+        degraded = sum(1 for s in batch.scored if s.degraded)
+        dead = Counter(letter.error_kind for letter in batch.dead)
+        self.metrics.batch(
+            consumed=len(messages),
+            tiers=(s.tier for s in batch.scored),
+            degraded=degraded,
+            dead_lettered=dead,
+            seconds=seconds,
+            ages_s=((acked_at_ms - m.timestamp()[1]) / 1000 for m in messages),
+        )
+        log.info(
+            "batch_scored",
+            consumed=len(messages),
+            scored=len(batch.scored),
+            dead_lettered=len(batch.dead),
+            degraded=degraded,
+            partitions=len(offsets),
+            model_version=self.models.version,
+            ms=round(seconds * 1000, 2),
+        )
+
+    def _commit(self, consumer: Consumer, offsets: list[TopicPartition]) -> None:
+        try:
+            consumer.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:
+            self.metrics.commit_failures.inc()
+            log.warning("commit_failed", error=str(exc), partitions=len(offsets))
+
+    # --- between batches ---------------------------------------------------------------------
+
+    def _maintain(self, consumer: Consumer, updates: TopicTail) -> None:
+        """Control inputs and housekeeping, always between batches (a swap never splits one)."""
+        self._apply_updates(updates.poll(0))
+        if self.models.refresh():
+            self.scorer.set_model(self.models.model)
+            self._publish_model_metrics()
+        self._record_outcomes(self.outcomes.poll(0))
+        if time.monotonic() >= self._next_lag:
+            self._next_lag = time.monotonic() + _LAG_EVERY_S
+            self._record_lag(consumer)
+
+    def _record_outcomes(self, messages: Sequence[Message]) -> None:
+        """Outcomes feed the per-source / per-author track records of the feature state."""
+        for message in messages:
+            try:
+                self.extractor.record_outcome(Outcome.model_validate_json(message.value()))
+            except ValidationError as exc:
+                log.warning("outcome_ignored", offset=message.offset(), error=str(exc)[:200])
+
+    def _apply_updates(self, messages: Sequence[Message], replaying: bool = False) -> None:
+        """A ModelUpdate asks for a champion check now; its ``mode``, if set, switches mode.
+
+        At start-up the topic's history is replayed for the latest mode only (the registry,
+        already loaded, is the truth about the model).
+        """
+        for message in messages:
+            try:
+                update = ModelUpdate.model_validate_json(message.value())
+            except ValidationError as exc:
+                log.warning("model_update_ignored", offset=message.offset(), error=str(exc)[:200])
+                continue
+            if update.mode is not None and update.mode != self.mode:
+                self.mode = update.mode
+                self.scorer.set_mode(update.mode)
+                log.info("mode_switched", mode=update.mode, replayed=replaying)
+            if not replaying and self.models.refresh(force=True):
+                self.scorer.set_model(self.models.model)
+            self._publish_model_metrics()
+
+    def _publish_model_metrics(self) -> None:
+        self.metrics.model_in_use(self.models.version, self.mode, self.models.error)
+
+    def _record_lag(self, consumer: Consumer) -> None:
+        assigned = [TopicPartition(t, p) for t, p in sorted(self._assigned)]
+        if not assigned:
+            return
+        for tp in consumer.position(assigned):
+            _low, high = consumer.get_watermark_offsets(tp, cached=True) or (0, 0)
+            if tp.offset >= 0 and high >= 0:
+                self.metrics.lag.labels(tp.topic, str(tp.partition)).set(max(high - tp.offset, 0))
+
+    # --- rebalances and feature state ----------------------------------------------------------
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Record the new partitions; their state is warmed before their first batch."""
+        self._joined = True
+        added = {(tp.topic, tp.partition) for tp in partitions}
+        if not added:
+            return  # cooperative rebalances call this with nothing new for most members
+        self._assigned |= added
+        self._to_warm |= added
+        log.info("partitions_assigned", partitions=sorted(p for _t, p in added))
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Nothing is in flight here (see ``_process``); drop the partitions and their state."""
+        removed = {(tp.topic, tp.partition) for tp in partitions}
+        if not removed:
+            return
+        self._assigned -= removed
+        self._to_warm -= removed
+        self.metrics.forget_partitions(removed)
+        self._reset_state = not self._stopping.is_set()
+        log.info("partitions_revoked", partitions=sorted(p for _t, p in removed))
+
+    def _prepare_state(self, consumer: Consumer) -> None:
+        """After a rebalance: rebuild or extend feature state before any new record is scored."""
+        if self._reset_state:
+            self._reset_state = False
+            self.scorer, self.extractor = self._factory(self.models.model, self.mode)
+            self.outcomes.close()
+            self.outcomes = TopicTail(self.settings, self.settings.topic_outcomes)
+            self._record_outcomes(self.outcomes.catch_up())
+            self._to_warm = set(self._assigned)
+        if self._to_warm:
+            partitions, self._to_warm = sorted(self._to_warm), set()
+            self._warm(consumer, partitions)
+
+    def _warm(self, consumer: Consumer, partitions: list[Partition]) -> None:
+        started = time.perf_counter()
+        committed = consumer.committed([TopicPartition(t, p) for t, p in partitions], timeout=30)
+        max_bytes = self.settings.max_message_bytes
+
+        def observe(messages: list[Message]) -> None:
+            self._last_beat = time.monotonic()
+            signals = [decode_signal(m.value(), max_bytes) for m in messages]
+            self.extractor.observe([s for s in signals if isinstance(s, RawSignal)])
+
+        read, unfinished = replay_until(self.settings, committed, observe)
+        log.info(
+            "feature_state_warmed",
+            partitions=[p for _t, p in partitions],
+            records=read,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        if unfinished:
+            log.warning("feature_state_partial", partitions=[tp.partition for tp in unfinished])

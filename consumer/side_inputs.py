@@ -1,0 +1,93 @@
+"""Non-group readers: replaying a partition's history, and tailing small control topics.
+
+Neither joins the scoring group nor commits offsets: what they read is state, not work.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
+
+from consumer.pipeline import fetch_batch
+from roostr.kafka import make_consumer
+from roostr.settings import Settings
+
+__all__ = ["TopicTail", "replay_until"]
+
+
+def _private_consumer(settings: Settings, purpose: str, **overrides: object) -> Consumer:
+    # A unique group id that is never joined (assign(), no subscribe) and never committed to.
+    # Short fetch waits: these readers stop at a known end, and some brokers hold an empty
+    # fetch for the whole wait even when data arrives meanwhile.
+    overrides = {"fetch.wait.max.ms": 20, **overrides}
+    return make_consumer(
+        settings, f"{settings.group_scoring}-{purpose}-{uuid.uuid4().hex[:8]}", **overrides
+    )
+
+
+def replay_until(
+    settings: Settings,
+    ends: Sequence[TopicPartition],
+    handle: Callable[[list[Message]], None],
+    timeout_s: float = 60.0,
+) -> tuple[int, list[TopicPartition]]:
+    """Read each partition from its beginning up to (not including) its offset in ``ends``.
+
+    ``handle`` gets the records in offset order per partition. Returns the number read and the
+    partitions not finished by the deadline. The end is the known target offset, not the high
+    watermark (which some brokers under-report); the reader's position, which moves past
+    transaction markers and deleted records, tells when a partition is done.
+    """
+    todo = {(tp.topic, tp.partition): tp.offset for tp in ends if tp.offset > 0}
+    if not todo:
+        return 0, []
+    reader = _private_consumer(settings, "replay")
+    try:
+        reader.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in todo])
+        read = 0
+        deadline = time.monotonic() + timeout_s
+        while todo and time.monotonic() < deadline:
+            batch = [
+                m
+                for m in fetch_batch(reader, 1000, 0.2)
+                if m.offset() < todo.get((m.topic(), m.partition()), 0)
+            ]
+            if batch:
+                handle(batch)
+                read += len(batch)
+            for tp in reader.position([TopicPartition(t, p) for t, p in todo]):
+                if tp.offset >= todo[(tp.topic, tp.partition)]:
+                    del todo[(tp.topic, tp.partition)]
+        return read, [TopicPartition(t, p, end) for (t, p), end in todo.items()]
+    finally:
+        reader.close()
+
+
+class TopicTail:
+    """Every partition of a topic from the beginning, read without blocking between batches."""
+
+    def __init__(self, settings: Settings, topic: str) -> None:
+        self._reader = _private_consumer(settings, "tail")
+        metadata = self._reader.list_topics(topic, timeout=10)
+        partitions = metadata.topics[topic].partitions
+        self._reader.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+
+    def catch_up(self, first_wait_s: float = 1.0, idle_s: float = 0.3) -> list[Message]:
+        """Everything readable now: reads until nothing more arrives within ``idle_s``.
+
+        Not bounded by high watermarks, which some brokers under-report. Costs ``first_wait_s``
+        on an empty topic; what arrives later, ``poll`` reads.
+        """
+        read = self.poll(first_wait_s)
+        while read and (more := self.poll(idle_s)):
+            read += more
+        return read
+
+    def poll(self, timeout_s: float = 0.0) -> list[Message]:
+        return fetch_batch(self._reader, 500, timeout_s)
+
+    def close(self) -> None:
+        self._reader.close()

@@ -1,0 +1,190 @@
+"""Shared steps of the scoring-service tests: models, input records, consumer processes, reads."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from confluent_kafka import Message
+from conftest import settings_env
+from topic_reading import read_topic
+
+from consumer.synthetic import encoded, synthetic_signals
+from roostr.contracts import DeadLetter, ScoredSignal
+from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
+from roostr.kafka import make_producer
+from roostr.model import ConvictionModel
+from roostr.registry import ModelRegistry
+from roostr.settings import Settings
+
+
+def train_tiny_model(registry: ModelRegistry, seed: int, promote: bool = True) -> str:
+    """A small real XGBoost model on the training code's synthetic set; returns its version."""
+    from training.synthetic import generate
+
+    data = generate(300, seed=seed)
+    X = FeatureExtractor().transform(data.signals)
+    model = ConvictionModel(n_estimators=15 + seed, max_depth=3, random_state=seed).fit(
+        X, data.labels, feature_names=FEATURE_NAMES, feature_set_version=FEATURE_SET_VERSION
+    )
+    version = registry.next_version(tag=f"test{seed}")
+    registry.register(model, version=version, metrics={}, training_data={"seed": seed})
+    if promote:
+        registry.promote(version)
+    return version
+
+
+def good_records(count: int, prefix: str = "good", seed: int = 7) -> list[tuple[bytes, bytes]]:
+    return [encoded(s) for s in synthetic_signals(count, tickers=12, seed=seed, prefix=prefix)]
+
+
+def produce(
+    settings: Settings, records: Iterable[tuple[bytes | None, bytes]], partition: int | None = None
+) -> int:
+    producer = make_producer(settings, **{"linger.ms": 0})
+    count = 0
+    for key, value in records:
+        extra = {} if partition is None else {"partition": partition}
+        producer.produce(settings.topic_raw, key=key, value=value, **extra)
+        producer.poll(0)
+        count += 1
+    assert producer.flush(30) == 0
+    return count
+
+
+class ConsumerProcess:
+    """``roostr consume`` as a separate process, logging JSON lines to a file."""
+
+    def __init__(
+        self, settings: Settings, log_dir: Path, name: str, *args: str, **env: str
+    ) -> None:
+        self.log_path = log_dir / f"{name}.log"
+        environment = {**settings_env(settings), "ROOSTR_HTTP_PORT": "0", **env}
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "roostr", "consume", *args],
+            env=environment,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def events(self, name: str | None = None) -> list[dict]:
+        found = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if name is None or event.get("event") == name:
+                found.append(event)
+        return found
+
+    def wait_for_event(self, name: str, timeout_s: float = 60.0) -> dict:
+        wait_until(
+            lambda: bool(self.events(name)) or self.process.poll() is not None,
+            timeout_s,
+            f"event {name}",
+        )
+        assert self.events(name), f"process exited {self.process.returncode}: {self.tail()}"
+        return self.events(name)[-1]
+
+    def tail(self) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-30:])
+
+    def terminate(self, timeout_s: float = 30.0) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.wait(timeout_s)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.wait(10)
+
+    def wait(self, timeout_s: float) -> int:
+        try:
+            return self.process.wait(timeout_s)
+        finally:
+            self._log.close()
+
+    def ensure_stopped(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self._log.close()
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+def read_outputs(
+    settings: Settings, expected: int, timeout_s: float = 60.0
+) -> tuple[list[ScoredSignal], list[DeadLetter]]:
+    """Every scored signal and dead letter so far (waits until ``expected`` in total).
+
+    Re-reads both topics from the beginning each round (small test topics), so the last read
+    also holds any duplicates that arrived while waiting.
+    """
+    scored: list[Message] = []
+    dead: list[Message] = []
+    deadline = time.monotonic() + timeout_s
+    while len(scored) + len(dead) < expected and time.monotonic() < deadline:
+        dead = read_topic(settings, settings.topic_dlq, 0, timeout_s=1.0, settle_s=0.5)
+        scored = read_topic(settings, settings.topic_scored, 0, timeout_s=1.0, settle_s=1.0)
+    return (
+        [ScoredSignal.model_validate_json(m.value()) for m in scored],
+        [DeadLetter.model_validate_json(m.value()) for m in dead],
+    )
+
+
+def without_scored_at(signal: ScoredSignal) -> dict:
+    return signal.model_dump(mode="json", exclude={"scored_at"})
+
+
+class SteadyProducer(threading.Thread):
+    """Produces ``records`` at about ``rate`` per second in the background (keys = tickers)."""
+
+    def __init__(self, settings: Settings, records: list[tuple[bytes, bytes]], rate: float) -> None:
+        super().__init__(daemon=True)
+        self.settings, self.records, self.rate = settings, records, rate
+        self.sent = 0
+
+    def run(self) -> None:
+        producer = make_producer(self.settings, **{"linger.ms": 0})
+        started = time.monotonic()
+        for i, (key, value) in enumerate(self.records):
+            pause = started + i / self.rate - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            producer.produce(self.settings.topic_raw, key=key, value=value)
+            producer.poll(0)
+            self.sent = i + 1
+        assert producer.flush(30) == 0
+
+
+def assert_each_input_once_after_dedupe(
+    scored: list[ScoredSignal], expected_ids: set[str], allow_duplicates: bool
+) -> int:
+    """No input missing; a duplicate is identical apart from scored_at. Returns duplicates."""
+    by_id: dict[str, dict] = {}
+    duplicates = 0
+    for record in scored:
+        content = without_scored_at(record)
+        if record.signal_id in by_id:
+            duplicates += 1
+            assert by_id[record.signal_id] == content, f"{record.signal_id} re-emitted differently"
+        by_id[record.signal_id] = content
+    missing, extra = expected_ids - set(by_id), set(by_id) - expected_ids
+    assert not missing and not extra, f"missing {sorted(missing)[:5]}, extra {sorted(extra)[:5]}"
+    assert allow_duplicates or duplicates == 0, f"{duplicates} duplicates"
+    return duplicates
