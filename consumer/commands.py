@@ -1,4 +1,4 @@
-"""Sub-commands of the scoring service: ``consume`` (one group member) and ``bench``."""
+"""Sub-commands of the scoring service: ``consume`` (one group member), ``up``, ``bench``."""
 
 from __future__ import annotations
 
@@ -26,6 +26,15 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     consume.set_defaults(handler=run_consumer)
 
+    up = subparsers.add_parser(
+        "up", parents=[common],
+        help="the whole pipeline locally: broker, topics, model, scoring consumer, sample signals",
+    )  # fmt: skip
+    up.add_argument(
+        "--serve", action="store_true", help="keep broker and consumer running after the sample"
+    )
+    up.set_defaults(handler=run_up)
+
     bench = subparsers.add_parser(
         "bench", parents=[common],
         help="benchmark passthrough vs scoring pipeline on an embedded broker",
@@ -48,6 +57,14 @@ def run_consumer(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, lambda _signum, _frame: service.stop())
     signal.signal(signal.SIGINT, lambda _signum, _frame: service.stop())
     return service.run()
+
+
+def run_up(args: argparse.Namespace, settings: Settings) -> int:
+    from consumer.local_stack import run_local_stack
+
+    # The embedded broker unless a broker was named (flag or KAFKA_BOOTSTRAP_SERVERS).
+    embedded = "bootstrap_servers" not in settings.model_fields_set
+    return run_local_stack(settings, embedded=embedded, serve=args.serve)
 
 
 def run_bench(args: argparse.Namespace, settings: Settings) -> int:
