@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from importlib.resources import files
 from pathlib import Path
 
@@ -83,10 +83,8 @@ def run_local_stack(
             return 1
         if serve:
             print("serving: publish to the raw topic; Ctrl-C stops", flush=True)
-            try:
+            with suppress(KeyboardInterrupt):
                 scorer.wait()
-            except KeyboardInterrupt:
-                pass
     return 0
 
 
