@@ -5,7 +5,8 @@
 Signals are synthetic but shaped like chat scrapes: 300 tickers, 12 sources, 80 authors, most
 with some context blocks, a share of messages repeated verbatim (forwards, bots, re-scrapes).
 Reports batch ``transform`` and one-by-one ``transform([s])``, with the sentiment cache cold
-(every message new) and with the given share of unique texts.
+(every message new) and with the given share of unique texts, then the uncached text features
+alone (keywords, shape, sentiment) and VADER's own ``polarity_scores`` on the same messages.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from roostr.contracts import RawSignal
 from roostr.features import FeatureExtractor
-from roostr.features.text import _cached, text_features
+from roostr.features.text import _cached, _compute, sentiment_scorer, text_features
 
 PHRASES = (
     "High conviction on ${t}. Dan is accumulating.",
@@ -106,6 +107,14 @@ def main() -> None:
         batch = _us_per_signal(_batches, signals)
         single = _us_per_signal(_one_by_one, signals)
         print(f"{label:>16}: batch {batch:6.1f} µs/signal   one-by-one {single:6.1f} µs/signal")
+    messages = [s.message for s in make_signals(2_000, 1.0)]
+    vader = sentiment_scorer().analyser.polarity_scores
+    for label, run in (("text features", _compute), ("VADER itself", vader)):
+        began = time.perf_counter()
+        for message in messages:
+            run(message)
+        cost = (time.perf_counter() - began) / len(messages) * 1e6
+        print(f"{label:>16}: {cost:6.1f} µs/message (uncached)")
 
 
 if __name__ == "__main__":
