@@ -8,31 +8,45 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+import orjson
+import pydantic_core
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from pydantic import TypeAdapter
 
 from consumer.dead_letters import dead_letter
 from consumer.decoding import Rejection, decode_signal
 from consumer.delivery import Output
-from roostr.contracts import DeadLetter, Mode, RawSignal, ScoredSignal
+from roostr.contracts import DeadLetter, Mode, RawSignal
 from roostr.logs import get_logger
 
-__all__ = ["BatchScorer", "ScoredBatch", "fetch_batch", "next_offsets", "score_batch"]
+__all__ = [
+    "BatchScorer",
+    "ScoredBatch",
+    "ScoredRecord",
+    "encode_scored",
+    "fetch_batch",
+    "next_offsets",
+    "score_batch",
+]
 
 log = get_logger("roostr.consumer")
 
-# Measured (benchmarks/pipeline_bench.py --codec): pydantic's Rust serializer straight to bytes
-# beats model_dump_json().encode() and orjson.dumps(model_dump()).
-_scored_json = TypeAdapter(ScoredSignal).dump_json
+# Scored records are dicts from ``Scorer.score_records`` encoded by orjson: building a ScoredSignal
+# per record to hand it to pydantic's serializer cost more than scoring it (consumer/bench.py
+# --codec). Dead letters are rare, so they keep the model.
 _dead_letter_json = TypeAdapter(DeadLetter).dump_json
+
+ScoredRecord = dict[str, Any]
 
 
 class BatchScorer(Protocol):
     """The seam to ``roostr.scoring.Scorer``: what the service needs of it, nothing more."""
 
-    def score(self, signals: Sequence[RawSignal], scored_at: datetime) -> list[ScoredSignal]: ...
+    def score_records(
+        self, signals: Sequence[RawSignal], scored_at: datetime
+    ) -> list[ScoredRecord]: ...
     def set_model(self, model: object | None) -> None: ...
     def set_mode(self, mode: Mode) -> None: ...
 
@@ -42,7 +56,7 @@ class ScoredBatch:
     """One batch's outputs, in input order, plus what the metrics need."""
 
     outputs: list[Output] = field(default_factory=list)
-    scored: list[ScoredSignal] = field(default_factory=list)
+    scored: list[ScoredRecord] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
 
 
@@ -55,16 +69,16 @@ def score_batch(
     max_bytes: int,
     now: datetime,
 ) -> ScoredBatch:
-    """Every input message becomes exactly one output: a ScoredSignal or a DeadLetter."""
+    """Every input message becomes exactly one output: a scored record or a DeadLetter."""
     decoded = [decode_signal(m.value(), max_bytes) for m in messages]
     signals = [d for d in decoded if isinstance(d, RawSignal)]
     results = iter(_score_or_isolate(scorer, signals, now))
     batch = ScoredBatch()
     for message, item in zip(messages, decoded, strict=True):
         result = next(results) if isinstance(item, RawSignal) else item
-        if isinstance(result, ScoredSignal):
+        if isinstance(result, dict):
             batch.scored.append(result)
-            batch.outputs.append((scored_topic, result.ticker.encode(), _scored_json(result)))
+            batch.outputs.append((scored_topic, result["ticker"].encode(), encode_scored(result)))
             continue
         letter = dead_letter(message, result, now, max_value_bytes=max_bytes)
         log.warning(
@@ -82,7 +96,7 @@ def score_batch(
 
 def _score_or_isolate(
     scorer: BatchScorer, signals: list[RawSignal], now: datetime
-) -> list[ScoredSignal | Rejection]:
+) -> list[ScoredRecord | Rejection]:
     """Score the batch at once; if that throws, one at a time so one bad signal fails alone.
 
     The Scorer already falls back to rules on a model failure, so reaching the per-signal path
@@ -91,19 +105,27 @@ def _score_or_isolate(
     if not signals:
         return []
     try:
-        scored = scorer.score(signals, now)
+        scored = scorer.score_records(signals, now)
         if len(scored) == len(signals):
             return list(scored)
         raise RuntimeError(f"scorer returned {len(scored)} results for {len(signals)} signals")
     except Exception as exc:  # noqa: BLE001 - isolate the failing signal instead of crashing
         log.error("batch_scoring_failed", error=repr(exc), signals=len(signals))
-    results: list[ScoredSignal | Rejection] = []
+    results: list[ScoredRecord | Rejection] = []
     for signal in signals:
         try:
-            results.append(scorer.score([signal], now)[0])
+            results.append(scorer.score_records([signal], now)[0])
         except Exception as exc:  # noqa: BLE001 - see docstring
             results.append(Rejection("processing", f"scoring failed: {exc!r}", signal.signal_id))
     return results
+
+
+def encode_scored(record: ScoredRecord) -> bytes:
+    """orjson, or pydantic's encoder for what orjson refuses (an extra field's integer > 64 bit)."""
+    try:
+        return orjson.dumps(record)
+    except orjson.JSONEncodeError:
+        return pydantic_core.to_json(record)
 
 
 def fetch_batch(consumer: Consumer, batch_size: int, wait_s: float) -> list[Message]:

@@ -183,7 +183,7 @@ class ScoringService:
     def _process(self, consumer: Consumer, producer: Producer, messages: list[Message]) -> None:
         """Score one batch and commit it. The commit protocol, in this order:
 
-        1. Score every input record into exactly one output (ScoredSignal or DeadLetter).
+        1. Score every input record into exactly one output (scored record or DeadLetter).
         2. Produce all outputs, then flush: wait for a delivery report for every one of them.
         3. If any output failed or is unacknowledged, raise DeliveryFailed: nothing is
            committed, the process exits non-zero, and a restart replays from the last commit
@@ -215,11 +215,11 @@ class ScoringService:
             self._commit(consumer, offsets)
         acked_at_ms = time.time() * 1000
         seconds = time.perf_counter() - started
-        degraded = sum(1 for s in batch.scored if s.degraded)
+        degraded = sum(1 for s in batch.scored if s["degraded"])
         dead = Counter(letter.error_kind for letter in batch.dead)
         self.metrics.batch(
             consumed=len(messages),
-            tiers=(s.tier for s in batch.scored),
+            tiers=(s["tier"] for s in batch.scored),
             degraded=degraded,
             dead_lettered=dead,
             seconds=seconds,

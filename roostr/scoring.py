@@ -3,7 +3,7 @@
 This is THE scoring code: the consumer, backtests and training evaluation all call it, so a
 signal scores the same everywhere. Work is vectorised per batch (one feature matrix, one
 ``inplace_predict``, one contributions call); the only per-row Python is building the output
-records.
+records, as plain dicts (``score_records``) that the consumer encodes without a model in between.
 
 Modes (the seed's rollout):
 
@@ -27,9 +27,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, get_args
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import BaseModel
 
 from roostr.contracts import MODES, Mode, RawSignal, Reason, ScoredSignal
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
@@ -41,6 +43,15 @@ from roostr.scale import hybrid_score, probability_to_score, round_score, tier_f
 __all__ = ["BatchScores", "Scorer"]
 
 log = get_logger(__name__)
+
+# A raw signal's extra field by one of these names would be overwritten by the scorer's value.
+_SCORED_FIELDS = frozenset(ScoredSignal.model_fields) - frozenset(RawSignal.model_fields)
+# RawSignal's context blocks (market, trends, onchain): the fields whose value is a model.
+_NESTED_FIELDS = tuple(
+    name
+    for name, info in RawSignal.model_fields.items()
+    if any(isinstance(t, type) and issubclass(t, BaseModel) for t in get_args(info.annotation))
+)
 
 
 @dataclass(frozen=True)
@@ -131,41 +142,53 @@ class Scorer:
         return BatchScores(X, rule, prob, ml, blended, final, reasons, degraded)
 
     def score(self, signals: Sequence[RawSignal], scored_at: datetime) -> list[ScoredSignal]:
-        """One ScoredSignal per input, in input order (features state advances in that order)."""
+        """One ScoredSignal per input, in input order (features state advances in that order).
+
+        The typed view of ``score_records`` for backtests and tests; validating each record also
+        checks that the record layout is the contract's.
+        """
+        return [ScoredSignal.model_validate(r) for r in self.score_records(signals, scored_at)]
+
+    def score_records(
+        self, signals: Sequence[RawSignal], scored_at: datetime
+    ) -> list[dict[str, Any]]:
+        """One JSON-ready record per input in ScoredSignal's layout, in input order.
+
+        THE definition of a scored record: plain dicts of Python values (no numpy scalars, no
+        models) that ``orjson`` encodes directly, because building a model per signal cost
+        several times more than scoring it. Every value is computed here within the contract's
+        bounds (scores clipped 1..10, probabilities checked in ``_predict``) and the RawSignal
+        part was validated on the way in.
+        """
         batch = self.evaluate(signals)
         n = len(signals)
-        values = batch.features.astype(np.float64)
-        features = [
-            dict(zip(FEATURE_NAMES, row, strict=True))
-            for row in np.where(np.isnan(values), None, values).tolist()
-        ]
+        features = _feature_dicts(batch.features)
         tiers = tier_for_score(batch.final_score).tolist() if n else []
         rule = batch.rule_score.tolist()
         final = batch.final_score.tolist()
-        ml_fields = _columns(batch, n)
+        prob, ml, blended, reasons = _columns(batch, n)
         model_version = self.model_version if batch.ml_probability is not None else None
-        # model_construct: every value below is computed here within the contract's bounds
-        # (scores clipped 1..10, probabilities from a sigmoid or a clipped calibration), and the
-        # RawSignal part was validated on the way in; re-validating would double the cost.
-        return [
-            ScoredSignal.model_construct(
-                **dict(signal),
+        mode, degraded = self._mode, batch.degraded
+        records = []
+        for i, signal in enumerate(signals):
+            record = _signal_record(signal)
+            record.update(
                 scored_at=scored_at,
                 features=features[i],
                 feature_set_version=FEATURE_SET_VERSION,
                 rule_score=rule[i],
-                ml_probability=ml_fields[0][i],
-                ml_score=ml_fields[1][i],
-                hybrid_score=ml_fields[2][i],
+                ml_probability=prob[i],
+                ml_score=ml[i],
+                hybrid_score=blended[i],
                 final_score=final[i],
                 tier=tiers[i],
-                mode=self._mode,
+                mode=mode,
                 model_version=model_version,
-                reasons=ml_fields[3][i],
-                degraded=batch.degraded,
+                reasons=reasons[i],
+                degraded=degraded,
             )
-            for i, signal in enumerate(signals)
-        ]
+            records.append(record)
+        return records
 
     def _predict(
         self, model: ConvictionModel, X: npt.NDArray[np.float32]
@@ -186,15 +209,54 @@ class Scorer:
         return prob, reasons
 
 
+def _signal_record(signal: RawSignal) -> dict[str, Any]:
+    """``signal.model_dump()`` (extra fields included) at a third of its cost.
+
+    The contract's nested blocks are flat models without extra fields, so their ``__dict__`` is
+    their dump. ``reactions`` and extra values are shared with the signal, not copied: records
+    are read-only. An extra field named like a scored field is refused, as it would be overwritten.
+    """
+    record = signal.__dict__.copy()
+    for name in _NESTED_FIELDS:
+        block = record[name]
+        if block is not None:
+            record[name] = block.__dict__.copy()
+    extra = signal.__pydantic_extra__
+    if extra:
+        if not _SCORED_FIELDS.isdisjoint(extra):
+            clash = sorted(_SCORED_FIELDS.intersection(extra))
+            raise ValueError(f"signal {signal.signal_id!r} carries scored fields {clash}")
+        record.update(extra)
+    return record
+
+
+def _feature_dicts(X: npt.NDArray[np.float32]) -> list[dict[str, float | None]]:
+    """Per row {feature name: value}, a missing (NaN) or non-finite value as None.
+
+    JSON has no NaN or infinity (both encoders write null), so the record says None up front.
+    Patching the few missing cells into ``tolist()`` rows beats a per-value check or an object
+    array.
+    """
+    rows = X.astype(np.float64).tolist()
+    missing_rows, missing_cols = np.nonzero(~np.isfinite(X))
+    for i, j in zip(missing_rows.tolist(), missing_cols.tolist(), strict=True):
+        rows[i][j] = None
+    return [dict(zip(FEATURE_NAMES, row, strict=True)) for row in rows]
+
+
 def _columns(
     batch: BatchScores, n: int
-) -> tuple[list[float | None], list[int | None], list[float | None], list[list[Reason]]]:
+) -> tuple[list[float | None], list[int | None], list[float | None], list[list[dict[str, Any]]]]:
     """The ML columns as Python lists, or all-None / empty lists when there was no ML."""
     if batch.ml_probability is None or batch.ml_score is None or batch.hybrid_score is None:
         return [None] * n, [None] * n, [None] * n, [[] for _ in range(n)]
+    reasons = batch.reasons if batch.reasons is not None else [[] for _ in range(n)]
     return (
         batch.ml_probability.tolist(),
         batch.ml_score.tolist(),
         batch.hybrid_score.tolist(),
-        batch.reasons if batch.reasons is not None else [[] for _ in range(n)],
+        [
+            [{"feature": r.feature, "value": r.value, "contribution": r.contribution} for r in row]
+            for row in reasons
+        ],
     )
