@@ -61,16 +61,8 @@ def _broker(bootstrap: str | None) -> Iterator[str]:
 
 def _settings(bootstrap: str, workdir: Path, partitions: int) -> Settings:
     """Fresh topics and group for one measurement; a champion model in ``workdir``."""
-    tag = uuid.uuid4().hex[:8]
-    settings = Settings(
-        bootstrap_servers=bootstrap,
-        topic_raw=f"bench-raw-{tag}",
-        topic_scored=f"bench-scored-{tag}",
-        topic_dlq=f"bench-dlq-{tag}",
-        topic_prices=f"bench-prices-{tag}",
-        topic_outcomes=f"bench-outcomes-{tag}",
-        topic_model_updates=f"bench-updates-{tag}",
-        group_scoring=f"bench-{tag}",
+    settings = Settings(bootstrap_servers=bootstrap).namespaced(
+        f"bench-{uuid.uuid4().hex[:8]}",
         partitions_raw=partitions,
         partitions_default=1,
         session_timeout_ms=6_000,
@@ -214,20 +206,13 @@ class _StringSink:
 
 
 def _consume_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **_env(settings)}
+    env = {**os.environ, **settings.to_env()}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     with log.open("ab") as sink:
         return subprocess.Popen(
             [sys.executable, "-m", "roostr", "consume", "--log-level", "WARNING"],
             env=env, stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip
-
-
-def _env(settings: Settings) -> dict[str, str]:
-    return {
-        f"ROOSTR_{name.upper()}": str(value)
-        for name, value in settings.model_dump(exclude_none=True).items()
-    }
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:

@@ -91,6 +91,12 @@ class Settings(BaseSettings):
             config["ssl.ca.location"] = str(self.ssl_ca_location)
         return config
 
+    def namespaced(self, tag: str, **overrides: Any) -> Settings:
+        """A copy whose topics and group ids end in ``-tag``: an isolated run on a shared broker."""
+        names = [n for n in type(self).model_fields if n.startswith(("topic_", "group_"))]
+        renamed = {name: f"{getattr(self, name)}-{tag}" for name in names}
+        return self.model_copy(update=renamed | overrides)
+
     def to_env(self) -> dict[str, str]:
         """``ROOSTR_*`` variables that reproduce these settings in a child process."""
         env = {}

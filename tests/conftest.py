@@ -48,19 +48,10 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def settings(kafka_bootstrap: str, tmp_path: Path) -> Settings:
     """Settings whose topics, groups and local state belong to this test alone (topics created)."""
-    tag = uuid.uuid4().hex[:10]
-    configured = Settings(
-        bootstrap_servers=kafka_bootstrap,
-        topic_raw=f"raw-{tag}",
-        topic_scored=f"scored-{tag}",
-        topic_dlq=f"dlq-{tag}",
-        topic_prices=f"prices-{tag}",
-        topic_outcomes=f"outcomes-{tag}",
-        topic_model_updates=f"model-updates-{tag}",
+    configured = Settings(bootstrap_servers=kafka_bootstrap).namespaced(
+        uuid.uuid4().hex[:10],
         partitions_raw=4,
         partitions_default=2,
-        group_scoring=f"scoring-{tag}",
-        group_joiner=f"joiner-{tag}",
         session_timeout_ms=6_000,
         heartbeat_interval_ms=500,
         registry_dir=tmp_path / "models",

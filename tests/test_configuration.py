@@ -55,3 +55,11 @@ def test_an_invalid_setting_is_a_clear_cli_error(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(SystemExit) as exit_info:
         main(["topics", "create"])
     assert exit_info.value.code == 2
+
+
+def test_a_namespaced_copy_renames_every_topic_and_group_and_nothing_else() -> None:
+    base = Settings(bootstrap_servers="b:1")
+    copy = base.namespaced("t1", partitions_raw=3)
+    assert copy.topic_raw == "signals.raw-t1" and copy.group_scoring == "roostr-scoring-t1"
+    assert set(copy.topic_partitions()).isdisjoint(base.topic_partitions())
+    assert copy.partitions_raw == 3 and copy.bootstrap_servers == "b:1"
