@@ -7,6 +7,7 @@ a Docker engine answers; else the embedded Tansu broker, started as a subprocess
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,9 @@ import pytest
 from roostr.embedded_broker import EmbeddedBroker, free_port
 from roostr.kafka import ensure_topics
 from roostr.settings import Settings
+
+# How tests start the CLI: the interpreter running pytest, so no virtualenv needs activating.
+ROOSTR = (sys.executable, "-m", "roostr")
 
 
 def _docker_answers() -> bool:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from confluent_kafka import Message
-from conftest import settings_env
+from conftest import ROOSTR, settings_env
 from topic_reading import read_topic
 
 from consumer.synthetic import encoded, synthetic_signals
@@ -68,7 +67,7 @@ class ConsumerProcess:
         environment = {**settings_env(settings), "ROOSTR_HTTP_PORT": "0", **env}
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "roostr", "consume", *args],
+            [*ROOSTR, "consume", *args],
             env=environment,
             stdout=self._log,
             stderr=subprocess.STDOUT,

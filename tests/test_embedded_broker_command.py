@@ -5,9 +5,9 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import sys
 
 import pytest
+from conftest import ROOSTR
 
 from roostr.embedded_broker import free_port
 from roostr.kafka import ensure_topics
@@ -18,7 +18,7 @@ from roostr.settings import Settings
 def test_broker_prints_its_address_serves_and_stops(stop_signal: signal.Signals) -> None:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "roostr", "broker", "--port", str(port)],
+        [*ROOSTR, "broker", "--port", str(port)],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
+
+from conftest import ROOSTR
 
 from consumer.local_stack import SAMPLE_SIGNALS
 
@@ -15,7 +16,7 @@ def test_roostr_up_trains_scores_every_sample_signal_and_exits_cleanly(tmp_path:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "ROOSTR_"))}
     env["ROOSTR_HTTP_PORT"] = "0"
     result = subprocess.run(
-        [sys.executable, "-m", "roostr", "up"],
+        [*ROOSTR, "up"],
         cwd=tmp_path,  # a fresh working directory: empty registry, no spool
         env=env,
         capture_output=True,

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
-from conftest import settings_env
+from conftest import ROOSTR, settings_env
 from topic_reading import read_topic
 
 from roostr.contracts import PriceTick, RawSignal
@@ -19,7 +18,7 @@ TICKERS = ("TAO", "ASTS", "RNDR", "$pendle")
 
 def roostr(settings: Settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "roostr", *args],
+        [*ROOSTR, *args],
         input=stdin,
         capture_output=True,
         text=True,

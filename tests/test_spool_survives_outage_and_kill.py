@@ -6,14 +6,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import settings_env
+from conftest import ROOSTR, settings_env
 from topic_reading import read_topic
 
 from roostr.contracts import RawSignal
@@ -63,7 +62,7 @@ def test_spooled_signals_arrive_exactly_once_after_kill_and_broker_start(tmp_pat
 
     with open(stderr_path, "w") as stderr:
         publisher = subprocess.Popen(
-            [sys.executable, "-m", "roostr", "publish", str(tmp_path / "signals.jsonl"),
+            [*ROOSTR, "publish", str(tmp_path / "signals.jsonl"),
              "--batch-size", "7", "--message-timeout-ms", "800", "--flush-timeout", "300"],
             stdout=subprocess.DEVNULL, stderr=stderr, env=settings_env(settings),
         )  # fmt: skip
@@ -81,7 +80,7 @@ def test_spooled_signals_arrive_exactly_once_after_kill_and_broker_start(tmp_pat
     with EmbeddedBroker(port=port, log_path=tmp_path / "broker.log"):
         ensure_topics(settings)
         flushed = subprocess.run(
-            [sys.executable, "-m", "roostr", "spool", "flush", "--flush-timeout", "60"],
+            [*ROOSTR, "spool", "flush", "--flush-timeout", "60"],
             capture_output=True, text=True, env=settings_env(settings), timeout=120,
         )  # fmt: skip
         assert flushed.returncode == 0, flushed.stderr

@@ -5,7 +5,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import settings_env
+from conftest import ROOSTR, settings_env
 
 from roostr.contracts import ModelUpdate, Outcome
 from roostr.features import feature_dict
@@ -16,7 +16,7 @@ from roostr.settings import Settings
 
 def _roostr(settings: Settings, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["roostr", *args],
+        [*ROOSTR, *args],
         env=settings_env(settings),
         cwd=cwd,
         capture_output=True,
