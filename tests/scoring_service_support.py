@@ -129,21 +129,29 @@ def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> No
 def read_outputs(
     settings: Settings, expected: int, timeout_s: float = 60.0
 ) -> tuple[list[ScoredSignal], list[DeadLetter]]:
-    """Every scored signal and dead letter so far (waits until ``expected`` in total).
+    """Every scored signal and dead letter so far (waits until ``expected`` distinct inputs).
 
     Re-reads both topics from the beginning each round (small test topics), so the last read
-    also holds any duplicates that arrived while waiting.
+    also holds any duplicates that arrived while waiting. Duplicates do not count towards
+    ``expected``: a re-emitted record must not hide one still on its way.
     """
     scored: list[Message] = []
     dead: list[Message] = []
     deadline = time.monotonic() + timeout_s
-    while len(scored) + len(dead) < expected and time.monotonic() < deadline:
+    while _distinct_inputs(scored, dead) < expected and time.monotonic() < deadline:
         dead = read_topic(settings, settings.topic_dlq, 0, timeout_s=1.0, settle_s=0.5)
         scored = read_topic(settings, settings.topic_scored, 0, timeout_s=1.0, settle_s=1.0)
     return (
         [ScoredSignal.model_validate_json(m.value()) for m in scored],
         [DeadLetter.model_validate_json(m.value()) for m in dead],
     )
+
+
+def _distinct_inputs(scored: list[Message], dead: list[Message]) -> int:
+    """Scored signals counted once per signal_id, dead letters once per source offset."""
+    ids = {json.loads(m.value())["signal_id"] for m in scored}
+    offsets = {(d["partition"], d["offset"]) for d in (json.loads(m.value()) for m in dead)}
+    return len(ids) + len(offsets)
 
 
 def without_scored_at(signal: ScoredSignal) -> dict:
