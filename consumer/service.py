@@ -8,6 +8,7 @@ spread over the members.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 import uuid
@@ -135,6 +136,7 @@ class ScoringService:
             on_lost=self._on_revoke,
         )
         log.info("consumer_started", group=s.group_scoring, topic=s.topic_raw, mode=self.mode)
+        _settle_heap()
         status = 0
         try:
             while not self._stopping.is_set():
@@ -351,3 +353,16 @@ class ScoringService:
         )
         if unfinished:
             log.warning("feature_state_partial", partitions=[tp.partition for tp in unfinished])
+        _settle_heap()
+
+
+def _settle_heap() -> None:
+    """Move what exists now (libraries, model, warmed feature state) out of the collector's view.
+
+    Full collections otherwise re-walk those ~150k long-lived objects again and again: measured
+    at ~37 µs per scored signal (25 % of the hot path). Called only after start-up and warm-ups.
+    The cost: a frozen object that later dies inside a reference cycle is never reclaimed; what
+    dies by reference count (nearly everything, including a replaced model's arrays) still is.
+    """
+    gc.collect()
+    gc.freeze()
