@@ -319,23 +319,21 @@ def broker_hop_ms(settings: Settings, rate: int, seconds: float) -> dict[str, fl
 
 
 def scale_out_rate(settings: Settings, members: int, count: int, workdir: Path) -> float:
-    """Output rate of ``members`` consumer processes on one backlog produced after they joined."""
+    """Output rate of ``members`` consumer processes draining one backlog.
+
+    The backlog is produced before the members start, so the load generator does not compete
+    with them for the machine's cores; the span (first to last output) includes the members'
+    joins and the rebalance between them, as a real scale-out does.
+    """
+    _produce(settings, _payloads(count))
     processes = [
         _consume_process(settings, workdir / f"scale-{members}-{i}.log") for i in range(members)
     ]
     try:
-        _wait_scoring(settings, processes)
-        reader = _tail(settings, settings.topic_scored, OFFSET_END)
-        reader.consume(1, 1.0)
-        _produce(settings, _payloads(count))
-        stamps: list[int] = []
-        deadline = time.monotonic() + 300
-        while len(stamps) < count and time.monotonic() < deadline:
-            stamps += [m.timestamp()[1] for m in reader.consume(5000, 0.5) if m.error() is None]
-        reader.close()
+        rate = _output_rate(settings, settings.topic_scored, count, 300)
     finally:
         _stop(processes)
-    return (len(stamps) - 1) / max((max(stamps) - min(stamps)) / 1000, 1e-3)
+    return rate
 
 
 # --- codecs ---------------------------------------------------------------------------------------
