@@ -18,7 +18,6 @@ import argparse
 import cProfile
 import gc
 import json
-import os
 import pstats
 import subprocess
 import sys
@@ -206,8 +205,7 @@ class _StringSink:
 
 
 def _consume_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **settings.to_env()}
-    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    env = settings.child_env()
     with log.open("ab") as sink:
         return subprocess.Popen(
             [sys.executable, "-m", "roostr", "consume", "--log-level", "WARNING"],

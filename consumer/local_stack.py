@@ -7,7 +7,6 @@ the producer shim → scored signals read back the way a trading bot reads them,
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -53,8 +52,7 @@ def run_local_stack(
             broker = stack.enter_context(EmbeddedBroker(port=free_port()))
             settings = settings.model_copy(update={"bootstrap_servers": broker.bootstrap_servers})
             print(f"embedded broker at {broker.bootstrap_servers}", flush=True)
-        env = {**os.environ, **settings.to_env()}
-        env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+        env = settings.child_env()
 
         ensure_topics(settings)
         if ModelRegistry(settings.registry_dir).champion() is None:

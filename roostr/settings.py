@@ -7,6 +7,7 @@ or a repr.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -104,6 +105,14 @@ class Settings(BaseSettings):
             raw = value.get_secret_value() if isinstance(value, SecretStr) else value
             env[f"ROOSTR_{name.upper()}"] = str(raw)
         return env
+
+    def child_env(self) -> dict[str, str]:
+        """This process's environment for a ``roostr`` child that must use exactly these settings.
+
+        ``KAFKA_BOOTSTRAP_SERVERS`` is dropped: it would otherwise win over ``ROOSTR_*``.
+        """
+        inherited = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+        return inherited | self.to_env()
 
     def topic_partitions(self) -> dict[str, int]:
         """Every topic roostr uses, with the partition count it is created with."""

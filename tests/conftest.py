@@ -63,9 +63,3 @@ def settings(kafka_bootstrap: str, tmp_path: Path) -> Settings:
     )
     ensure_topics(configured)
     return configured
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment a ``roostr`` subprocess needs to use exactly these settings."""
-    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
-    return env | settings.to_env()

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from confluent_kafka import Message
-from conftest import ROOSTR, settings_env
+from conftest import ROOSTR
 from topic_reading import read_topic
 
 from consumer.synthetic import encoded, synthetic_signals
@@ -64,7 +64,7 @@ class ConsumerProcess:
         self, settings: Settings, log_dir: Path, name: str, *args: str, **env: str
     ) -> None:
         self.log_path = log_dir / f"{name}.log"
-        environment = {**settings_env(settings), "ROOSTR_HTTP_PORT": "0", **env}
+        environment = {**settings.child_env(), "ROOSTR_HTTP_PORT": "0", **env}
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [*ROOSTR, "consume", *args],

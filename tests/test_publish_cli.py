@@ -7,7 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from conftest import ROOSTR, settings_env
+from conftest import ROOSTR
 from topic_reading import read_topic
 
 from roostr.contracts import PriceTick, RawSignal
@@ -22,7 +22,7 @@ def roostr(settings: Settings, *args: str, stdin: str | None = None) -> subproce
         input=stdin,
         capture_output=True,
         text=True,
-        env=settings_env(settings),
+        env=settings.child_env(),
         timeout=120,
     )
 

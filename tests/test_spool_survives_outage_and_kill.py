@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ROOSTR, settings_env
+from conftest import ROOSTR
 from topic_reading import read_topic
 
 from roostr.contracts import RawSignal
@@ -64,7 +64,7 @@ def test_spooled_signals_arrive_exactly_once_after_kill_and_broker_start(tmp_pat
         publisher = subprocess.Popen(
             [*ROOSTR, "publish", str(tmp_path / "signals.jsonl"),
              "--batch-size", "7", "--message-timeout-ms", "800", "--flush-timeout", "300"],
-            stdout=subprocess.DEVNULL, stderr=stderr, env=settings_env(settings),
+            stdout=subprocess.DEVNULL, stderr=stderr, env=settings.child_env(),
         )  # fmt: skip
         try:
             wait_for(lambda: spooled_lines(spool) == count, 30, "every line to be spooled")
@@ -81,7 +81,7 @@ def test_spooled_signals_arrive_exactly_once_after_kill_and_broker_start(tmp_pat
         ensure_topics(settings)
         flushed = subprocess.run(
             [*ROOSTR, "spool", "flush", "--flush-timeout", "60"],
-            capture_output=True, text=True, env=settings_env(settings), timeout=120,
+            capture_output=True, text=True, env=settings.child_env(), timeout=120,
         )  # fmt: skip
         assert flushed.returncode == 0, flushed.stderr
         assert f"{settings.topic_raw}: re-sent {count}, still spooled 0" in flushed.stdout

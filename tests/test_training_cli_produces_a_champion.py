@@ -5,7 +5,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import ROOSTR, settings_env
+from conftest import ROOSTR
 
 from roostr.contracts import ModelUpdate, Outcome
 from roostr.features import feature_dict
@@ -17,7 +17,7 @@ from roostr.settings import Settings
 def _roostr(settings: Settings, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*ROOSTR, *args],
-        env=settings_env(settings),
+        env=settings.child_env(),
         cwd=cwd,
         capture_output=True,
         text=True,
