@@ -232,9 +232,11 @@ class ConvictionModel:
         top_values = np.take_along_axis(matrix, top, axis=1)
         values = np.where(np.isnan(top_values), None, top_values).tolist()
         names = self.feature_names
+        # model_construct: names, floats and None straight from the arrays above; validating
+        # three Reasons per signal would cost more than computing them (hot path).
         return [
             [
-                Reason(feature=names[j], value=v, contribution=c)
+                Reason.model_construct(feature=names[j], value=v, contribution=c)
                 for j, v, c in zip(idx, vals, cons, strict=True)
                 if c != 0.0
             ]

@@ -34,7 +34,7 @@ import numpy.typing as npt
 from pydantic import BaseModel
 
 from roostr.contracts import MODES, Mode, RawSignal, Reason, ScoredSignal
-from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
+from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor, feature_dicts
 from roostr.logs import get_logger
 from roostr.model import ConvictionModel
 from roostr.rules import RULE_SETS, rule_scores
@@ -162,7 +162,7 @@ class Scorer:
         """
         batch = self.evaluate(signals)
         n = len(signals)
-        features = _feature_dicts(batch.features)
+        features = feature_dicts(batch.features)
         tiers = tier_for_score(batch.final_score).tolist() if n else []
         rule = batch.rule_score.tolist()
         final = batch.final_score.tolist()
@@ -228,20 +228,6 @@ def _signal_record(signal: RawSignal) -> dict[str, Any]:
             raise ValueError(f"signal {signal.signal_id!r} carries scored fields {clash}")
         record.update(extra)
     return record
-
-
-def _feature_dicts(X: npt.NDArray[np.float32]) -> list[dict[str, float | None]]:
-    """Per row {feature name: value}, a missing (NaN) or non-finite value as None.
-
-    JSON has no NaN or infinity (both encoders write null), so the record says None up front.
-    Patching the few missing cells into ``tolist()`` rows beats a per-value check or an object
-    array.
-    """
-    rows = X.astype(np.float64).tolist()
-    missing_rows, missing_cols = np.nonzero(~np.isfinite(X))
-    for i, j in zip(missing_rows.tolist(), missing_cols.tolist(), strict=True):
-        rows[i][j] = None
-    return [dict(zip(FEATURE_NAMES, row, strict=True)) for row in rows]
 
 
 def _columns(

@@ -7,7 +7,7 @@ Usage::
     ex.record_outcome(outcome)     # feeds the source / author track records
 """
 
-from roostr.features.extractor import FeatureExtractor, feature_dict
+from roostr.features.extractor import FeatureExtractor, feature_dict, feature_dicts
 from roostr.features.specs import (
     FEATURE_INDEX,
     FEATURE_NAMES,
@@ -25,5 +25,6 @@ __all__ = [
     "FeatureExtractor",
     "FeatureSpec",
     "feature_dict",
+    "feature_dicts",
     "feature_table_markdown",
 ]

@@ -20,7 +20,7 @@ from roostr.features.specs import FEATURE_NAMES
 from roostr.features.state import MentionHistory, TrackRecord
 from roostr.features.text import FUNDAMENTAL_COLUMNS, SOCIAL_COLUMNS, text_features
 
-__all__ = ["FeatureExtractor", "feature_dict"]
+__all__ = ["FeatureExtractor", "feature_dict", "feature_dicts"]
 
 NAN = math.nan
 FIRE_KEYS = ("🔥", ":fire:", "fire")
@@ -46,11 +46,23 @@ def _ratio(numerator: float | None, denominator: float | None) -> float:
     return NAN if numerator is None or not denominator else numerator / denominator
 
 
+def feature_dicts(X: np.ndarray) -> list[dict[str, float | None]]:
+    """Per row {feature name: value}, a missing (NaN) or non-finite value as None.
+
+    This is the ``features`` field of ScoredSignal: JSON has no NaN or infinity, so the record
+    says None up front. Patching the few missing cells into ``tolist()`` rows beats a per-value
+    check or an object array.
+    """
+    rows = X.astype(np.float64).tolist()
+    missing_rows, missing_cols = np.nonzero(~np.isfinite(X))
+    for i, j in zip(missing_rows.tolist(), missing_cols.tolist(), strict=True):
+        rows[i][j] = None
+    return [dict(zip(FEATURE_NAMES, row, strict=True)) for row in rows]
+
+
 def feature_dict(row: Sequence[float]) -> dict[str, float | None]:
-    """One matrix row as ``{name: value}``, NaN as None (the ``features`` field of ScoredSignal)."""
-    return {
-        name: (None if v != v else float(v)) for name, v in zip(FEATURE_NAMES, row, strict=True)
-    }
+    """One matrix row as ``{name: value}`` (see ``feature_dicts``)."""
+    return feature_dicts(np.asarray(row, dtype=np.float32)[np.newaxis])[0]
 
 
 class FeatureExtractor:
