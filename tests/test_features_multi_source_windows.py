@@ -7,7 +7,7 @@ from datetime import timedelta
 from signal_factory import T0, make_signal
 
 from roostr.features import FeatureExtractor, feature_dict
-from roostr.features.state import MentionHistory
+from roostr.features.state import RETAINED, MentionHistory
 
 HOUR = timedelta(hours=1)
 
@@ -57,12 +57,16 @@ def test_a_late_signal_sees_the_window_around_its_own_posted_at() -> None:
     assert features["hours_since_prev_mention"] == 1
 
 
-def test_memory_is_bounded_by_the_longest_window() -> None:
+def test_memory_is_bounded_by_each_tickers_own_last_eight_days() -> None:
     history = MentionHistory()
     start = T0.timestamp()
+    posted: dict[str, list[float]] = {}
     for i in range(10_000):
-        history.add(f"T{i % 500}", f"S{i % 7}", start + i * 600)  # 10 minutes apart, ~69 days
-    retained = sum(len(entry.times) for entry in history._tickers.values())
-    week_of_mentions = 7 * 24 * 6
-    assert retained <= 2 * week_of_mentions  # a week, plus what awaits the next sweep
-    assert len(history._first_seen) == 500
+        ticker, at = f"T{i % 500}", start + i * 600  # 10 minutes apart, ~69 days
+        history.add(ticker, f"S{i % 7}", f"id:{i}", at)
+        posted.setdefault(ticker, []).append(at)
+    for ticker, times in posted.items():
+        entry = history._tickers[ticker]
+        assert entry.times == [t for t in times if t >= times[-1] - RETAINED]
+        assert len(entry.ids) <= 2 * len(entry.times)
+        assert entry.first == times[0]  # first-seen is kept forever

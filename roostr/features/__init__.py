@@ -7,7 +7,13 @@ Usage::
     ex.record_outcome(outcome)     # feeds the source / author track records
 """
 
-from roostr.features.extractor import FeatureExtractor, feature_dict, feature_dicts
+from roostr.features.extractor import (
+    FeatureError,
+    FeatureExtractor,
+    FeatureRows,
+    feature_dict,
+    feature_dicts,
+)
 from roostr.features.specs import (
     FEATURE_INDEX,
     FEATURE_NAMES,
@@ -22,7 +28,9 @@ __all__ = [
     "FEATURE_INDEX",
     "FEATURE_NAMES",
     "FEATURE_SET_VERSION",
+    "FeatureError",
     "FeatureExtractor",
+    "FeatureRows",
     "FeatureSpec",
     "feature_dict",
     "feature_dicts",

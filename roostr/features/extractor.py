@@ -2,9 +2,11 @@
 scoring, replay, backtests and training.
 
 Each signal first updates the state (mention history) and is then featurised against it, so the
-row of signal *i* depends only on signals 0..i and on the outcomes recorded before it was
-transformed. Transforming a batch and transforming the same signals one by one give identical
-rows. Missing context stays NaN (XGBoost learns where to send it); it never becomes 0.
+row of a signal depends only on the signal, on the signals of its own ticker that came before it
+and on the outcomes recorded before it was transformed: never on other tickers, so not on which
+partitions a member holds or how far apart they are in event time. Transforming a batch and
+transforming the same signals one by one give identical rows. Missing context stays NaN (XGBoost
+learns where to send it); it never becomes 0.
 """
 
 from __future__ import annotations
@@ -12,15 +14,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from roostr.contracts import Market, OnChain, Outcome, RawSignal, Trends
 from roostr.features.specs import FEATURE_NAMES
 from roostr.features.state import MentionHistory, TrackRecord
 from roostr.features.text import FUNDAMENTAL_COLUMNS, SOCIAL_COLUMNS, text_features
 
-__all__ = ["FeatureExtractor", "feature_dict", "feature_dicts"]
+__all__ = ["FeatureError", "FeatureExtractor", "FeatureRows", "feature_dict", "feature_dicts"]
 
 NAN = math.nan
 FIRE_KEYS = ("🔥", ":fire:", "fire")
@@ -28,6 +32,7 @@ ROCKET_KEYS = ("🚀", ":rocket:", "rocket")
 MIN_VELOCITY_HOURS = 1 / 60  # reactions observed the second they were posted are not "infinite"
 HOUR_DELTA = timedelta(hours=1)
 PEAKED_BELOW = 0.8  # interest at most 80 % of its 90-day peak and not rising = past its high
+_FAILED_ROW = (NAN,) * len(FEATURE_NAMES)
 
 
 def _opt(value: float | bool | None) -> float:
@@ -65,19 +70,30 @@ def feature_dict(row: Sequence[float]) -> dict[str, float | None]:
     return feature_dicts(np.asarray(row, dtype=np.float32)[np.newaxis])[0]
 
 
+class FeatureRows(NamedTuple):
+    """A batch's feature matrix and the rows that could not be computed."""
+
+    matrix: npt.NDArray[np.float32]  # (n, len(FEATURE_NAMES)); a failed row is all NaN
+    errors: dict[int, str]  # row index -> why its features failed
+
+
+class FeatureError(ValueError):
+    """A signal's features could not be computed (raised by ``transform``)."""
+
+
 class FeatureExtractor:
     """Owns the per-ticker / per-source / per-author state and turns signals into feature rows.
 
-    ``max_tracked_signals`` bounds the map of recently seen signal ids, used to count a redelivered
-    signal once and to attribute an outcome that does not name its source or author.
+    Every signal advances the state exactly once, when it is transformed or observed, and its
+    row is read right then: callers never transform a signal twice (a second pass would read
+    state that later signals have moved on). Per-ticker state is a function of that ticker's
+    own signals (``MentionHistory``); track records are a function of the outcomes recorded.
     """
 
-    def __init__(self, max_tracked_signals: int = 200_000) -> None:
-        self.max_tracked_signals = max_tracked_signals
+    def __init__(self) -> None:
         self._mentions = MentionHistory()
         self._sources = TrackRecord()
         self._authors = TrackRecord()
-        self._seen: dict[str, tuple[str, str | None]] = {}
         self._outcomes: set[str] = set()
 
     @property
@@ -89,28 +105,46 @@ class FeatureExtractor:
         for signal in signals:
             self._observe_one(signal)
 
-    def transform(self, signals: Sequence[RawSignal]) -> np.ndarray:
-        """Feature matrix (n, len(FEATURE_NAMES)) float32, updating state in the given order."""
-        rows = []
-        for signal in signals:
-            self._observe_one(signal)
-            rows.append(self._row(signal))
+    def featurise(self, signals: Sequence[RawSignal]) -> FeatureRows:
+        """Every signal's row, updating state in the given order; a failing row fails alone.
+
+        A signal whose row raises gets a NaN row and an entry in ``errors``; its mention still
+        counts (the failure is a property of the signal, so every replay fails it the same way)
+        and the other rows are exactly those of a batch without the failure.
+        """
+        rows: list[tuple[float, ...]] = []
+        errors: dict[int, str] = {}
+        for i, signal in enumerate(signals):
+            try:
+                self._observe_one(signal)
+                rows.append(self._row(signal))
+            except Exception as exc:  # noqa: BLE001 - one bad signal must not fail its batch
+                errors[i] = f"{type(exc).__name__}: {exc}"
+                rows.append(_FAILED_ROW)
         if not rows:
-            return np.empty((0, len(FEATURE_NAMES)), dtype=np.float32)
-        return np.array(rows, dtype=np.float32)
+            return FeatureRows(np.empty((0, len(FEATURE_NAMES)), dtype=np.float32), errors)
+        return FeatureRows(np.array(rows, dtype=np.float32), errors)
+
+    def transform(self, signals: Sequence[RawSignal]) -> npt.NDArray[np.float32]:
+        """Feature matrix (n, len(FEATURE_NAMES)) float32, updating state in the given order.
+
+        Raises ``FeatureError`` naming the first signal whose row failed (after the whole batch
+        was observed); ``featurise`` reports failures per row instead.
+        """
+        matrix, errors = self.featurise(signals)
+        for i, error in errors.items():
+            raise FeatureError(f"signal {signals[i].signal_id!r}: {error}")
+        return matrix
 
     def record_outcome(self, outcome: Outcome) -> bool:
         """Feed the source and author track records; False when the outcome cannot count.
 
         Ignored: unresolved outcomes, a signal_id already recorded (redelivery), and outcomes
-        whose source is neither on the outcome nor known from a recently seen signal.
+        that do not name their source. Every member reads every outcome, but each member sees
+        only its own partitions' signals: filling a missing source from them would give one
+        source a different track record on each member.
         """
-        if outcome.label is None or outcome.signal_id in self._outcomes:
-            return False
-        source, author = outcome.source, outcome.author
-        if source is None:
-            source, author = self._seen.get(outcome.signal_id, (None, author))
-        if source is None:
+        if outcome.label is None or outcome.source is None or outcome.signal_id in self._outcomes:
             return False
         if outcome.status == "won" and outcome.hit_at is not None:
             resolved = outcome.hit_at
@@ -118,18 +152,16 @@ class FeatureExtractor:
             resolved = outcome.posted_at + timedelta(days=outcome.horizon_days)
         resolved_at, won = resolved.timestamp(), outcome.label == 1
         self._outcomes.add(outcome.signal_id)
-        self._sources.add(source, resolved_at, won)
-        if author is not None:
-            self._authors.add(author, resolved_at, won)
+        self._sources.add(outcome.source, resolved_at, won)
+        if outcome.author is not None:
+            self._authors.add(outcome.author, resolved_at, won)
         return True
 
     def _observe_one(self, signal: RawSignal) -> None:
-        if signal.signal_id in self._seen:
-            return  # a redelivery: the mention is already counted
-        if len(self._seen) >= self.max_tracked_signals:
-            del self._seen[next(iter(self._seen))]  # oldest first (dicts keep insertion order)
-        self._seen[signal.signal_id] = (signal.source, signal.author)
-        self._mentions.add(signal.ticker, signal.source, signal.posted_at.timestamp())
+        """Count the mention once per signal id and ticker (a redelivery is not counted again)."""
+        self._mentions.add(
+            signal.ticker, signal.source, signal.signal_id, signal.posted_at.timestamp()
+        )
 
     def _row(self, s: RawSignal) -> tuple[float, ...]:
         """One row, in the exact order of roostr.features.specs.FEATURES."""

@@ -1,10 +1,13 @@
 """The extractor's memory: per-ticker mention history and per-source / per-author track records.
 
-State changes only through the order of events it is given (signals via ``observe``, outcomes via
-``record_outcome``) and every query is evaluated at the signal's own ``posted_at``, never the wall
-clock. So replaying a topic in offset order rebuilds exactly the state, and the features, that the
-live consumer had. Times are POSIX seconds (floats); lists are kept sorted so late (out-of-order)
-events are placed where they belong.
+State changes only through the order of events it is given (signals via ``add``, outcomes via
+``TrackRecord.add``) and every query is evaluated at the signal's own ``posted_at``, never the
+wall clock. A ticker's mention history is a function of that ticker's own signals, in the order
+they arrived, and nothing else: not of other tickers, not of which partitions a member holds, not
+of how far those partitions drift apart in event time. Tickers are the topic's keys, so each one
+arrives in one partition's fixed order, and replaying a topic rebuilds exactly the state, and the
+features, that the live consumer had. Times are POSIX seconds (floats); lists are kept sorted so
+late (out-of-order) events are placed where they belong.
 """
 
 from __future__ import annotations
@@ -14,14 +17,15 @@ from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-__all__ = ["DAY", "HOUR", "WEEK", "MentionHistory", "TickerWindowCounts", "TrackRecord"]
+__all__ = ["DAY", "GRACE", "HOUR", "WEEK", "MentionHistory", "TickerWindowCounts", "TrackRecord"]
 
 HOUR = 3600.0
 DAY = 24 * HOUR
 WEEK = 7 * DAY
 LONGEST_WINDOW = WEEK
-# Every this many observed signals, tickers that went quiet are pruned too.
-SWEEP_EVERY = 4096
+# A signal at most this much older than its ticker's newest mention still sees complete windows.
+GRACE = DAY
+RETAINED = LONGEST_WINDOW + GRACE
 
 
 def _has_any_between(times: list[float], low: float, high: float) -> bool:
@@ -42,63 +46,88 @@ class TickerWindowCounts(NamedTuple):
 
 @dataclass(slots=True)
 class _Ticker:
+    """One ticker's history: retained mentions (sorted), per source, and by signal id."""
+
+    first: float = math.inf
+    newest: float = -math.inf
     times: list[float] = field(default_factory=list)
     by_source: dict[str, list[float]] = field(default_factory=dict)
+    # signal_id -> posted_at of the retained mentions; entries older than the horizon are stale
+    # (treated as absent) and dropped once they outnumber the retained mentions.
+    ids: dict[str, float] = field(default_factory=dict)
 
-    def prune(self, cutoff: float) -> None:
-        """Forget mentions older than ``cutoff``."""
-        if self.times and self.times[0] < cutoff:
-            del self.times[: bisect_left(self.times, cutoff)]
-            for source in list(self.by_source):
-                times = self.by_source[source]
-                del times[: bisect_left(times, cutoff)]
-                if not times:
-                    del self.by_source[source]
+    @property
+    def horizon(self) -> float:
+        """Mentions before this are forgotten: a function of this ticker's newest mention only."""
+        return self.newest - RETAINED
+
+    def add(self, signal_id: str, source: str, posted: float) -> bool:
+        kept = self.ids.get(signal_id)
+        if kept is not None and kept >= self.horizon:
+            return False
+        self.first = min(self.first, posted)
+        self.newest = max(self.newest, posted)
+        horizon = self.horizon
+        if posted < horizon:
+            return True  # very late: counted in its own features only (see MentionHistory)
+        insort(self.times, posted)
+        insort(self.by_source.setdefault(source, []), posted)
+        self.ids[signal_id] = posted
+        if self.times[0] < horizon:
+            self._prune(horizon)
+        return True
+
+    def _prune(self, horizon: float) -> None:
+        del self.times[: bisect_left(self.times, horizon)]
+        for source in list(self.by_source):
+            times = self.by_source[source]
+            del times[: bisect_left(times, horizon)]
+            if not times:
+                del self.by_source[source]
+        if len(self.ids) > 2 * len(self.times):
+            self.ids = {i: t for i, t in self.ids.items() if t >= horizon}
 
 
 class MentionHistory:
-    """Mentions per ticker over the longest window, plus each ticker's first-seen time.
+    """Mentions per ticker over the longest window (7 days), plus each ticker's first-seen time.
 
-    Memory is bounded: mentions older than the newest posted_at seen minus 7 days are pruned (the
-    ticker's own list on each insert, every ticker every few thousand signals); only the
-    first-seen time per ticker is kept forever (one float per ticker).
+    Exact semantics, per ticker and a pure function of that ticker's signals in arrival order:
+
+    - The horizon is the ticker's newest ``posted_at`` so far minus 8 days (the 7-day window plus
+      a 1-day ``GRACE``). Mentions before it are forgotten; nothing else is ever pruned, and no
+      other ticker, clock or member-wide watermark moves it.
+    - A signal's window counts are over the ticker's mentions in ``[max(posted - window,
+      horizon), posted]``, itself included. So an in-order signal, or one at most a day older
+      than its ticker's newest, sees complete windows; an older one sees its windows cut at the
+      horizon.
+    - A very late signal, posted before the horizon (over 8 days before its ticker's newest
+      mention), sees only itself: 1 mention and 1 source in each window, no previous mention.
+      It is not kept (it is before the horizon), so it changes no other signal's counts, but it
+      does move first-seen back if it is the ticker's earliest.
+    - A signal id already among the ticker's kept mentions is a repeat (a redelivery or
+      re-scrape): it is not counted again and its features read the history as it is.
+    - First-seen is the earliest ``posted_at`` of all the ticker's signals, kept forever.
+
+    Memory: per ticker, its mentions within 8 days of its own newest (their times, per source,
+    and their ids), plus two floats kept forever. A ticker that goes quiet keeps its last 8 days.
     """
 
     def __init__(self) -> None:
         self._tickers: dict[str, _Ticker] = {}
-        self._first_seen: dict[str, float] = {}
-        self._watermark = -math.inf
-        self._since_sweep = 0
 
-    def add(self, ticker: str, source: str, posted: float) -> None:
-        """Record one mention (call once per distinct signal)."""
+    def add(self, ticker: str, source: str, signal_id: str, posted: float) -> bool:
+        """Record one mention; False for a repeat of a kept signal id (nothing changes)."""
         entry = self._tickers.get(ticker)
         if entry is None:
             entry = self._tickers[ticker] = _Ticker()
-        insort(entry.times, posted)
-        insort(entry.by_source.setdefault(source, []), posted)
-        first = self._first_seen.get(ticker)
-        if first is None or posted < first:
-            self._first_seen[ticker] = posted
-        if posted > self._watermark:
-            self._watermark = posted
-        entry.prune(self._watermark - LONGEST_WINDOW)
-        self._since_sweep += 1
-        if self._since_sweep >= SWEEP_EVERY:
-            self._sweep()
-
-    def _sweep(self) -> None:
-        self._since_sweep = 0
-        cutoff = self._watermark - LONGEST_WINDOW
-        for ticker in list(self._tickers):
-            entry = self._tickers[ticker]
-            entry.prune(cutoff)
-            if not entry.times:
-                del self._tickers[ticker]
+        return entry.add(signal_id, source, posted)
 
     def counts(self, ticker: str, posted: float) -> TickerWindowCounts:
-        """Window counts at ``posted``, over mentions in [posted - window, posted]."""
+        """Window counts at ``posted`` of a signal already ``add``-ed (see the class docstring)."""
         entry = self._tickers.get(ticker) or _Ticker()
+        first = min(entry.first, posted)
+        if posted < entry.horizon:
+            return TickerWindowCounts(1, 1, 1, 1, (posted - first) / HOUR, math.nan)
         day_ago, week_ago = posted - DAY, posted - WEEK
         times = entry.times
         upto = bisect_right(times, posted)
@@ -114,7 +143,6 @@ class MentionHistory:
                 sources_7d += 1
                 sources_24h += _has_any_between(source_times, day_ago, posted)
         # The signal itself is among the mentions <= posted; the one before it is the previous.
-        first = self._first_seen.get(ticker, posted)
         prev_index = upto - 2
         hours_since_prev = (
             (posted - times[prev_index]) / HOUR
