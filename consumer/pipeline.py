@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 import pydantic_core
@@ -31,6 +31,9 @@ __all__ = [
     "score_batch",
 ]
 
+if TYPE_CHECKING:
+    from roostr.scoring import Unscored  # the scorer's per-signal failure (kept out of start-up)
+
 log = get_logger("roostr.consumer")
 
 # Scored records are dicts from ``Scorer.score_records`` encoded by orjson: building a ScoredSignal
@@ -42,11 +45,15 @@ ScoredRecord = dict[str, Any]
 
 
 class BatchScorer(Protocol):
-    """The seam to ``roostr.scoring.Scorer``: what the service needs of it, nothing more."""
+    """The seam to ``roostr.scoring.Scorer``: what the service needs of it, nothing more.
+
+    ``score_records`` returns, per input and in input order, a record or an ``Unscored``; it
+    advances feature state once per signal and is never called twice for one signal.
+    """
 
     def score_records(
         self, signals: Sequence[RawSignal], scored_at: datetime
-    ) -> list[ScoredRecord]: ...
+    ) -> Sequence[ScoredRecord | Unscored]: ...
     def set_model(self, model: object | None) -> None: ...
     def set_mode(self, mode: Mode) -> None: ...
 
@@ -97,27 +104,30 @@ def score_batch(
 def _score_or_isolate(
     scorer: BatchScorer, signals: list[RawSignal], now: datetime
 ) -> list[ScoredRecord | Rejection]:
-    """Score the batch at once; if that throws, one at a time so one bad signal fails alone.
+    """Score the batch once; a signal the scorer could not score is dead-lettered as ``processing``.
 
-    The Scorer already falls back to rules on a model failure, so reaching the per-signal path
-    means features or rules failed: such a signal is dead-lettered as ``processing``.
+    The scorer isolates failing signals itself (the Scorer already falls back to rules on a
+    model failure, so these are failures of features or of record building). Its feature state
+    advances exactly once per signal, so nothing here scores a signal a second time: a retry
+    would read state that later signals have moved on. Should the scorer fail as a whole (a
+    bug), every signal of the batch is dead-lettered with the error.
     """
     if not signals:
         return []
     try:
-        scored = scorer.score_records(signals, now)
-        if len(scored) == len(signals):
-            return list(scored)
-        raise RuntimeError(f"scorer returned {len(scored)} results for {len(signals)} signals")
-    except Exception as exc:  # noqa: BLE001 - isolate the failing signal instead of crashing
+        results = scorer.score_records(signals, now)
+        if len(results) != len(signals):
+            raise RuntimeError(f"scorer returned {len(results)} results for {len(signals)} signals")
+    except Exception as exc:  # noqa: BLE001 - dead-letter the batch instead of stopping it
         log.error("batch_scoring_failed", error=repr(exc), signals=len(signals))
-    results: list[ScoredRecord | Rejection] = []
-    for signal in signals:
-        try:
-            results.append(scorer.score_records([signal], now)[0])
-        except Exception as exc:  # noqa: BLE001 - see docstring
-            results.append(Rejection("processing", f"scoring failed: {exc!r}", signal.signal_id))
-    return results
+        error = f"scoring failed: {exc!r}"
+        return [Rejection("processing", error, signal.signal_id) for signal in signals]
+    return [
+        result
+        if isinstance(result, dict)
+        else Rejection("processing", f"scoring failed: {result.error}", result.signal_id)
+        for result in results
+    ]
 
 
 def encode_scored(record: ScoredRecord) -> bytes:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, get_args
+from typing import Any, NamedTuple, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -40,7 +40,7 @@ from roostr.model import ConvictionModel
 from roostr.rules import RULE_SETS, rule_scores
 from roostr.scale import hybrid_score, probability_to_score, round_score, tier_for_score
 
-__all__ = ["BatchScores", "Scorer"]
+__all__ = ["BatchScores", "Scorer", "Unscored"]
 
 log = get_logger(__name__)
 
@@ -52,6 +52,13 @@ _NESTED_FIELDS = tuple(
     for name, info in RawSignal.model_fields.items()
     if any(isinstance(t, type) and issubclass(t, BaseModel) for t in get_args(info.annotation))
 )
+
+
+class Unscored(NamedTuple):
+    """Why one signal has no scored record: its features or its record could not be computed."""
+
+    signal_id: str
+    error: str
 
 
 @dataclass(frozen=True)
@@ -124,8 +131,74 @@ class Scorer:
         self._mode = mode
 
     def evaluate(self, signals: Sequence[RawSignal]) -> BatchScores:
-        """The numbers behind ``score`` as arrays (backtests and training use these directly)."""
-        X = self.extractor.transform(signals)
+        """The numbers behind ``score`` as arrays (backtests and training use these directly).
+
+        Raises ``FeatureError`` when a signal's features fail (after the batch was observed).
+        """
+        return self._numbers(signals, self.extractor.transform(signals))
+
+    def score(self, signals: Sequence[RawSignal], scored_at: datetime) -> list[ScoredSignal]:
+        """One ScoredSignal per input, in input order (features state advances in that order).
+
+        The typed view of ``score_records`` for backtests and tests; validating each record also
+        checks that the record layout is the contract's. Raises if a signal could not be scored.
+        """
+        scored = []
+        for record in self.score_records(signals, scored_at):
+            if isinstance(record, Unscored):
+                raise ValueError(f"signal {record.signal_id!r} not scored: {record.error}")
+            scored.append(ScoredSignal.model_validate(record))
+        return scored
+
+    def score_records(
+        self, signals: Sequence[RawSignal], scored_at: datetime
+    ) -> list[dict[str, Any] | Unscored]:
+        """Per input, in input order, a JSON-ready record in ScoredSignal's layout or ``Unscored``.
+
+        THE definition of a scored record: plain dicts of Python values (no numpy scalars, no
+        models) that ``orjson`` encodes directly, because building a model per signal cost
+        several times more than scoring it. Every value is computed here within the contract's
+        bounds (scores clipped 1..10, probabilities checked in ``_predict``) and the RawSignal
+        part was validated on the way in.
+
+        The feature state is read and advanced exactly once per signal, by ``featurise``, which
+        isolates a failing row itself. Everything after the matrix (rules, model, records) is a
+        function of (signals, matrix): if it fails for the batch it is redone per signal on that
+        signal's row, so one failing signal becomes ``Unscored`` and every other record is the
+        one a clean batch gives.
+        """
+        rows = self.extractor.featurise(signals)
+        if not rows.errors:
+            return self._records_or_isolate(signals, rows.matrix, scored_at)
+        ok = [i for i in range(len(signals)) if i not in rows.errors]
+        records = iter(
+            self._records_or_isolate([signals[i] for i in ok], rows.matrix[ok], scored_at)
+        )
+        return [
+            Unscored(signal.signal_id, f"features failed: {rows.errors[i]}")
+            if i in rows.errors
+            else next(records)
+            for i, signal in enumerate(signals)
+        ]
+
+    def _records_or_isolate(
+        self, signals: Sequence[RawSignal], X: npt.NDArray[np.float32], scored_at: datetime
+    ) -> list[dict[str, Any] | Unscored]:
+        """``_records`` for the batch, or per signal when the batch fails (state is not touched)."""
+        try:
+            return list(self._records(signals, X, scored_at))
+        except Exception as exc:  # noqa: BLE001 - find the failing signal instead of failing all
+            log.error("batch_records_failed", error=repr(exc), signals=len(signals))
+        results: list[dict[str, Any] | Unscored] = []
+        for i, signal in enumerate(signals):
+            try:
+                results.extend(self._records([signal], X[i : i + 1], scored_at))
+            except Exception as exc:  # noqa: BLE001 - see score_records
+                results.append(Unscored(signal.signal_id, f"{type(exc).__name__}: {exc}"))
+        return results
+
+    def _numbers(self, signals: Sequence[RawSignal], X: npt.NDArray[np.float32]) -> BatchScores:
+        """Rules, model and final scores of a feature matrix: a function of (signals, X, model)."""
         rule = np.asarray(rule_scores(self.rule_set, signals, X), dtype=np.int64)
         mode = self._mode
         prob = ml = blended = None
@@ -141,26 +214,11 @@ class Scorer:
         degraded = mode != "rules" and prob is None and len(signals) > 0
         return BatchScores(X, rule, prob, ml, blended, final, reasons, degraded)
 
-    def score(self, signals: Sequence[RawSignal], scored_at: datetime) -> list[ScoredSignal]:
-        """One ScoredSignal per input, in input order (features state advances in that order).
-
-        The typed view of ``score_records`` for backtests and tests; validating each record also
-        checks that the record layout is the contract's.
-        """
-        return [ScoredSignal.model_validate(r) for r in self.score_records(signals, scored_at)]
-
-    def score_records(
-        self, signals: Sequence[RawSignal], scored_at: datetime
+    def _records(
+        self, signals: Sequence[RawSignal], X: npt.NDArray[np.float32], scored_at: datetime
     ) -> list[dict[str, Any]]:
-        """One JSON-ready record per input in ScoredSignal's layout, in input order.
-
-        THE definition of a scored record: plain dicts of Python values (no numpy scalars, no
-        models) that ``orjson`` encodes directly, because building a model per signal cost
-        several times more than scoring it. Every value is computed here within the contract's
-        bounds (scores clipped 1..10, probabilities checked in ``_predict``) and the RawSignal
-        part was validated on the way in.
-        """
-        batch = self.evaluate(signals)
+        """The scored records of a feature matrix (see ``score_records``)."""
+        batch = self._numbers(signals, X)
         n = len(signals)
         features = feature_dicts(batch.features)
         tiers = tier_for_score(batch.final_score).tolist() if n else []
