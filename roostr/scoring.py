@@ -114,7 +114,9 @@ class Scorer:
 
     def set_model(self, model: ConvictionModel | None) -> None:
         """Swap the model (None = no model); a model for another feature set counts as no model."""
-        if model is not None and model.feature_names != FEATURE_NAMES:
+        if model is not None and (
+            model.feature_names != FEATURE_NAMES or model.feature_set_version != FEATURE_SET_VERSION
+        ):
             self.last_model_error = (
                 f"model {model.version} expects feature set {model.feature_set_version}, "
                 f"extractor computes {FEATURE_SET_VERSION}"

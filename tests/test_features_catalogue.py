@@ -8,7 +8,6 @@ from pathlib import Path
 from roostr.features import (
     FEATURE_INDEX,
     FEATURE_NAMES,
-    FEATURE_SET_VERSION,
     FEATURES,
     feature_table_markdown,
 )
@@ -25,10 +24,6 @@ def test_at_least_45_unique_named_features_in_every_group() -> None:
     for spec in FEATURES:
         assert re.fullmatch(r"[a-z][a-z0-9_]*", spec.name)
         assert spec.meaning and spec.missing
-
-
-def test_feature_set_version_names_the_catalogue() -> None:
-    assert re.fullmatch(r"fs1-[0-9a-f]{8}", FEATURE_SET_VERSION)
 
 
 def test_seed_named_features_exist() -> None:

@@ -17,11 +17,11 @@ from roostr.features.extractor import (
 from roostr.features.specs import (
     FEATURE_INDEX,
     FEATURE_NAMES,
-    FEATURE_SET_VERSION,
     FEATURES,
     FeatureSpec,
     feature_table_markdown,
 )
+from roostr.features.version import FEATURE_SET_VERSION
 
 __all__ = [
     "FEATURES",

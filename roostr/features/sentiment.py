@@ -44,12 +44,12 @@ from vaderSentiment.vaderSentiment import (
     normalize,
 )
 
-__all__ = ["Polarity", "VaderScorer"]
+__all__ = ["DECAY", "Polarity", "VaderScorer"]
 
 _PUNCTUATION = string.punctuation
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _NEGATE = frozenset(NEGATE)
-_DECAY = (1.0, 0.95, 0.9)
+DECAY = (1.0, 0.95, 0.9)
 # Multi-word entries checked around a lexicon word; only looked for when one of their words is
 # near it.
 _PHRASE_BOOSTERS = {k: v for k, v in BOOSTER_DICT.items() if " " in k}
@@ -157,7 +157,7 @@ class VaderScorer:
                     scalar = -scalar
                 if cap_diff and raw[i - back - 1].isupper():
                     scalar += C_INCR if valence > 0 else -C_INCR
-                valence += scalar * _DECAY[back]
+                valence += scalar * DECAY[back]
             valence = _negation(valence, words, back, i)
             if back == 2 and not _PHRASE_WORDS.isdisjoint(words[i - 3 : i + 3]):
                 valence = _phrases(valence, words, i)

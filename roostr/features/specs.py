@@ -1,14 +1,12 @@
 """The feature catalogue: every column of the feature matrix, in order, with what it means.
 
 This table is the contract between the extractor (which emits columns in exactly this order),
-the model (which is trained on them) and ``docs/FEATURES.md`` (generated from it). Its hash is the
-feature-set version, so editing a name or a meaning changes the version and a model trained on the
-old set is refused rather than silently fed different numbers.
+the model (which is trained on them) and ``docs/FEATURES.md`` (generated from it). The names, in
+order, are part of the feature-set version (``roostr.features.version``); the prose is not.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,7 +14,6 @@ __all__ = [
     "FEATURES",
     "FEATURE_INDEX",
     "FEATURE_NAMES",
-    "FEATURE_SET_VERSION",
     "GROUP_TITLES",
     "FeatureSpec",
     "Group",
@@ -259,16 +256,10 @@ FEATURE_NAMES: tuple[str, ...] = tuple(spec.name for spec in FEATURES)
 FEATURE_INDEX: dict[str, int] = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 
-def _version() -> str:
-    catalogue = "\n".join(f"{s.name}|{s.group}|{s.meaning}|{s.missing}" for s in FEATURES)
-    return "fs1-" + hashlib.sha256(catalogue.encode()).hexdigest()[:8]
-
-
-FEATURE_SET_VERSION: str = _version()
-
-
 def feature_table_markdown() -> str:
     """The catalogue as Markdown; ``python -m roostr.features`` writes it to docs/FEATURES.md."""
+    from roostr.features.version import FEATURE_SET_VERSION  # it hashes what imports this module
+
     lines = [
         "# Features",
         "",

@@ -19,7 +19,10 @@ from typing import NamedTuple
 from roostr.features.sentiment import VaderScorer
 
 __all__ = [
+    "CASHTAG",
     "FUNDAMENTAL_COLUMNS",
+    "HYPE_EMOJIS",
+    "KEYWORDS",
     "LEXICONS",
     "SOCIAL_COLUMNS",
     "TextFeatures",
@@ -113,12 +116,12 @@ def _trie(terms: list[str]) -> str:
 # character or "$" (no match inside "$launch"), nor be followed by a word character. ASCII text
 # (most chat) uses explicit character classes, ~1/3 faster than Unicode's \w.
 _TRIE = _trie(list(_TERM_CODE))
-_KEYWORDS = re.compile(rf"[^\w$]({_TRIE})(?!\w)")
+KEYWORDS = re.compile(rf"[^\w$]({_TRIE})(?!\w)")
 _KEYWORDS_ASCII = re.compile(rf"[^0-9a-z_$]({_TRIE})(?![0-9a-z_])")
 _WHITESPACE = re.compile(r"\s+")
 # "$" first (lookbehind after it) so the engine can jump from "$" to "$".
-_CASHTAG = re.compile(r"\$(?<!\w\$)[A-Za-z][A-Za-z0-9]{0,9}\b")
-_HYPE_EMOJIS = tuple("🔥🚀💎🌕🌙📈💯🙌")
+CASHTAG = re.compile(r"\$(?<!\w\$)[A-Za-z][A-Za-z0-9]{0,9}\b")
+HYPE_EMOJIS = tuple("🔥🚀💎🌕🌙📈💯🙌")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _ASCII_LETTERS = string.ascii_letters.encode()
 _ASCII_UPPER = string.ascii_uppercase.encode()
@@ -192,13 +195,13 @@ def _shape(message: str) -> tuple[int, int, int]:
     others = _NON_ASCII.findall(message)
     letters += sum(map(str.isalpha, others))
     upper += sum(map(str.isupper, others))
-    return letters, upper, sum(map(others.count, _HYPE_EMOJIS))
+    return letters, upper, sum(map(others.count, HYPE_EMOJIS))
 
 
 def _keyword_counts(message: str) -> tuple[int, ...]:
     """Number of terms of each lexicon in ``message``, in ``LEXICONS`` order."""
     lowered = " " + message.lower()
-    terms = (_KEYWORDS_ASCII if lowered.isascii() else _KEYWORDS).findall(lowered)
+    terms = (_KEYWORDS_ASCII if lowered.isascii() else KEYWORDS).findall(lowered)
     codes = list(map(_TERM_CODE.get, terms))
     if None in codes:  # a term matched with other whitespace than one space ("all  in")
         codes = [_TERM_CODE[_WHITESPACE.sub(" ", term)] for term in terms]
@@ -231,7 +234,7 @@ def _compute(message: str) -> TextFeatures:
         thesis,
         conviction,
         red_flag,
-        len(_CASHTAG.findall(message)),
+        len(CASHTAG.findall(message)),
         product,
         vaporware,
         product - vaporware,
