@@ -8,6 +8,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from confluent_kafka import Message
@@ -15,11 +16,12 @@ from conftest import ROOSTR
 from topic_reading import read_topic
 
 from consumer.synthetic import encoded, synthetic_signals
-from roostr.contracts import DeadLetter, ScoredSignal
+from roostr.contracts import DeadLetter, Mode, RawSignal, ScoredSignal
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
 from roostr.kafka import make_producer
 from roostr.model import ConvictionModel
 from roostr.registry import ModelRegistry
+from roostr.scoring import Scorer
 from roostr.settings import Settings
 
 
@@ -195,3 +197,19 @@ def assert_each_input_once_after_dedupe(
     assert not missing and not extra, f"missing {sorted(missing)[:5]}, extra {sorted(extra)[:5]}"
     assert allow_duplicates or duplicates == 0, f"{duplicates} duplicates"
     return duplicates
+
+
+def assert_scored_as_one_clean_run(
+    scored: list[ScoredSignal],
+    records: list[tuple[bytes, bytes]],
+    model: ConvictionModel | None,
+    mode: Mode,
+) -> None:
+    """Each scored record (duplicates too) is, apart from scored_at, what one uninterrupted
+    in-process Scorer gives for ``records`` in production order: no crash, restart, rebalance or
+    partition placement changed a feature or a score."""
+    signals = [RawSignal.model_validate_json(value) for _key, value in records]
+    clean = Scorer(FeatureExtractor(), model=model, mode=mode).score(signals, datetime.now(UTC))
+    expected = {s.signal_id: without_scored_at(s) for s in clean}
+    for record in scored:
+        assert without_scored_at(record) == expected[record.signal_id], record.signal_id

@@ -1,4 +1,5 @@
-"""Crashes and rebalances lose nothing: every input is in signals.scored after dedupe by id.
+"""Crashes and rebalances lose nothing: every input is in signals.scored after dedupe by id,
+and change nothing: every record (duplicates too) is what one clean in-process run scores.
 
 Separate ``roostr consume`` processes, real broker, a producer streaming all the while.
 """
@@ -12,6 +13,7 @@ from scoring_service_support import (
     ConsumerProcess,
     SteadyProducer,
     assert_each_input_once_after_dedupe,
+    assert_scored_as_one_clean_run,
     good_records,
     read_outputs,
     train_tiny_model,
@@ -37,6 +39,11 @@ def _start(settings: Settings, count: int, rate: float) -> tuple[SteadyProducer,
     return stream, {f"stream:7:{i}" for i in range(count)}
 
 
+def _assert_as_one_clean_run(settings: Settings, stream: SteadyProducer, scored) -> None:
+    model = ModelRegistry(settings.registry_dir).load()
+    assert_scored_as_one_clean_run(scored, stream.records, model, settings.mode)
+
+
 def test_kill_9_mid_stream_then_restart_loses_nothing(settings: Settings, tmp_path: Path) -> None:
     stream, ids = _start(settings, count=1500, rate=150)
     first = ConsumerProcess(settings, tmp_path, "first")
@@ -54,6 +61,7 @@ def test_kill_9_mid_stream_then_restart_loses_nothing(settings: Settings, tmp_pa
             second.ensure_stopped()
     assert not dead
     assert_each_input_once_after_dedupe(scored, ids, allow_duplicates=True)
+    _assert_as_one_clean_run(settings, stream, scored)
     warmed = second.events("feature_state_warmed")
     assert sum(event["records"] for event in warmed) > 0  # state rebuilt from the history
 
@@ -81,3 +89,4 @@ def test_scaling_one_to_three_and_back_loses_nothing(settings: Settings, tmp_pat
     # A member's last commit can be refused while the group rebalances (its outputs were already
     # delivered): at-least-once allows identical duplicates, never a gap.
     assert_each_input_once_after_dedupe(scored, ids, allow_duplicates=True)
+    _assert_as_one_clean_run(settings, stream, scored)
