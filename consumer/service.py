@@ -63,8 +63,8 @@ class ScoringService:
     beginning up to the committed offset into the extractor (``observe``, no outputs), so a
     restarted or rebalanced member computes the same per-ticker features as the previous owner.
     After a revocation the state is rebuilt from the partitions still held (the extractor cannot
-    forget single tickers). State shared across tickers (per source / author) only sees this
-    member's partitions: with N members it is a partial view (see consumer/README.md).
+    forget single tickers). Per-ticker state depends on that ticker's signals only; track records
+    (per source / author) are built from every outcome, on every member (see consumer/README.md).
     """
 
     def __init__(
