@@ -132,7 +132,8 @@ class FeatureExtractor:
         was observed); ``featurise`` reports failures per row instead.
         """
         matrix, errors = self.featurise(signals)
-        for i, error in errors.items():
+        if errors:
+            i, error = next(iter(errors.items()))
             raise FeatureError(f"signal {signals[i].signal_id!r}: {error}")
         return matrix
 

@@ -62,6 +62,7 @@ class _Ticker:
         return self.newest - RETAINED
 
     def add(self, signal_id: str, source: str, posted: float) -> bool:
+        """Count one mention unless its id is a kept mention's; see ``MentionHistory``."""
         kept = self.ids.get(signal_id)
         if kept is not None and kept >= self.horizon:
             return False
