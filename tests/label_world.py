@@ -4,6 +4,7 @@ not from ``roostr.labels``)."""
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,6 +40,15 @@ def scored_record(signal_id: str, ticker: str, posted: datetime, price: float | 
         "final_score": 6,
         "model_version": "v-test",
     }
+
+
+def scored_json(record: dict) -> bytes:
+    """A full ScoredSignal record around ``scored_record``'s fields, as the consumer emits it."""
+    document = {**record, "source": record["source"], "scored_at": T0.isoformat(),
+                "tier": "low", "mode": "parallel", "reasons": [], "degraded": False}  # fmt: skip
+    if document["price_usd"] is None:
+        del document["price_usd"]
+    return json.dumps(document).encode()
 
 
 def world(seed: int, tickers: int = 4, days: int = 90) -> tuple[list[dict], list[PriceTick]]:
