@@ -24,7 +24,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import ValidationError
 
-from consumer.changelog import changelog_outputs, restore_partition
+from consumer.changelog import PartitionLog, restore_partition
 from consumer.dead_letters import dead_letter
 from consumer.decoding import Rejection
 from consumer.delivery import DeliveryFailed, Output, deliver
@@ -79,6 +79,7 @@ class OutcomeJoiner:
         self._joined = False
         self._last_beat = time.monotonic()
         self._labelers: dict[int, PartitionLabeler] = {}
+        self._logs: dict[int, PartitionLog] = {}
         self._positions: dict[tuple[str, int], int] = {}  # next offset to read, per input
         self._at_end: dict[tuple[str, int], bool] = {}
         self._signal_time: dict[int, float] = {}  # newest posted_at read, per partition
@@ -222,9 +223,9 @@ class OutcomeJoiner:
             for o in outcomes
         ]
         for partition in sorted(touched):
-            changes = self._labelers[partition].drain_changes()
-            outputs += changelog_outputs(
-                s.topic_joiner_state, partition, changes, self._offsets(partition)
+            labeler = self._labelers[partition]
+            outputs += self._logs[partition].batch(
+                labeler.drain_changes(), self._offsets(partition), labeler.snapshot, labeler.size()
             )
         deliver(producer, outputs, _FLUSH_TIMEOUT_S)  # type: ignore[arg-type]
         self._commit(consumer, touched)
@@ -344,13 +345,16 @@ class OutcomeJoiner:
         s = self.settings
         for partition in sorted({tp.partition for tp in partitions}):
             started = time.perf_counter()
-            entries, offsets = restore_partition(s, s.topic_joiner_state, partition)
-            self._labelers[partition] = PartitionLabeler.restore(self.rules, entries)
+            restored = restore_partition(s, s.topic_joiner_state, partition)
+            self._labelers[partition] = PartitionLabeler.restore(self.rules, restored.entries)
+            self._logs[partition] = PartitionLog(s.topic_joiner_state, partition)
+            offsets = restored.offsets or {}
             for tp in partitions:
-                if tp.partition == partition and offsets and tp.topic in offsets:
+                if tp.partition == partition and tp.topic in offsets:
                     tp.offset = offsets[tp.topic]
                     self._positions[(tp.topic, partition)] = tp.offset
-            log.info("joiner_state_restored", partition=partition, entries=len(entries),
+            log.info("joiner_state_restored", partition=partition,
+                     entries=len(restored.entries), records_read=restored.records_read,
                      open_signals=self._labelers[partition].open_signals,
                      ms=round((time.perf_counter() - started) * 1000, 1))  # fmt: skip
         consumer.assign(partitions)
@@ -359,6 +363,7 @@ class OutcomeJoiner:
         """Nothing is in flight between batches: drop the pairs' state (their changelog has it)."""
         for tp in partitions:
             self._labelers.pop(tp.partition, None)
+            self._logs.pop(tp.partition, None)
             self._signal_time.pop(tp.partition, None)
             where = (tp.topic, tp.partition)
             self._positions.pop(where, None)

@@ -291,6 +291,23 @@ class PartitionLabeler:
             changes.append(("clock", _json_float(self.stream_time)))
         return changes
 
+    def snapshot(self) -> list[tuple[str, Any]]:
+        """Every live entry (what ``restore`` needs from nothing); clears the pending changes."""
+        self._dirty.clear()
+        keys = [f"open/{i}" for i in self._open] + [f"done/{i}" for i in self._done]
+        for name, ticker in self._tickers.items():
+            keys.append(f"ticker/{name}")
+            chunks = range(ticker.first_index // _CHUNK, (ticker.accepted - 1) // _CHUNK + 1)
+            keys += [f"ticks/{name}/{chunk}" for chunk in chunks if ticker.ticks]
+        return [(key, self._entry(key)) for key in keys] + [
+            ("clock", _json_float(self.stream_time))
+        ]
+
+    def size(self) -> int:
+        """About how many entries ``snapshot`` would write."""
+        chunks = sum(len(t.ticks) // _CHUNK + 1 for t in self._tickers.values())
+        return len(self._open) + len(self._done) + len(self._tickers) + chunks
+
     def _entry(self, key: str) -> Any:
         kind, _, rest = key.partition("/")
         if kind == "open":

@@ -52,7 +52,7 @@ def test_labels_equal_the_independent_computation_in_any_arrival_order(seed: int
     assert statuses == {"won", "lost", "unresolved"}  # the world exercises every ending
 
 
-def test_state_restored_from_its_changes_labels_identically() -> None:
+def test_state_restored_from_its_changes_or_a_snapshot_labels_identically() -> None:
     signals, ticks = world(5)
     records = interleave(signals, ticks, 5)
     store: dict = {}
@@ -66,8 +66,11 @@ def test_state_restored_from_its_changes_labels_identically() -> None:
             outcomes += labeler.add_signal(record)
         if i % 97 == 0:
             outcomes += labeler.advance()
-        if rng.random() < 0.02:  # a restart: only what was drained survives
-            store.update(labeler.drain_changes())
+        if rng.random() < 0.02:  # a restart: only what was persisted survives
+            if rng.random() < 0.5:
+                store.update(labeler.drain_changes())
+            else:
+                store = dict(labeler.snapshot())
             labeler = PartitionLabeler.restore(RULES, store)
     outcomes += labeler.advance(math.inf)
     assert_matches(outcomes, signals, ticks)
