@@ -35,7 +35,7 @@ import numpy as np
 import orjson
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, TopicPartition
 
-from consumer.delivery import deliver
+from consumer.delivery import Output, deliver
 from consumer.pipeline import fetch_batch, next_offsets
 from consumer.synthetic import encoded, synthetic_signals
 from roostr.kafka import ensure_topics, make_consumer, make_producer
@@ -151,7 +151,7 @@ def passthrough_rate(settings: Settings, count: int) -> float:
             messages = fetch_batch(consumer, settings.batch_size, settings.batch_wait_ms / 1000)
             if not messages:
                 continue
-            deliver(producer, ((out_topic, m.key(), m.value()) for m in messages), 60)
+            deliver(producer, (Output(out_topic, m.key(), m.value()) for m in messages), 60)
             consumer.commit(offsets=next_offsets(messages), asynchronous=False)
             done += len(messages)
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+from collections.abc import Callable
 from typing import Any
 
 from roostr.settings import Settings
@@ -25,6 +26,16 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="outputs and offsets in one Kafka transaction per batch (exactly-once on real Kafka)",
     )  # fmt: skip
     consume.set_defaults(handler=run_consumer)
+
+    join = subparsers.add_parser(
+        "join", parents=[common],
+        help="run one member of the outcome joiner group (signals.scored + prices → outcomes)",
+        description="Label every scored signal from the prices topic in event time and publish "
+        "Outcomes to signals.outcomes until SIGTERM/SIGINT. Exit 0 after a clean stop, 2 when "
+        "the inputs are not co-partitioned, 3 when outputs could not be delivered.",
+    )  # fmt: skip
+    join.add_argument("--http-port", type=int, default=None, help="0 picks a free port")
+    join.set_defaults(handler=run_joiner)
 
     up = subparsers.add_parser(
         "up", parents=[common],
@@ -54,9 +65,23 @@ def run_consumer(args: argparse.Namespace, settings: Settings) -> int:
     overrides = {"mode": args.mode, "http_port": args.http_port}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     service = ScoringService(settings, transactional=args.transactional)
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: service.stop())
-    signal.signal(signal.SIGINT, lambda _signum, _frame: service.stop())
+    _stop_on_signals(service.stop)
     return service.run()
+
+
+def run_joiner(args: argparse.Namespace, settings: Settings) -> int:
+    from consumer.joiner import OutcomeJoiner
+
+    if args.http_port is not None:
+        settings = settings.model_copy(update={"joiner_http_port": args.http_port})
+    joiner = OutcomeJoiner(settings)
+    _stop_on_signals(joiner.stop)
+    return joiner.run()
+
+
+def _stop_on_signals(stop: Callable[[], None]) -> None:
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop())
+    signal.signal(signal.SIGINT, lambda _signum, _frame: stop())
 
 
 def run_up(args: argparse.Namespace, settings: Settings) -> int:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer, TopicPartition
 
 __all__ = ["DeliveryFailed", "Output", "deliver", "deliver_in_transaction"]
 
-Output = tuple[str, bytes | None, bytes]
-"""(topic, key, value) of one record to produce."""
+
+class Output(NamedTuple):
+    """One record to produce."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None  # None: a tombstone (deletes the key from a compacted topic)
+    partition: int = -1  # -1: the producer's partitioner, by key
 
 
 class DeliveryFailed(RuntimeError):
@@ -34,10 +41,10 @@ class _Acks:
 
 def _produce_all(producer: Producer, outputs: Iterable[Output], acks: _Acks) -> int:
     sent = 0
-    for topic, key, value in outputs:
+    for topic, key, value, partition in outputs:
         while True:
             try:
-                producer.produce(topic, value=value, key=key, on_delivery=acks)
+                producer.produce(topic, value, key, partition, on_delivery=acks)
                 break
             except BufferError:
                 producer.poll(0.05)  # local queue full: serve delivery reports, then retry

@@ -85,7 +85,9 @@ def score_batch(
         result = next(results) if isinstance(item, RawSignal) else item
         if isinstance(result, dict):
             batch.scored.append(result)
-            batch.outputs.append((scored_topic, result["ticker"].encode(), encode_scored(result)))
+            batch.outputs.append(
+                Output(scored_topic, result["ticker"].encode(), encode_scored(result))
+            )
             continue
         letter = dead_letter(message, result, now, max_value_bytes=max_bytes)
         log.warning(
@@ -97,7 +99,7 @@ def score_batch(
             error=letter.error,
         )
         batch.dead.append(letter)
-        batch.outputs.append((dlq_topic, message.key(), _dead_letter_json(letter)))
+        batch.outputs.append(Output(dlq_topic, message.key(), _dead_letter_json(letter)))
     return batch
 
 

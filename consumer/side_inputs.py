@@ -15,10 +15,10 @@ from consumer.pipeline import fetch_batch
 from roostr.kafka import make_consumer
 from roostr.settings import Settings
 
-__all__ = ["TopicTail", "replay_until"]
+__all__ = ["TopicTail", "private_consumer", "replay_until"]
 
 
-def _private_consumer(settings: Settings, purpose: str, **overrides: object) -> Consumer:
+def private_consumer(settings: Settings, purpose: str, **overrides: object) -> Consumer:
     # A unique group id that is never joined (assign(), no subscribe) and never committed to.
     # Short fetch waits: these readers stop at a known end, and some brokers hold an empty
     # fetch for the whole wait even when data arrives meanwhile.
@@ -44,7 +44,7 @@ def replay_until(
     todo = {(tp.topic, tp.partition): tp.offset for tp in ends if tp.offset > 0}
     if not todo:
         return 0, []
-    reader = _private_consumer(settings, "replay")
+    reader = private_consumer(settings, "replay")
     try:
         reader.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in todo])
         read = 0
@@ -70,7 +70,7 @@ class TopicTail:
     """Every partition of a topic from the beginning, read without blocking between batches."""
 
     def __init__(self, settings: Settings, topic: str) -> None:
-        self._reader = _private_consumer(settings, "tail")
+        self._reader = private_consumer(settings, "tail")
         metadata = self._reader.list_topics(topic, timeout=10)
         partitions = metadata.topics[topic].partitions
         self._reader.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])

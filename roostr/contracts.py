@@ -202,8 +202,9 @@ class Outcome(_TickerMixin):
     hit_at: AwareDatetime | None = None
     max_multiple: Annotated[float, Field(ge=0)] | None = None
     return_at_horizon: float | None = None
-    horizon_days: Annotated[int, Field(gt=0)] = 30
+    horizon_days: Annotated[float, Field(gt=0)] = 30
     status: Literal["won", "lost", "unresolved"]
+    reason: str | None = Field(None, description="why an outcome is unresolved")
     source: str | None = None
     author: str | None = None
     features: dict[str, float | None] = Field(default_factory=dict)

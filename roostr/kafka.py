@@ -56,8 +56,14 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> dict[str, str]
     existing = set(admin.list_topics(timeout=timeout_s).topics)
     wanted = settings.topic_partitions()
     results = {name: "exists" for name in wanted if name in existing}
+    configs = settings.topic_configs()
     missing = [
-        NewTopic(name, num_partitions=count, replication_factor=settings.replication_factor)
+        NewTopic(
+            name,
+            num_partitions=count,
+            replication_factor=settings.replication_factor,
+            config=configs.get(name, {}),
+        )
         for name, count in wanted.items()
         if name not in existing
     ]

@@ -8,6 +8,7 @@ or a repr.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from roostr.contracts import Mode
+from roostr.labels import LabelRules
 
 __all__ = ["Settings"]
 
@@ -48,6 +50,7 @@ class Settings(BaseSettings):
     topic_prices: str = "prices"
     topic_outcomes: str = "signals.outcomes"
     topic_model_updates: str = "models.updates"
+    topic_joiner_state: str = "signals.outcomes.joiner-state"
     partitions_raw: int = Field(12, ge=1)
     partitions_default: int = Field(6, ge=1)
     replication_factor: int = Field(1, ge=1)
@@ -66,6 +69,13 @@ class Settings(BaseSettings):
     batch_size: int = Field(500, ge=1, le=100_000)
     batch_wait_ms: int = Field(100, ge=0)
     max_message_bytes: int = Field(256 * 1024, ge=1024)
+
+    # --- outcome joiner (event time: the label's parameters, see roostr.labels) ----------------
+    outcome_horizon_days: float = Field(30.0, gt=0)
+    outcome_entry_tolerance_hours: float = Field(1.0, ge=0)
+    outcome_grace_hours: float = Field(1.0, ge=0)
+    outcome_lookback_days: float = Field(31.0, gt=0)
+    joiner_http_port: int = Field(9109, ge=0, le=65535)
 
     # --- local state ----------------------------------------------------------------------------
     registry_dir: Path = Path("models")
@@ -114,13 +124,30 @@ class Settings(BaseSettings):
         inherited = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
         return inherited | self.to_env()
 
+    def label_rules(self) -> LabelRules:
+        return LabelRules(
+            horizon=timedelta(days=self.outcome_horizon_days),
+            entry_tolerance=timedelta(hours=self.outcome_entry_tolerance_hours),
+            grace=timedelta(hours=self.outcome_grace_hours),
+            lookback=timedelta(days=self.outcome_lookback_days),
+        )
+
     def topic_partitions(self) -> dict[str, int]:
-        """Every topic roostr uses, with the partition count it is created with."""
+        """Every topic roostr uses, with the partition count it is created with.
+
+        Keyed by ticker and joined per partition, scored signals, prices and the joiner's state
+        share the raw topic's partition count (co-partitioned).
+        """
         return {
             self.topic_raw: self.partitions_raw,
             self.topic_scored: self.partitions_raw,
             self.topic_dlq: self.partitions_default,
-            self.topic_prices: self.partitions_default,
+            self.topic_prices: self.partitions_raw,
             self.topic_outcomes: self.partitions_default,
             self.topic_model_updates: 1,
+            self.topic_joiner_state: self.partitions_raw,
         }
+
+    def topic_configs(self) -> dict[str, dict[str, str]]:
+        """Topic configs set at creation (some brokers do not report their defaults)."""
+        return {self.topic_joiner_state: {"cleanup.policy": "compact"}}

@@ -60,16 +60,19 @@ def produce(
 
 
 class ConsumerProcess:
-    """``roostr consume`` as a separate process, logging JSON lines to a file."""
+    """``roostr consume`` (or another service ``command``) as a process, logging to a file."""
 
     def __init__(
-        self, settings: Settings, log_dir: Path, name: str, *args: str, **env: str
-    ) -> None:
+        self, settings: Settings, log_dir: Path, name: str, *args: str,
+        command: str = "consume", **env: str,
+    ) -> None:  # fmt: skip
         self.log_path = log_dir / f"{name}.log"
-        environment = {**settings.child_env(), "ROOSTR_HTTP_PORT": "0", **env}
+        environment = {
+            **settings.child_env(), "ROOSTR_HTTP_PORT": "0", "ROOSTR_JOINER_HTTP_PORT": "0", **env
+        }  # fmt: skip
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [*ROOSTR, "consume", *args],
+            [*ROOSTR, command, *args],
             env=environment,
             stdout=self._log,
             stderr=subprocess.STDOUT,

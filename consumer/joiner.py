@@ -1,0 +1,376 @@
+"""The outcome joiner: scored signals + prices → one Outcome per signal, in event time.
+
+One member of the ``roostr-outcome-joiner`` group reads ``signals.scored`` and ``prices``, which
+are keyed by ticker and co-partitioned: partition *p* of both is assigned to the same member
+(the range assignor), and partition *p* of a compacted changelog topic holds that pair's label
+state (``roostr.labels.PartitionLabeler``). Every label is decided by event time only (see
+``roostr.labels``), so live, replayed and restarted runs emit the same outcomes.
+
+Reading both inputs in event time: a replay may offer one topic far ahead of the other. The
+labeler buffers a lookback of ticks, and the member pauses whichever input of a pair runs more
+than half that lookback ahead of the other (unless the other has nothing more to read), so a
+signal always finds the ticks it needs.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from pydantic import ValidationError
+
+from consumer.changelog import PartitionLog, restore_partition
+from consumer.dead_letters import dead_letter
+from consumer.decoding import Rejection
+from consumer.delivery import DeliveryFailed, Output, deliver
+from consumer.health import HealthServer
+from roostr.contracts import Outcome, PriceTick, ScoredSignal, describe_validation_error
+from roostr.kafka import make_consumer, make_producer
+from roostr.labels import LOGGED_FIELDS, PartitionLabeler
+from roostr.logs import get_logger
+from roostr.settings import Settings
+
+__all__ = ["EXIT_DELIVERY_FAILED", "EXIT_NOT_COPARTITIONED", "OutcomeJoiner"]
+
+log = get_logger("roostr.joiner")
+
+EXIT_DELIVERY_FAILED = 3
+EXIT_NOT_COPARTITIONED = 2
+_FLUSH_TIMEOUT_S = 60.0
+_LIVE_WITHIN_S = 60.0
+
+
+class JoinerMetrics:
+    """What an operator watches on the joiner; updated once per batch."""
+
+    def __init__(self) -> None:
+        self.registry = r = CollectorRegistry()
+        self.records_in = Counter("roostr_joiner_records_in", "Inputs read", ["topic"], registry=r)
+        self.outcomes = Counter(
+            "roostr_joiner_outcomes", "Outcomes emitted, by status", ["status"], registry=r
+        )
+        self.late_ticks = Counter(
+            "roostr_joiner_late_ticks", "Ticks beyond the lateness grace (dropped)", registry=r
+        )
+        self.duplicates = Counter(
+            "roostr_joiner_duplicate_signals", "Redelivered signals ignored", registry=r
+        )
+        self.dead_lettered = Counter(
+            "roostr_joiner_dead_lettered", "Unreadable inputs sent to the DLQ", registry=r
+        )
+        self.open_signals = Gauge(
+            "roostr_joiner_open_signals", "Signals waiting for their label", registry=r
+        )
+
+
+class OutcomeJoiner:
+    """Consume → label → produce outcomes and state → commit, until ``stop()``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.rules = settings.label_rules()
+        self.metrics = JoinerMetrics()
+        self._stopping = threading.Event()
+        self._joined = False
+        self._last_beat = time.monotonic()
+        self._labelers: dict[int, PartitionLabeler] = {}
+        self._logs: dict[int, PartitionLog] = {}
+        self._positions: dict[tuple[str, int], int] = {}  # next offset to read, per input
+        self._at_end: dict[tuple[str, int], bool] = {}
+        self._signal_time: dict[int, float] = {}  # newest posted_at read, per partition
+        self._paused: set[tuple[str, int]] = set()
+        self._watermark = -math.inf
+        self._counted = (0, 0)  # late ticks, duplicates already reported to the metrics
+        self._prices_caught_up = False  # a prices partition just reached its end
+
+    # --- control ---------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Finish the batch, commit and leave the group (signal-handler safe)."""
+        self._stopping.set()
+
+    def live(self) -> bool:
+        return time.monotonic() - self._last_beat < _LIVE_WITHIN_S
+
+    def ready(self) -> bool:
+        return self._joined and not self._stopping.is_set()
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Serve until stopped: 0 on a clean stop, 2 on mis-partitioned topics, 3 on lost output."""
+        s = self.settings
+        health = HealthServer(
+            s.http_host, s.joiner_http_port, self.metrics.registry, self.live, self.ready
+        ).start()
+        consumer = make_consumer(
+            s, s.group_joiner,
+            # Partition p of both inputs to one member: the range assignor co-assigns equal
+            # partition counts (cooperative-sticky does not).
+            **{"partition.assignment.strategy": "range", "enable.partition.eof": True,
+               "fetch.wait.max.ms": 50},
+        )  # fmt: skip
+        producer = make_producer(s)
+        try:
+            if problem := self._copartitioning_problem(consumer):
+                log.error("topics_not_copartitioned", problem=problem)
+                return EXIT_NOT_COPARTITIONED
+            consumer.subscribe(
+                [s.topic_scored, s.topic_prices],
+                on_assign=self._on_assign,
+                on_revoke=self._on_revoke,
+                on_lost=self._on_revoke,
+            )
+            log.info("joiner_started", group=s.group_joiner, port=health.port)
+            while not self._stopping.is_set():
+                self._last_beat = time.monotonic()
+                messages = self._fetch(consumer)
+                if messages or self._prices_caught_up:
+                    self._process(consumer, producer, messages)
+                self._align(consumer)
+        except DeliveryFailed as exc:
+            log.error("delivery_failed", error=str(exc), action="exit without committing")
+            return EXIT_DELIVERY_FAILED
+        finally:
+            self._stopping.set()
+            consumer.close()
+            producer.flush(10)
+            health.stop()
+            log.info("joiner_stopped")
+        return 0
+
+    def _copartitioning_problem(self, consumer: Consumer) -> str | None:
+        s = self.settings
+        topics = (s.topic_scored, s.topic_prices, s.topic_joiner_state)
+        metadata = consumer.list_topics(timeout=30).topics
+        counts = {t: len(metadata[t].partitions) if t in metadata else 0 for t in topics}
+        if len(set(counts.values())) == 1 and 0 not in counts.values():
+            return None
+        return (
+            f"partition counts differ or topics are missing: {counts} (run `roostr topics create`)"
+        )
+
+    # --- one batch -------------------------------------------------------------------------
+
+    def _fetch(self, consumer: Consumer) -> list[Message]:
+        """Records of a batch; end-of-partition events update which inputs are caught up."""
+        messages = []
+        for message in consumer.consume(
+            self.settings.batch_size, self.settings.batch_wait_ms / 1000
+        ):
+            where = (message.topic(), message.partition())
+            error = message.error()
+            if error is None:
+                self._at_end[where] = False
+                messages.append(message)
+            elif error.code() == KafkaError._PARTITION_EOF:
+                self._at_end[where] = True
+                self._prices_caught_up |= where[0] == self.settings.topic_prices
+            elif error.fatal():
+                raise KafkaException(error)
+            else:
+                log.warning("consumer_error", error=str(error))
+        return messages
+
+    def _process(self, consumer: Consumer, producer: object, messages: list[Message]) -> None:
+        """Label one batch and commit it. The commit protocol, in this order:
+
+        1. Fold every record into its partition's labeler (bad records become dead letters).
+        2. Resolve what the clocks passed; a partition whose prices were read to their end also
+           follows the member's watermark, so a quiet ticker still resolves.
+        3. Produce outcomes, dead letters, then per partition the changed state and a marker
+           with the input offsets it reflects; wait until the broker acknowledged all of them.
+        4. Only then commit the input offsets (the marker, not the commit, is what a restore
+           trusts; the commit keeps the group's lag meaningful).
+        A crash before 3 completes re-reads the batch: outcomes are re-emitted identically
+        (at-least-once; readers dedupe by signal_id).
+        """
+        s = self.settings
+        self._prices_caught_up = False
+        now = datetime.now(UTC)  # dead letters' failed_at only: labels never read the clock
+        outcomes: list[Outcome] = []
+        outputs: list[Output] = []
+        touched: set[int] = set()
+        counts: dict[str, int] = defaultdict(int)
+        for message in messages:
+            partition = message.partition()
+            labeler = self._labelers.get(partition)
+            if labeler is None:
+                continue  # revoked while the batch was fetched: its next owner reads it
+            touched.add(partition)
+            self._positions[(message.topic(), partition)] = message.offset() + 1
+            counts[message.topic()] += 1
+            if message.topic() == s.topic_scored:
+                outcomes += self._add_signal(labeler, message, outputs, now)
+            else:
+                outcomes += self._add_tick(labeler, message, outputs, now)
+        self._watermark = max(
+            (lab.stream_time for lab in self._labelers.values()), default=-math.inf
+        )
+        for partition, labeler in self._labelers.items():
+            caught_up = self._at_end.get((s.topic_prices, partition), False)
+            resolved = labeler.advance(self._watermark if caught_up else -math.inf)
+            if resolved:
+                touched.add(partition)
+                outcomes += resolved
+        outputs[:0] = [
+            Output(s.topic_outcomes, o.signal_id.encode(), o.model_dump_json().encode())
+            for o in outcomes
+        ]
+        for partition in sorted(touched):
+            labeler = self._labelers[partition]
+            outputs += self._logs[partition].batch(
+                labeler.drain_changes(), self._offsets(partition), labeler.snapshot, labeler.size()
+            )
+        deliver(producer, outputs, _FLUSH_TIMEOUT_S)  # type: ignore[arg-type]
+        self._commit(consumer, touched)
+        self._report(counts, outcomes)
+
+    def _add_signal(
+        self, labeler: PartitionLabeler, message: Message, outputs: list[Output], now: datetime
+    ) -> list[Outcome]:
+        try:
+            signal = ScoredSignal.model_validate_json(message.value() or b"")
+        except ValidationError as exc:
+            self._dead_letter(message, describe_validation_error(exc), outputs, now)
+            return []
+        posted = signal.posted_at.timestamp()
+        partition = message.partition()
+        self._signal_time[partition] = max(self._signal_time.get(partition, -math.inf), posted)
+        record = {name: getattr(signal, name) for name in LOGGED_FIELDS}
+        record.update(
+            signal_id=signal.signal_id,
+            ticker=signal.ticker,
+            posted_at=signal.posted_at,
+            price_usd=signal.price_usd,
+        )
+        return labeler.add_signal(record)
+
+    def _add_tick(
+        self, labeler: PartitionLabeler, message: Message, outputs: list[Output], now: datetime
+    ) -> list[Outcome]:
+        try:
+            tick = PriceTick.model_validate_json(message.value() or b"")
+        except ValidationError as exc:
+            self._dead_letter(message, describe_validation_error(exc), outputs, now)
+            return []
+        return labeler.add_tick(tick)
+
+    def _dead_letter(
+        self, message: Message, error: str, outputs: list[Output], now: datetime
+    ) -> None:
+        rejection = Rejection("schema_violation", error)
+        letter = dead_letter(message, rejection, now, self.settings.max_message_bytes)
+        outputs.append(
+            Output(self.settings.topic_dlq, message.key(), letter.model_dump_json().encode())
+        )
+        self.metrics.dead_lettered.inc()
+        log.warning("dead_lettered", topic=message.topic(), partition=message.partition(),
+                    offset=message.offset(), error=error[:200])  # fmt: skip
+
+    def _offsets(self, partition: int) -> dict[str, int]:
+        s = self.settings
+        return {
+            topic: self._positions[(topic, partition)]
+            for topic in (s.topic_scored, s.topic_prices)
+            if (topic, partition) in self._positions
+        }
+
+    def _commit(self, consumer: Consumer, partitions: set[int]) -> None:
+        offsets = [
+            TopicPartition(topic, partition, offset)
+            for partition in partitions
+            for topic, offset in self._offsets(partition).items()
+        ]
+        if not offsets:
+            return
+        try:
+            consumer.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:
+            log.warning("commit_failed", error=str(exc), partitions=len(offsets))
+
+    def _report(self, counts: dict[str, int], outcomes: list[Outcome]) -> None:
+        for topic, count in counts.items():
+            self.metrics.records_in.labels(topic).inc(count)
+        for outcome in outcomes:
+            self.metrics.outcomes.labels(outcome.status).inc()
+        late = sum(lab.late_ticks for lab in self._labelers.values())
+        duplicates = sum(lab.duplicates for lab in self._labelers.values())
+        self.metrics.late_ticks.inc(max(late - self._counted[0], 0))
+        self.metrics.duplicates.inc(max(duplicates - self._counted[1], 0))
+        self._counted = (late, duplicates)
+        self.metrics.open_signals.set(sum(lab.open_signals for lab in self._labelers.values()))
+        if counts or outcomes:
+            log.info("batch_joined", signals=counts.get(self.settings.topic_scored, 0),
+                     ticks=counts.get(self.settings.topic_prices, 0), outcomes=len(outcomes),
+                     watermark=_iso(self._watermark))  # fmt: skip
+
+    # --- event-time alignment of the two inputs -------------------------------------------
+
+    def _align(self, consumer: Consumer) -> None:
+        """Pause the input of a pair that runs over half the lookback ahead of the other."""
+        s = self.settings
+        ahead_limit = self.rules.lookback.total_seconds() / 2
+        to_pause, to_resume = [], []
+        for partition, labeler in self._labelers.items():
+            scored, prices = (s.topic_scored, partition), (s.topic_prices, partition)
+            signal_time = self._signal_time.get(partition, -math.inf)
+            wanted = set()
+            if labeler.stream_time > signal_time + ahead_limit and not self._at_end.get(scored):
+                wanted.add(prices)
+            elif signal_time > labeler.stream_time + ahead_limit and not self._at_end.get(prices):
+                wanted.add(scored)
+            for where in (scored, prices):
+                if where in wanted and where not in self._paused:
+                    to_pause.append(where)
+                elif where not in wanted and where in self._paused:
+                    to_resume.append(where)
+        if to_pause:
+            consumer.pause([TopicPartition(t, p) for t, p in to_pause])
+            self._paused.update(to_pause)
+        if to_resume:
+            consumer.resume([TopicPartition(t, p) for t, p in to_resume])
+            self._paused.difference_update(to_resume)
+
+    # --- rebalances and state --------------------------------------------------------------
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Restore each new pair's state and start its inputs where that state left off."""
+        self._joined = True
+        s = self.settings
+        for partition in sorted({tp.partition for tp in partitions}):
+            started = time.perf_counter()
+            restored = restore_partition(s, s.topic_joiner_state, partition)
+            self._labelers[partition] = PartitionLabeler.restore(self.rules, restored.entries)
+            self._logs[partition] = PartitionLog(s.topic_joiner_state, partition)
+            offsets = restored.offsets or {}
+            for tp in partitions:
+                if tp.partition == partition and tp.topic in offsets:
+                    tp.offset = offsets[tp.topic]
+                    self._positions[(tp.topic, partition)] = tp.offset
+            log.info("joiner_state_restored", partition=partition,
+                     entries=len(restored.entries), records_read=restored.records_read,
+                     open_signals=self._labelers[partition].open_signals,
+                     ms=round((time.perf_counter() - started) * 1000, 1))  # fmt: skip
+        consumer.assign(partitions)
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Nothing is in flight between batches: drop the pairs' state (their changelog has it)."""
+        for tp in partitions:
+            self._labelers.pop(tp.partition, None)
+            self._logs.pop(tp.partition, None)
+            self._signal_time.pop(tp.partition, None)
+            where = (tp.topic, tp.partition)
+            self._positions.pop(where, None)
+            self._at_end.pop(where, None)
+            self._paused.discard(where)
+        log.info("partitions_revoked", partitions=sorted({tp.partition for tp in partitions}))
+
+
+def _iso(seconds: float) -> str | None:
+    return datetime.fromtimestamp(seconds, UTC).isoformat() if math.isfinite(seconds) else None

@@ -1,0 +1,389 @@
+"""Outcome labels in event time: did a signal's price reach 2x its entry within the horizon?
+
+THE definition of the label, shared by the live outcome joiner and by backtests. Everything here
+is a function of the records given, in the order given per ticker; nothing reads a clock.
+
+Per ticker, price ticks arrive in one fixed order (the ticker's partition of ``prices``):
+
+- a tick is *late* when its ``ts`` is more than ``grace`` behind the newest tick of its ticker
+  seen before it; late ticks are counted and dropped, all others are used;
+- accepted ticks of the last ``lookback`` (by the ticker's newest tick) are buffered, so a signal
+  read after the ticks that follow it still sees them ("a tick read before its signal counts").
+  A signal posted before ticks were evicted from that buffer cannot be labelled exactly: it is
+  ``unresolved`` with that reason, never guessed;
+- entry = the signal's ``price_usd``, else the first accepted tick (in arrival order) with
+  ``posted_at <= ts <= posted_at + entry_tolerance``;
+- ``won`` as soon as an accepted tick with ``posted_at <= ts <= posted_at + horizon`` reaches
+  ``target_multiple`` x entry (``hit_at`` = that tick's ts);
+- ``lost`` once the clock passes ``posted_at + horizon + grace`` without a hit, with the
+  highest multiple seen and the return at the last tick at or before the horizon;
+- ``unresolved`` (with a reason) when no entry exists once the clock passes
+  ``posted_at + entry_tolerance + grace``, or no tick fell inside the horizon.
+
+The clock is event time: the newest accepted tick of the signal's partition, or a watermark
+the caller passes to ``advance`` (e.g. over every partition it reads, for a partition whose
+tickers all went quiet). So live, replayed and restarted runs label identically.
+
+State is O(1) per open signal (running max, last price) plus the per-ticker tick buffer, and
+serialises to key/value entries (``drain_changes`` / ``restore``) for a changelog.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from roostr.contracts import Outcome, PriceTick
+
+__all__ = ["LOGGED_FIELDS", "LabelRules", "PartitionLabeler"]
+
+# What an Outcome carries from the scored record, exactly as logged at scoring time.
+LOGGED_FIELDS = (
+    "source",
+    "author",
+    "features",
+    "feature_set_version",
+    "rule_score",
+    "ml_probability",
+    "ml_score",
+    "final_score",
+    "model_version",
+)
+_CHUNK = 256  # ticks per changelog entry of a ticker's buffer
+
+
+@dataclass(frozen=True, slots=True)
+class LabelRules:
+    """The label's parameters (the seed's: 2x within 30 days)."""
+
+    horizon: timedelta = timedelta(days=30)
+    entry_tolerance: timedelta = timedelta(hours=1)
+    grace: timedelta = timedelta(hours=1)
+    lookback: timedelta = timedelta(days=31)
+    target_multiple: float = 2.0
+
+    @property
+    def horizon_days(self) -> float:
+        return self.horizon / timedelta(days=1)
+
+
+@dataclass(slots=True)
+class _Open:
+    """One signal waiting for its label: the logged payload plus O(1) running state."""
+
+    signal_id: str
+    ticker: str
+    posted: float
+    payload: dict[str, Any]
+    entry: float | None
+    max_price: float = -math.inf
+    last_ts: float = -math.inf
+    last_price: float = math.nan
+
+
+@dataclass(slots=True)
+class _Ticker:
+    """A ticker's accepted ticks of the last ``lookback``, in arrival order."""
+
+    newest: float = -math.inf
+    accepted: int = 0  # ticks ever accepted: numbers the changelog chunks
+    evicted_until: float = -math.inf  # newest ts among evicted ticks
+    ticks: list[tuple[float, float]] = field(default_factory=list)
+    first_index: int = 0  # ``accepted`` number of ticks[0]
+    open: set[str] = field(default_factory=set)
+    due: list[tuple[float, str]] = field(default_factory=list)  # (deadline, signal id), a heap
+
+
+class PartitionLabeler:
+    """The label state of one partition (its tickers' prices and open signals)."""
+
+    def __init__(self, rules: LabelRules) -> None:
+        self.rules = rules
+        self.stream_time = -math.inf
+        self.late_ticks = 0
+        self.duplicates = 0
+        self._tickers: dict[str, _Ticker] = {}
+        self._open: dict[str, _Open] = {}
+        self._done: dict[str, float] = {}  # labelled signal id → posted (dedupe of redeliveries)
+        self._forget: list[tuple[float, str]] = []  # (posted, labelled signal id), a heap
+        self._dirty: set[str] = set()
+        self._horizon = rules.horizon.total_seconds()
+        self._tolerance = rules.entry_tolerance.total_seconds()
+        self._grace = rules.grace.total_seconds()
+        self._lookback = rules.lookback.total_seconds()
+
+    @property
+    def open_signals(self) -> int:
+        return len(self._open)
+
+    # --- inputs ----------------------------------------------------------------------------
+
+    def add_signal(self, record: Mapping[str, Any]) -> list[Outcome]:
+        """A scored record (ScoredSignal layout). Returns outcomes already decided."""
+        signal_id = record["signal_id"]
+        if signal_id in self._open or signal_id in self._done:
+            self.duplicates += 1
+            return []
+        posted = _seconds(record["posted_at"])
+        payload = {name: record.get(name) for name in LOGGED_FIELDS}
+        payload["posted_at"] = _datetime(posted).isoformat()
+        price = record.get("price_usd")
+        signal = _Open(signal_id, record["ticker"], posted, payload, price)
+        ticker = self._ticker(signal.ticker)
+        self._open[signal_id] = signal
+        ticker.open.add(signal_id)
+        self._mark(f"open/{signal_id}")
+        if posted <= ticker.evicted_until:
+            return [self._resolve(signal, "unresolved", "ticks after posted_at left the buffer")]
+        for ts, tick_price in ticker.ticks:
+            if (won := self._apply(signal, ts, tick_price)) is not None:
+                return [won]
+        self._schedule(ticker, signal)
+        return self._resolve_due(ticker, ticker.newest)
+
+    def add_tick(self, tick: PriceTick) -> list[Outcome]:
+        """One price tick; returns the signals it decided (wins, and any now past the clock)."""
+        ts, price = tick.ts.timestamp(), tick.price_usd
+        ticker = self._ticker(tick.ticker)
+        if ts < ticker.newest - self._grace:
+            self.late_ticks += 1
+            return []
+        ticker.newest = max(ticker.newest, ts)
+        ticker.ticks.append((ts, price))
+        ticker.accepted += 1
+        self._evict(tick.ticker, ticker)
+        self._mark(f"ticks/{tick.ticker}/{(ticker.accepted - 1) // _CHUNK}")
+        self._mark(f"ticker/{tick.ticker}")
+        self.stream_time = max(self.stream_time, ts)
+        outcomes = []
+        for signal_id in sorted(ticker.open):
+            signal = self._open[signal_id]
+            if (won := self._apply(signal, ts, price)) is not None:
+                outcomes.append(won)
+            else:
+                self._mark(f"open/{signal_id}")
+        return outcomes + self._resolve_due(ticker, ticker.newest)
+
+    def advance(self, watermark: float = -math.inf) -> list[Outcome]:
+        """Resolve the signals whose deadline passed on their ticker's clock or on ``watermark``.
+
+        A ticker's clock is its newest tick. ``watermark`` is for tickers whose prices stopped:
+        pass it only once the partition's prices were read to their end (else a ticker whose
+        ticks are still unread would be resolved early). Call once per batch: it also forgets
+        labelled ids too old to be redelivered.
+        """
+        outcomes = []
+        for ticker in self._tickers.values():
+            if ticker.due:
+                outcomes += self._resolve_due(ticker, max(ticker.newest, watermark))
+        self._forget_done(max(self.stream_time, watermark))
+        return outcomes
+
+    def _resolve_due(self, ticker: _Ticker, clock: float) -> list[Outcome]:
+        outcomes = []
+        while ticker.due and ticker.due[0][0] <= clock:
+            _deadline, signal_id = heapq.heappop(ticker.due)
+            signal = self._open.get(signal_id)
+            if signal is None:
+                continue  # already won, or its other deadline came first
+            if signal.entry is None:
+                outcomes.append(self._resolve(signal, "unresolved", "no price within tolerance"))
+            elif clock >= signal.posted + self._horizon + self._grace:
+                outcomes.append(self._finish(signal))
+        return outcomes
+
+    def _schedule(self, ticker: _Ticker, signal: _Open) -> None:
+        heapq.heappush(ticker.due, (signal.posted + self._horizon + self._grace, signal.signal_id))
+        if signal.entry is None:
+            deadline = signal.posted + self._tolerance + self._grace
+            heapq.heappush(ticker.due, (deadline, signal.signal_id))
+
+    # --- the label -------------------------------------------------------------------------
+
+    def _apply(self, signal: _Open, ts: float, price: float) -> Outcome | None:
+        """Fold one accepted tick into a signal's running state; the Outcome if it won."""
+        if ts < signal.posted or ts > signal.posted + self._horizon:
+            return None
+        if signal.entry is None:
+            if ts > signal.posted + self._tolerance:
+                return None
+            signal.entry = price
+        signal.max_price = max(signal.max_price, price)
+        if ts >= signal.last_ts:
+            signal.last_ts, signal.last_price = ts, price
+        if price >= self.rules.target_multiple * signal.entry:
+            return self._resolve(signal, "won", hit_at=ts)
+        return None
+
+    def _finish(self, signal: _Open) -> Outcome:
+        if signal.last_ts == -math.inf:
+            return self._resolve(signal, "unresolved", "no price within the horizon")
+        return self._resolve(signal, "lost")
+
+    def _resolve(
+        self, signal: _Open, status: str, reason: str | None = None, hit_at: float | None = None
+    ) -> Outcome:
+        entry = signal.entry
+        seen = entry is not None and signal.max_price > -math.inf
+        outcome = Outcome(
+            signal_id=signal.signal_id,
+            ticker=signal.ticker,
+            entry_price=entry,
+            label={"won": 1, "lost": 0}.get(status),
+            status=status,
+            reason=reason,
+            hit_at=None if hit_at is None else _datetime(hit_at),
+            max_multiple=signal.max_price / entry if seen and entry else None,
+            return_at_horizon=(
+                signal.last_price / entry - 1 if status == "lost" and seen and entry else None
+            ),
+            horizon_days=self.rules.horizon_days,
+            **{**signal.payload, "posted_at": datetime.fromisoformat(signal.payload["posted_at"])},
+        )
+        del self._open[signal.signal_id]
+        self._tickers[signal.ticker].open.discard(signal.signal_id)
+        self._done[signal.signal_id] = signal.posted
+        heapq.heappush(self._forget, (signal.posted, signal.signal_id))
+        self._mark(f"open/{signal.signal_id}")
+        self._mark(f"done/{signal.signal_id}")
+        return outcome
+
+    # --- housekeeping ----------------------------------------------------------------------
+
+    def _ticker(self, name: str) -> _Ticker:
+        ticker = self._tickers.get(name)
+        if ticker is None:
+            ticker = self._tickers[name] = _Ticker()
+            self._mark(f"ticker/{name}")
+        return ticker
+
+    def _evict(self, name: str, ticker: _Ticker) -> None:
+        cutoff = ticker.newest - self._lookback
+        while ticker.ticks and ticker.ticks[0][0] < cutoff:
+            ts, _price = ticker.ticks.pop(0)
+            ticker.evicted_until = max(ticker.evicted_until, ts)
+            ticker.first_index += 1
+            if ticker.first_index % _CHUNK == 0:
+                self._mark(f"ticks/{name}/{ticker.first_index // _CHUNK - 1}")
+
+    def _forget_done(self, clock: float) -> None:
+        """Labelled ids are kept while a redelivery could still arrive (horizon + lookback)."""
+        keep_after = clock - self._horizon - self._lookback - self._grace
+        while self._forget and self._forget[0][0] < keep_after:
+            _posted, signal_id = heapq.heappop(self._forget)
+            del self._done[signal_id]
+            self._mark(f"done/{signal_id}")
+
+    def _mark(self, key: str) -> None:
+        self._dirty.add(key)
+
+    # --- persistence -----------------------------------------------------------------------
+
+    def drain_changes(self) -> list[tuple[str, Any]]:
+        """(key, value or None for deleted) for every entry changed since the last drain."""
+        changes = [(key, self._entry(key)) for key in sorted(self._dirty)]
+        self._dirty.clear()
+        if changes:
+            changes.append(("clock", _json_float(self.stream_time)))
+        return changes
+
+    def snapshot(self) -> list[tuple[str, Any]]:
+        """Every live entry (what ``restore`` needs from nothing); clears the pending changes."""
+        self._dirty.clear()
+        keys = [f"open/{i}" for i in self._open] + [f"done/{i}" for i in self._done]
+        for name, ticker in self._tickers.items():
+            keys.append(f"ticker/{name}")
+            chunks = range(ticker.first_index // _CHUNK, (ticker.accepted - 1) // _CHUNK + 1)
+            keys += [f"ticks/{name}/{chunk}" for chunk in chunks if ticker.ticks]
+        return [(key, self._entry(key)) for key in keys] + [
+            ("clock", _json_float(self.stream_time))
+        ]
+
+    def size(self) -> int:
+        """About how many entries ``snapshot`` would write."""
+        chunks = sum(len(t.ticks) // _CHUNK + 1 for t in self._tickers.values())
+        return len(self._open) + len(self._done) + len(self._tickers) + chunks
+
+    def _entry(self, key: str) -> Any:
+        kind, _, rest = key.partition("/")
+        if kind == "open":
+            s = self._open.get(rest)
+            if s is None:
+                return None
+            state = [s.entry, s.max_price, s.last_ts, s.last_price]
+            return {"ticker": s.ticker, "posted": s.posted, "payload": s.payload,
+                    "state": [_json_float(v) for v in state]}  # fmt: skip
+        if kind == "done":
+            return self._done.get(rest)
+        if kind == "ticker":
+            t = self._tickers[rest]
+            return [_json_float(t.newest), t.accepted, _json_float(t.evicted_until), t.first_index]
+        name, _, chunk = rest.rpartition("/")
+        ticker = self._tickers[name]
+        start = max(int(chunk) * _CHUNK, ticker.first_index)
+        ticks = ticker.ticks[
+            start - ticker.first_index : (int(chunk) + 1) * _CHUNK - ticker.first_index
+        ]
+        return {"start": start, "ticks": ticks} if ticks else None
+
+    @classmethod
+    def restore(cls, rules: LabelRules, entries: Mapping[str, Any]) -> PartitionLabeler:
+        """The labeler that ``drain_changes`` described (latest value per key; None = deleted)."""
+        labeler = cls(rules)
+        by_index: dict[str, dict[int, tuple[float, float]]] = {}
+        for key, value in entries.items():
+            kind, _, rest = key.partition("/")
+            if value is None:
+                continue
+            if kind == "clock":
+                labeler.stream_time = _float(value)
+            elif kind == "done":
+                labeler._done[rest] = value
+                heapq.heappush(labeler._forget, (value, rest))
+            elif kind == "ticker":
+                ticker = labeler._tickers.setdefault(rest, _Ticker())
+                ticker.newest, ticker.evicted_until = _float(value[0]), _float(value[2])
+                ticker.accepted, ticker.first_index = value[1], value[3]
+            elif kind == "ticks":
+                name = rest.rpartition("/")[0]
+                ticks = by_index.setdefault(name, {})
+                for i, (ts, price) in enumerate(value["ticks"], start=value["start"]):
+                    ticks[i] = (ts, price)
+            elif kind == "open":
+                entry, max_price, last_ts, last_price = value["state"]
+                last_price = math.nan if last_price is None else last_price
+                labeler._open[rest] = _Open(
+                    rest, value["ticker"], value["posted"], value["payload"], entry,
+                    _float(max_price), _float(last_ts), last_price,
+                )  # fmt: skip
+        for name, ticker in labeler._tickers.items():
+            ticks = by_index.get(name, {})
+            ticker.ticks = [ticks[i] for i in range(ticker.first_index, ticker.accepted)]
+        for signal in labeler._open.values():
+            ticker = labeler._tickers.setdefault(signal.ticker, _Ticker())
+            ticker.open.add(signal.signal_id)
+            labeler._schedule(ticker, signal)
+        return labeler
+
+
+def _seconds(value: datetime | str) -> float:
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return when.timestamp()
+
+
+def _datetime(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _json_float(value: float | None) -> float | None:
+    """JSON has no infinity or NaN: an unset time or price travels as None."""
+    return None if value is None or not math.isfinite(value) else value
+
+
+def _float(value: float | None) -> float:
+    """Inverse of ``_json_float`` for times, whose unset value is -inf."""
+    return -math.inf if value is None else value

@@ -1,0 +1,110 @@
+"""``roostr join`` against a real broker: one Outcome per scored signal, equal to an independent
+computation, also when the joiner is killed halfway and restarted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from label_world import expected_labels, scored_json, world
+from scoring_service_support import ConsumerProcess, wait_until
+from topic_reading import read_topic
+
+from roostr.contracts import Outcome
+from roostr.kafka import make_producer
+from roostr.settings import Settings
+
+HORIZON_DAYS, TOLERANCE_H, GRACE_H = 30, 4, 2
+
+
+@pytest.fixture
+def join_settings(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={
+            "outcome_horizon_days": HORIZON_DAYS,
+            "outcome_entry_tolerance_hours": TOLERANCE_H,
+            "outcome_grace_hours": GRACE_H,
+            "outcome_lookback_days": 100,
+        }
+    )
+
+
+def publish_world(settings: Settings, seed: int) -> tuple[list[dict], list]:
+    signals, ticks = world(seed, tickers=6, days=80)
+    producer = make_producer(settings, **{"linger.ms": 5})
+    for signal in signals:
+        producer.produce(settings.topic_scored, scored_json(signal), signal["ticker"].encode())
+    for tick in ticks:
+        producer.produce(settings.topic_prices, tick.model_dump_json(), tick.ticker.encode())
+        producer.poll(0)
+    producer.produce(settings.topic_prices, b"{not json", b"AAA")  # bad input: dead-lettered
+    assert producer.flush(30) == 0
+    return signals, ticks
+
+
+def outcomes_by_id(settings: Settings, wanted: int, timeout_s: float = 90.0) -> dict[str, list]:
+    found: dict[str, list[Outcome]] = {}
+
+    def complete() -> bool:
+        found.clear()
+        for message in read_topic(settings, settings.topic_outcomes, 0, 1.0, 0.5):
+            outcome = Outcome.model_validate_json(message.value())
+            found.setdefault(outcome.signal_id, []).append(outcome)
+        return len(found) >= wanted
+
+    wait_until(complete, timeout_s, f"{wanted} outcomes")
+    return found
+
+
+def assert_labels(found: dict[str, list[Outcome]], signals: list[dict], ticks: list) -> None:
+    from datetime import timedelta
+
+    expected = expected_labels(
+        signals, ticks, timedelta(days=HORIZON_DAYS), timedelta(hours=TOLERANCE_H),
+        timedelta(hours=GRACE_H),
+    )  # fmt: skip
+    assert set(found) == set(expected)
+    for signal_id, answer in expected.items():
+        first, *again = found[signal_id]
+        assert all(o == first for o in again), f"{signal_id} labelled differently twice"
+        assert (first.status, first.hit_at) == (answer.status, answer.hit_at), signal_id
+        assert first.max_multiple == pytest.approx(answer.max_multiple), signal_id
+        assert first.return_at_horizon == pytest.approx(answer.return_at_horizon), signal_id
+
+
+def test_every_scored_signal_gets_the_outcome_its_prices_define(
+    join_settings: Settings, tmp_path: Path
+) -> None:
+    signals, ticks = publish_world(join_settings, seed=11)
+    joiner = ConsumerProcess(join_settings, tmp_path, "joiner", command="join")
+    try:
+        found = outcomes_by_id(join_settings, len(signals))
+        assert_labels(found, signals, ticks)
+        assert {o[0].status for o in found.values()} == {"won", "lost", "unresolved"}
+        dead = read_topic(join_settings, join_settings.topic_dlq, 1, timeout_s=10)
+        assert [json.loads(m.value())["source_topic"] for m in dead] == [join_settings.topic_prices]
+        assert joiner.terminate() == 0
+    finally:
+        joiner.ensure_stopped()
+
+
+def test_a_joiner_killed_halfway_resumes_from_its_state_without_relabelling(
+    join_settings: Settings, tmp_path: Path
+) -> None:
+    settings = join_settings.model_copy(update={"batch_size": 50})
+    signals, ticks = publish_world(settings, seed=12)
+    first = ConsumerProcess(settings, tmp_path, "first", command="join")
+    try:
+        wait_until(lambda: len(first.events("batch_joined")) >= 5, 60, "a few batches")
+        first.kill()
+        restarted = ConsumerProcess(settings, tmp_path, "restarted", command="join")
+        try:
+            found = outcomes_by_id(settings, len(signals))
+            assert_labels(found, signals, ticks)
+            restored = restarted.wait_for_event("joiner_state_restored")
+            assert restored["entries"] > 0  # it resumed from the changelog, not from scratch
+        finally:
+            restarted.ensure_stopped()
+    finally:
+        first.ensure_stopped()
