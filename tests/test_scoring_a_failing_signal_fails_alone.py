@@ -93,11 +93,11 @@ def test_the_failing_signal_alone_is_dead_lettered_and_the_rest_match_a_clean_ru
     (letter,) = batch.dead
     assert (letter.signal_id, letter.offset, letter.error_kind) == (BAD, 5, "processing")
     assert "injected failure" in letter.error
-    assert [topic for topic, _key, _value in batch.outputs].count("scored") == len(messages) - 1
+    assert [output.topic for output in batch.outputs].count("scored") == len(messages) - 1
     assert _features(batch.scored) == {k: v for k, v in clean.items() if k != BAD}
-    for _topic, _key, value in batch.outputs:  # the records are valid ScoredSignals
-        if _topic == "scored":
-            ScoredSignal.model_validate(orjson.loads(value))
+    for output in batch.outputs:  # the records are valid ScoredSignals
+        if output.topic == "scored":
+            ScoredSignal.model_validate(orjson.loads(output.value))
     # The failed signal still counted as a mention: later batches see the clean run's state.
     assert _features(scorer.score_records(LATER, NOW)) == clean_later
 
