@@ -58,7 +58,7 @@ class ServiceMetrics:
             "roostr_delivery_failures", "Batches whose outputs were not acknowledged", registry=r
         )
         self.commit_failures = Counter(
-            "roostr_commit_failures", "Offset commits the broker refused", registry=r
+            "roostr_commit_failures", "Partition offsets the broker did not commit", registry=r
         )
 
     def batch(

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, Message, Producer, TopicPartition
 from pydantic import ValidationError
 
 from consumer.decoding import decode_signal
@@ -28,7 +28,7 @@ from consumer.model_watch import ModelWatcher
 from consumer.pipeline import BatchScorer, fetch_batch, next_offsets, score_batch
 from consumer.side_inputs import TopicTail, replay_until
 from roostr.contracts import Mode, ModelUpdate, Outcome, RawSignal
-from roostr.kafka import make_consumer, make_producer
+from roostr.kafka import commit_offsets, make_consumer, make_producer
 from roostr.logs import get_logger
 from roostr.settings import Settings
 
@@ -239,11 +239,8 @@ class ScoringService:
         )
 
     def _commit(self, consumer: Consumer, offsets: list[TopicPartition]) -> None:
-        try:
-            consumer.commit(offsets=offsets, asynchronous=False)
-        except KafkaException as exc:
-            self.metrics.commit_failures.inc()
-            log.warning("commit_failed", error=str(exc), partitions=len(offsets))
+        if failed := commit_offsets(consumer, offsets):
+            self.metrics.commit_failures.inc(len(failed))
 
     # --- between batches ---------------------------------------------------------------------
 
