@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from consumer.pipeline import next_offsets
 from roostr.contracts import ScoredSignal, Tier
-from roostr.kafka import make_consumer
+from roostr.kafka import commit_offsets, make_consumer
 from roostr.logs import get_logger
 from roostr.settings import Settings
 
@@ -66,6 +66,7 @@ class ScoredSignalReader:
         self.tiers = frozenset(tiers) if tiers is not None else None
         self.min_score = min_score
         self.invalid = 0
+        self.commit_failures = 0
         self._seen = RecentIds(dedupe_capacity)
         self._grouped = group_id is not None
         self._pending_commit: list[TopicPartition] = []
@@ -117,8 +118,11 @@ class ScoredSignalReader:
         return self.min_score is None or signal.final_score >= self.min_score
 
     def _commit_previous(self) -> None:
+        """A refused partition is logged and counted in ``commit_failures``, not raised: its next
+        commit carries a later offset; until then a restart re-reads from the previous commit
+        (at-least-once, as after a crash)."""
         if self._pending_commit:
-            self._consumer.commit(offsets=self._pending_commit, asynchronous=False)
+            self.commit_failures += len(commit_offsets(self._consumer, self._pending_commit))
             self._pending_commit = []
 
     def close(self) -> None:

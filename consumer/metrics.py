@@ -49,6 +49,16 @@ class ServiceMetrics:
             ["topic", "partition"],
             registry=r,
         )
+        self.group_lag = Gauge(
+            "roostr_group_lag",
+            "Records the group has not committed, over all partitions (approximate)",
+            registry=r,
+        )
+        self.stalled = Gauge(
+            "roostr_consumer_stalled",
+            "1 after ROOSTR_STALL_AFTER_S without a partition or progress while the group lags",
+            registry=r,
+        )
         self.model = Info("roostr_model", "Model and mode in use", registry=r)
         self.model_loaded = Gauge("roostr_model_loaded", "1 when a model is in use", registry=r)
         self.model_load_failures = Counter(
@@ -58,7 +68,7 @@ class ServiceMetrics:
             "roostr_delivery_failures", "Batches whose outputs were not acknowledged", registry=r
         )
         self.commit_failures = Counter(
-            "roostr_commit_failures", "Offset commits the broker refused", registry=r
+            "roostr_commit_failures", "Partition offsets the broker did not commit", registry=r
         )
 
     def batch(

@@ -17,18 +17,20 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, Message, Producer, TopicPartition
 from pydantic import ValidationError
 
 from consumer.decoding import decode_signal
 from consumer.delivery import DeliveryFailed, deliver, deliver_in_transaction
+from consumer.group_lag import GroupLagReader
 from consumer.health import HealthServer
 from consumer.metrics import ServiceMetrics
 from consumer.model_watch import ModelWatcher
 from consumer.pipeline import BatchScorer, fetch_batch, next_offsets, score_batch
 from consumer.side_inputs import TopicTail, replay_until
+from consumer.stall import StallDetector
 from roostr.contracts import Mode, ModelUpdate, Outcome, RawSignal
-from roostr.kafka import make_consumer, make_producer
+from roostr.kafka import commit_offsets, make_consumer, make_producer
 from roostr.logs import get_logger
 from roostr.settings import Settings
 
@@ -97,6 +99,7 @@ class ScoringService:
         self._reset_state = False
         self._last_beat = time.monotonic()
         self._next_lag = 0.0
+        self._stall = StallDetector(settings.stall_after_s)
         self.health: HealthServer | None = None
 
     # --- control ---------------------------------------------------------------------------------
@@ -109,7 +112,8 @@ class ScoringService:
         return time.monotonic() - self._last_beat < _LIVE_WITHIN_S
 
     def ready(self) -> bool:
-        return self._joined and not self._stopping.is_set()
+        """In the group, not stopping, and not stalled (see ``consumer.stall``)."""
+        return self._joined and not self._stopping.is_set() and not self._stall.stalled
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -128,6 +132,7 @@ class ScoringService:
         self.outcomes = TopicTail(s, s.topic_outcomes)
         self._record_outcomes(self.outcomes.catch_up())
         consumer = make_consumer(s, s.group_scoring, **{"fetch.wait.max.ms": 20})
+        group_lag = GroupLagReader(s, s.group_scoring, s.topic_raw)
         producer = self._make_producer()
         consumer.subscribe(
             [s.topic_raw],
@@ -141,7 +146,7 @@ class ScoringService:
         try:
             while not self._stopping.is_set():
                 self._last_beat = time.monotonic()
-                self._maintain(consumer, updates)
+                self._maintain(consumer, updates, group_lag)
                 messages = fetch_batch(consumer, s.batch_size, s.batch_wait_ms / 1000)
                 self._prepare_state(consumer)
                 messages = [m for m in messages if (m.topic(), m.partition()) in self._assigned]
@@ -239,15 +244,12 @@ class ScoringService:
         )
 
     def _commit(self, consumer: Consumer, offsets: list[TopicPartition]) -> None:
-        try:
-            consumer.commit(offsets=offsets, asynchronous=False)
-        except KafkaException as exc:
-            self.metrics.commit_failures.inc()
-            log.warning("commit_failed", error=str(exc), partitions=len(offsets))
+        if failed := commit_offsets(consumer, offsets):
+            self.metrics.commit_failures.inc(len(failed))
 
     # --- between batches ---------------------------------------------------------------------
 
-    def _maintain(self, consumer: Consumer, updates: TopicTail) -> None:
+    def _maintain(self, consumer: Consumer, updates: TopicTail, group_lag: GroupLagReader) -> None:
         """Control inputs and housekeeping, always between batches (a swap never splits one)."""
         self._apply_updates(updates.poll(0))
         if self.models.refresh():
@@ -257,6 +259,7 @@ class ScoringService:
         if time.monotonic() >= self._next_lag:
             self._next_lag = time.monotonic() + _LAG_EVERY_S
             self._record_lag(consumer)
+            self._check_stall(consumer, group_lag)
 
     def _record_outcomes(self, messages: Sequence[Message]) -> None:
         """Outcomes feed the per-source / per-author track records of the feature state."""
@@ -297,6 +300,19 @@ class ScoringService:
             _low, high = consumer.get_watermark_offsets(tp, cached=True) or (0, 0)
             if tp.offset >= 0 and high >= 0:
                 self.metrics.lag.labels(tp.topic, str(tp.partition)).set(max(high - tp.offset, 0))
+
+    def _check_stall(self, consumer: Consumer, group_lag: GroupLagReader) -> None:
+        """Is this member waiting while the group lags? (one admin round trip, ~1 ms locally)"""
+        group = group_lag.read()
+        if group is None:
+            return  # the broker did not answer: keep the last verdict
+        self.metrics.group_lag.set(sum(p.lag for p in group.values()))
+        held = [TopicPartition(t, p) for t, p in sorted(self._assigned)]
+        positions = consumer.position(held) if held else []
+        if self._stall.observe(
+            group, {tp.partition: tp.offset if tp.offset >= 0 else None for tp in positions}
+        ):
+            self.metrics.stalled.set(int(self._stall.stalled))
 
     # --- rebalances and feature state ----------------------------------------------------------
 

@@ -48,11 +48,19 @@ def _binary() -> str:
 
 
 class EmbeddedBroker:
-    """A Tansu broker process on 127.0.0.1; use as a context manager or start()/stop()."""
+    """A Tansu broker process on 127.0.0.1; use as a context manager or start()/stop().
 
-    def __init__(self, port: int = 9092, log_path: Path | None = None) -> None:
+    The broker's own output (start banner, then its log at ``log_level``, a ``RUST_LOG`` value;
+    default ``RUST_LOG`` from the environment, else ``warn``) is appended to ``log_path``, or
+    discarded without one. From ``info`` on the log grows by gigabytes per minute under load.
+    """
+
+    def __init__(
+        self, port: int = 9092, log_path: Path | None = None, log_level: str | None = None
+    ) -> None:
         self.port = port
         self.log_path = log_path
+        self.log_level = log_level or os.environ.get("RUST_LOG", "warn")
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -65,22 +73,23 @@ class EmbeddedBroker:
 
     def start(self, timeout_s: float = 30.0) -> EmbeddedBroker:
         url = f"tcp://127.0.0.1:{self.port}"
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self._process = subprocess.Popen(
-            [
-                _binary(),
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                url,
-                "--storage-engine",
-                "memory://tansu/",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
-        )
+        with open(self.log_path or os.devnull, "ab") as log:  # the child keeps its own handle
+            self._process = subprocess.Popen(
+                [
+                    _binary(),
+                    "broker",
+                    "--listener-url",
+                    url,
+                    "--advertised-listener-url",
+                    url,
+                    "--storage-engine",
+                    "memory://tansu/",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # NO_COLOR: the log file gets plain text, not terminal colour codes.
+                env={**os.environ, "RUST_LOG": self.log_level, "NO_COLOR": "1"},
+            )
         self._wait_ready(timeout_s)
         return self
 

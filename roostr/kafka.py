@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from roostr.logs import get_logger
 from roostr.settings import Settings
 
-__all__ = ["ensure_topics", "make_admin", "make_consumer", "make_producer"]
+__all__ = ["commit_offsets", "ensure_topics", "make_admin", "make_consumer", "make_producer"]
+
+log = get_logger("roostr.kafka")
 
 
 def make_producer(settings: Settings, **overrides: Any) -> Producer:
@@ -41,6 +44,34 @@ def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consum
         **overrides,
     }
     return Consumer(config)
+
+
+def commit_offsets(
+    consumer: Consumer, offsets: list[TopicPartition]
+) -> list[tuple[TopicPartition, KafkaError]]:
+    """Commit synchronously; returns the partitions that were not committed, each with why.
+
+    A commit fails either whole (confluent-kafka raises) or per partition: it returns the
+    TopicPartitions and sets ``.error`` on a refused one without raising. Both kinds are logged
+    (``commit_failed``, one event per partition) and returned for the caller to count. Nothing
+    is retried: a later commit of the same partition carries a later offset anyway, and a
+    partition that moved in a rebalance is replayed by its next owner (duplicates, never a gap).
+    """
+    try:
+        results = consumer.commit(offsets=offsets, asynchronous=False)
+    except KafkaException as exc:
+        failed = [(tp, exc.args[0]) for tp in offsets]
+    else:
+        failed = [(tp, tp.error) for tp in results or () if tp.error is not None]
+    for tp, error in failed:
+        log.warning(
+            "commit_failed",
+            topic=tp.topic,
+            partition=tp.partition,
+            offset=tp.offset,
+            error=error.str() if isinstance(error, KafkaError) else str(error),
+        )
+    return failed
 
 
 def make_admin(settings: Settings) -> AdminClient:

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     session_timeout_ms: int = Field(10_000, ge=1_000)
     heartbeat_interval_ms: int = Field(1_000, ge=100)
     max_poll_interval_ms: int = Field(300_000, ge=1_000)
+    # A member that holds no partition, or whose partitions lag without moving, while the group
+    # lags, is reported stalled (not ready, roostr_consumer_stalled 1) after this long.
+    stall_after_s: float = Field(60.0, gt=0)
 
     # --- scoring --------------------------------------------------------------------------------
     mode: Mode = "parallel"

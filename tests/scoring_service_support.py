@@ -7,6 +7,8 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,6 +122,24 @@ class ConsumerProcess:
             self.process.kill()
             self.process.wait(10)
         self._log.close()
+
+
+def http_get(port: int, path: str) -> tuple[int, str]:
+    """Status and body of a GET on the service's HTTP port (an error status is an answer too)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+
+
+def metric(port: int, name: str) -> float | None:
+    """The value of the unlabelled sample ``name`` on ``/metrics`` (Prometheus text format)."""
+    for line in http_get(port, "/metrics")[1].splitlines():
+        sample, _, value = line.partition(" ")
+        if sample == name:
+            return float(value)
+    return None
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
-from scoring_service_support import ConsumerProcess, good_records, produce, wait_until
+from scoring_service_support import (
+    ConsumerProcess,
+    good_records,
+    http_get,
+    metric,
+    produce,
+    wait_until,
+)
 
 from roostr.settings import Settings
 
 pytestmark = pytest.mark.slow
-
-
-def _get(port: int, path: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, ""
-
-
-def _metric(text: str, name: str) -> float | None:
-    """The value of an unlabelled sample ``name`` in Prometheus text format."""
-    for line in text.splitlines():
-        sample, _, value = line.partition(" ")
-        if sample == name:
-            return float(value)
-    return None
 
 
 def test_probes_and_metrics_follow_the_service(settings: Settings, tmp_path: Path) -> None:
@@ -37,20 +25,18 @@ def test_probes_and_metrics_follow_the_service(settings: Settings, tmp_path: Pat
     try:
         port = consumer.wait_for_event("http_listening")["port"]
         assert port > 0
-        assert _get(port, "/healthz")[0] == 200
-        wait_until(lambda: _get(port, "/readyz")[0] == 200, 60, "readiness")
+        assert http_get(port, "/healthz")[0] == 200
+        wait_until(lambda: http_get(port, "/readyz")[0] == 200, 60, "readiness")
         produce(settings, [*good_records(10), (b"TAO", b"{broken")])
-        wait_until(
-            lambda: _metric(_get(port, "/metrics")[1], "roostr_records_in_total") == 11.0,
-            60, "records counted",
-        )  # fmt: skip
-        text = _get(port, "/metrics")[1]
+        wait_until(lambda: metric(port, "roostr_records_in_total") == 11.0, 60, "records counted")
+        text = http_get(port, "/metrics")[1]
         assert 'roostr_records_dead_lettered_total{error_kind="invalid_json"} 1.0' in text
         assert "roostr_records_degraded_total 10.0" in text
         assert 'roostr_model_info{error="",mode="parallel",version=""} 1.0' in text
         assert "roostr_end_to_end_seconds_count 11.0" in text
-        wait_until(lambda: "roostr_consumer_lag{" in _get(port, "/metrics")[1], 30, "lag gauge")
-        assert _get(port, "/nowhere")[0] == 404
+        wait_until(lambda: "roostr_consumer_lag{" in http_get(port, "/metrics")[1], 30, "lag gauge")
+        assert metric(port, "roostr_consumer_stalled") == 0.0
+        assert http_get(port, "/nowhere")[0] == 404
         assert consumer.terminate() == 0, consumer.tail()
     finally:
         consumer.ensure_stopped()

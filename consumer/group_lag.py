@@ -1,0 +1,85 @@
+"""A consumer group's lag over every partition of a topic, as the broker reports it.
+
+Approximate by nature: ListOffsets can answer a stale end offset (the embedded broker
+under-reports it), which reads too low, and committed offsets trail the members' positions by
+the batch in flight, which reads too high by at most that batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from confluent_kafka import (
+    ConsumerGroupTopicPartitions,
+    KafkaException,
+    TopicCollection,
+    TopicPartition,
+)
+from confluent_kafka.admin import OffsetSpec
+
+from roostr.kafka import make_admin
+from roostr.logs import get_logger
+from roostr.settings import Settings
+
+__all__ = ["GroupLagReader", "PartitionLag"]
+
+log = get_logger("roostr.consumer.group_lag")
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    """Where the group stands in one partition: ``start`` (its committed offset, or the low
+    watermark when it has committed none) and ``end`` (the high watermark)."""
+
+    start: int
+    end: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.end - self.start, 0)
+
+
+class GroupLagReader:
+    """Reads ``group``'s committed offsets and the watermarks of every partition of ``topic``.
+
+    Its own admin client, so a read never touches the member's consumer; requests for the three
+    answers are sent together and awaited at most ``timeout_s``.
+    """
+
+    def __init__(self, settings: Settings, group: str, topic: str, timeout_s: float = 2.0) -> None:
+        self.group, self.topic, self.timeout_s = group, topic, timeout_s
+        self._admin = make_admin(settings)
+
+    def read(self) -> dict[int, PartitionLag] | None:
+        """Partition → lag; None when the broker did not answer in time (logged)."""
+        try:
+            return self._read()
+        except (KafkaException, TimeoutError) as exc:
+            log.warning("group_lag_unavailable", group=self.group, error=str(exc)[:200])
+            return None
+
+    def _read(self) -> dict[int, PartitionLag]:
+        timeout = self.timeout_s
+        # DescribeTopics, unlike a metadata request naming the topic, never auto-creates it.
+        described = self._admin.describe_topics(
+            TopicCollection([self.topic]), request_timeout=timeout
+        )[self.topic].result(timeout)
+        partitions = [TopicPartition(self.topic, p.id) for p in described.partitions]
+        low = self._admin.list_offsets(
+            {tp: OffsetSpec.earliest() for tp in partitions}, request_timeout=timeout
+        )
+        high = self._admin.list_offsets(
+            {tp: OffsetSpec.latest() for tp in partitions}, request_timeout=timeout
+        )
+        committed = self._admin.list_consumer_group_offsets(
+            [ConsumerGroupTopicPartitions(self.group, partitions)], request_timeout=timeout
+        )[self.group].result(timeout)
+        starts = {tp.partition: tp.offset for tp in committed.topic_partitions}
+        lags = {}
+        for tp in partitions:
+            first = low[tp].result(timeout).offset
+            start = starts.get(tp.partition, -1)
+            lags[tp.partition] = PartitionLag(
+                start=start if start >= 0 else first, end=high[tp].result(timeout).offset
+            )
+        return lags

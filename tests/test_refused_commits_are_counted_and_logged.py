@@ -1,0 +1,107 @@
+"""A commit the broker refuses, whole or for single partitions, is counted and logged, never lost
+from view: the scoring service's ``roostr_commit_failures_total`` and the bots' reader."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaError, TopicPartition
+from scoring_service_support import wait_until
+from structlog.testing import capture_logs
+
+from consumer.bot_reader import ScoredSignalReader
+from consumer.service import ScoringService
+from roostr.kafka import commit_offsets, make_consumer, make_producer
+from roostr.settings import Settings
+
+
+@dataclass
+class _Committed:
+    """One partition of what ``Consumer.commit`` returns (a real one's ``error`` is read-only)."""
+
+    topic: str
+    partition: int
+    offset: int
+    error: KafkaError | None = None
+
+
+class _PartlyRefusingConsumer:
+    """Commits answer per partition: the broker refused partition 1, without an exception."""
+
+    def commit(self, offsets: list[TopicPartition], asynchronous: bool) -> list[_Committed]:
+        assert asynchronous is False
+        refused = KafkaError(KafkaError.REBALANCE_IN_PROGRESS)
+        return [
+            _Committed(tp.topic, tp.partition, tp.offset, refused if tp.partition == 1 else None)
+            for tp in offsets
+        ]
+
+
+def _failures(events: list[dict]) -> list[tuple[str, int, int]]:
+    return [
+        (e["topic"], e["partition"], e["offset"]) for e in events if e["event"] == "commit_failed"
+    ]
+
+
+def _counted(service: ScoringService) -> float | None:
+    return service.metrics.registry.get_sample_value("roostr_commit_failures_total")
+
+
+def test_commit_offsets_commits_and_reports_what_the_broker_refused(settings: Settings) -> None:
+    consumer = make_consumer(settings, settings.group_scoring)
+    try:
+        assert commit_offsets(consumer, [TopicPartition(settings.topic_raw, 0, 3)]) == []
+        committed = consumer.committed([TopicPartition(settings.topic_raw, 0)], timeout=10)
+        assert committed[0].offset == 3
+        missing = f"{settings.topic_raw}-missing"
+        with capture_logs() as events:
+            failed = commit_offsets(
+                consumer, [TopicPartition(missing, 0, 5), TopicPartition(missing, 1, 7)]
+            )
+        assert [(tp.partition, error.code()) for tp, error in failed] == [
+            (0, KafkaError.UNKNOWN_TOPIC_OR_PART), (1, KafkaError.UNKNOWN_TOPIC_OR_PART),
+        ]  # fmt: skip
+        assert _failures(events) == [(missing, 0, 5), (missing, 1, 7)]
+        assert all("Unknown topic" in e["error"] for e in events)
+    finally:
+        consumer.close()
+
+
+def test_scoring_service_counts_each_partition_refused(settings: Settings) -> None:
+    service = ScoringService(settings)
+    offsets = [TopicPartition(settings.topic_raw, p, 10 + p) for p in range(3)]
+    with capture_logs() as events:
+        service._commit(_PartlyRefusingConsumer(), offsets)  # type: ignore[arg-type]
+    assert _counted(service) == 1
+    assert _failures(events) == [(settings.topic_raw, 1, 11)]
+    assert events[0]["error"] == KafkaError(KafkaError.REBALANCE_IN_PROGRESS).str()
+
+    consumer = make_consumer(settings, settings.group_scoring)
+    try:
+        missing = [TopicPartition(f"{settings.topic_raw}-missing", p, 1) for p in range(2)]
+        service._commit(consumer, missing)  # refused whole: every partition counts
+    finally:
+        consumer.close()
+    assert _counted(service) == 3
+
+
+def test_bot_reader_counts_a_commit_the_broker_refused(settings: Settings) -> None:
+    producer = make_producer(settings)
+    for _ in range(3):
+        producer.produce(settings.topic_scored, key=b"K", value=b"not a scored signal", partition=0)
+    assert producer.flush(10) == 0
+    # A bot that acts for longer than max.poll.interval.ms is dropped from the group: the broker
+    # refuses the commit of what it acted on (UNKNOWN_MEMBER_ID).
+    impatient = settings.model_copy(
+        update={"session_timeout_ms": 1_000, "heartbeat_interval_ms": 300,
+                "max_poll_interval_ms": 1_000}
+    )  # fmt: skip
+    with ScoredSignalReader(impatient, group_id=settings.group_joiner) as reader:
+        wait_until(lambda: reader.read(timeout_s=0.5) == [] and reader.invalid == 3, 60, "reads")
+        time.sleep(3)
+        with capture_logs() as events:
+            reader.read(timeout_s=0.5)
+        assert reader.commit_failures == 1
+        assert _failures(events) == [(settings.topic_scored, 0, 3)]
+        assert "Unknown member" in events[0]["error"]
