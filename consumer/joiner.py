@@ -30,7 +30,7 @@ from consumer.decoding import Rejection
 from consumer.delivery import DeliveryFailed, Output, deliver
 from consumer.health import HealthServer
 from roostr.contracts import Outcome, PriceTick, ScoredSignal, describe_validation_error
-from roostr.kafka import make_consumer, make_producer
+from roostr.kafka import commit_offsets, make_consumer, make_producer
 from roostr.labels import LOGGED_FIELDS, PartitionLabeler
 from roostr.logs import get_logger
 from roostr.settings import Settings
@@ -62,6 +62,9 @@ class JoinerMetrics:
         )
         self.dead_lettered = Counter(
             "roostr_joiner_dead_lettered", "Unreadable inputs sent to the DLQ", registry=r
+        )
+        self.commit_failures = Counter(
+            "roostr_joiner_commit_failures", "Partitions whose offset commit failed", registry=r
         )
         self.open_signals = Gauge(
             "roostr_joiner_open_signals", "Signals waiting for their label", registry=r
@@ -287,12 +290,8 @@ class OutcomeJoiner:
             for partition in partitions
             for topic, offset in self._offsets(partition).items()
         ]
-        if not offsets:
-            return
-        try:
-            consumer.commit(offsets=offsets, asynchronous=False)
-        except KafkaException as exc:
-            log.warning("commit_failed", error=str(exc), partitions=len(offsets))
+        if offsets:
+            self.metrics.commit_failures.inc(len(commit_offsets(consumer, offsets)))
 
     def _report(self, counts: dict[str, int], outcomes: list[Outcome]) -> None:
         for topic, count in counts.items():
