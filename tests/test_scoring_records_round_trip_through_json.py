@@ -110,10 +110,3 @@ def test_integer_beyond_64_bits_in_an_extra_field_is_still_encoded() -> None:
     signal = RawSignal.model_validate(doc)
     (record,) = Scorer(FeatureExtractor(), mode="rules").score_records([signal], SCORED_AT)
     assert ScoredSignal.model_validate_json(encode_scored(record)).model_extra == {"counter": 2**70}
-
-
-def test_extra_field_named_like_a_scored_field_is_refused() -> None:
-    doc = _signals()[2].model_dump(mode="json") | {"final_score": 10}
-    signal = RawSignal.model_validate(doc)
-    with pytest.raises(ValueError, match="final_score"):
-        Scorer(FeatureExtractor(), mode="rules").score_records([signal], SCORED_AT)
