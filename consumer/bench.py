@@ -1,8 +1,10 @@
 """Benchmark: passthrough vs the scoring pipeline, end-to-end latency, scale-out, codecs.
 
-Everything runs against a broker this module starts itself (an EmbeddedBroker on a free port)
-unless ``--bootstrap-servers`` names one. Rates are measured from the broker timestamps of the
-output records (first to last), so group-join time is not counted for either side.
+Run it as ``roostr bench``. Everything runs against a broker this module starts itself (an
+EmbeddedBroker on a free port) unless a broker is named (``--bootstrap-servers`` or the
+environment); every client and child process it starts then uses the command's settings,
+security included. Rates are measured from the broker timestamps of the output records (first
+to last), so group-join time is not counted for either side.
 
 - passthrough: the same client configuration, fetch step (``fetch_batch``), delivery step
   (``deliver``) and commit as the service, producing each record unchanged;
@@ -14,7 +16,6 @@ output records (first to last), so group-join time is not counted for either sid
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import gc
 import json
@@ -41,26 +42,31 @@ from consumer.synthetic import encoded, synthetic_signals
 from roostr.kafka import ensure_topics, make_consumer, make_producer
 from roostr.settings import Settings
 
-__all__ = ["main"]
+__all__ = ["measurement_settings", "run"]
 
 
 # --- set-up ------------------------------------------------------------------------------------
 
 
 @contextmanager
-def _broker(bootstrap: str | None) -> Iterator[str]:
-    if bootstrap:
-        yield bootstrap
+def _broker(settings: Settings, embedded: bool) -> Iterator[Settings]:
+    """``settings`` as given, or pointed at an embedded broker started for the run."""
+    if not embedded:
+        yield settings
         return
     from roostr.embedded_broker import EmbeddedBroker, free_port
 
     with EmbeddedBroker(port=free_port()) as broker:
-        yield broker.bootstrap_servers
+        yield settings.model_copy(update={"bootstrap_servers": broker.bootstrap_servers})
 
 
-def _settings(bootstrap: str, workdir: Path, partitions: int) -> Settings:
-    """Fresh topics and group for one measurement; a champion model in ``workdir``."""
-    settings = Settings(bootstrap_servers=bootstrap).namespaced(
+def measurement_settings(base: Settings, workdir: Path, partitions: int) -> Settings:
+    """Fresh topics and group for one measurement, on ``base``'s broker connection.
+
+    Every client and ``roostr consume`` child of the benchmark is made from these, so the
+    connection settings (security protocol, SASL, CA) reach all of them.
+    """
+    return base.namespaced(
         f"bench-{uuid.uuid4().hex[:8]}",
         partitions_raw=partitions,
         partitions_default=1,
@@ -70,6 +76,11 @@ def _settings(bootstrap: str, workdir: Path, partitions: int) -> Settings:
         http_port=0,
         mode="hybrid",
     )
+
+
+def _settings(base: Settings, workdir: Path, partitions: int) -> Settings:
+    """``measurement_settings`` with its topics created."""
+    settings = measurement_settings(base, workdir, partitions)
     ensure_topics(settings)
     return settings
 
@@ -380,56 +391,53 @@ def codec_micro(count: int = 2000) -> dict[str, float]:
 # --- entry point ----------------------------------------------------------------------------------
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bootstrap-servers", default=None, help="default: embedded broker")
-    parser.add_argument("--messages", type=int, default=50_000)
-    parser.add_argument("--partitions", type=int, default=6)
-    parser.add_argument("--rate", type=int, default=1_000)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--scale-out", action="store_true")
-    parser.add_argument("--profile", type=Path, default=None)
-    parser.add_argument("--json", action="store_true")
-    return parser
+def run(
+    settings: Settings,
+    *,
+    embedded: bool,
+    messages: int = 50_000,
+    partitions: int = 6,
+    rate: int = 1_000,
+    seconds: float = 10.0,
+    scale_out: bool = False,
+    profile: Path | None = None,
+    as_json: bool = False,
+) -> int:
+    """Every measurement in turn; prints the results (one JSON object with ``as_json``).
 
-
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    ``embedded``: start a broker for the run instead of using ``settings.bootstrap_servers``.
+    """
     from roostr.logs import configure_logging
 
     configure_logging("WARNING")
-    result: dict[str, Any] = {"messages": args.messages, "partitions": args.partitions}
-    with _broker(args.bootstrap_servers) as bootstrap, TemporaryDirectory() as tmp:
+    result: dict[str, Any] = {"messages": messages, "partitions": partitions}
+    with _broker(settings, embedded) as base, TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        payloads = _payloads(args.messages)
+        payloads = _payloads(messages)
         result["message_bytes_avg"] = round(sum(len(v) for _k, v in payloads) / len(payloads))
 
-        settings = _settings(bootstrap, workdir, args.partitions)
-        _produce(settings, payloads)
-        result["passthrough_per_s"] = round(passthrough_rate(settings, args.messages))
+        measured = _settings(base, workdir, partitions)
+        _produce(measured, payloads)
+        result["passthrough_per_s"] = round(passthrough_rate(measured, messages))
 
-        settings = _settings(bootstrap, workdir, args.partitions)
-        result["model_version"] = _train_champion(settings.registry_dir)
-        _produce(settings, payloads)
-        rate, profile_text = pipeline_rate(settings, args.messages, args.profile)
-        result["pipeline_per_s"] = round(rate)
-        result["ratio"] = round(rate / result["passthrough_per_s"], 3)
+        measured = _settings(base, workdir, partitions)
+        result["model_version"] = _train_champion(measured.registry_dir)
+        _produce(measured, payloads)
+        pipeline_per_s, profile_text = pipeline_rate(measured, messages, profile)
+        result["pipeline_per_s"] = round(pipeline_per_s)
+        result["ratio"] = round(pipeline_per_s / result["passthrough_per_s"], 3)
 
-        settings = _settings(bootstrap, workdir, args.partitions)
-        result.update(latency_ms(settings, args.rate, args.seconds, workdir))
-        result["latency_offered_per_s"] = args.rate
-        result.update(broker_hop_ms(_settings(bootstrap, workdir, args.partitions), args.rate,
-                                    args.seconds))  # fmt: skip
+        result.update(latency_ms(_settings(base, workdir, partitions), rate, seconds, workdir))
+        result["latency_offered_per_s"] = rate
+        result.update(broker_hop_ms(_settings(base, workdir, partitions), rate, seconds))
 
-        if args.scale_out:
-            one = scale_out_rate(_settings(bootstrap, workdir, args.partitions), 1,
-                                 args.messages, workdir)  # fmt: skip
-            two = scale_out_rate(_settings(bootstrap, workdir, args.partitions), 2,
-                                 args.messages, workdir)  # fmt: skip
+        if scale_out:
+            one = scale_out_rate(_settings(base, workdir, partitions), 1, messages, workdir)
+            two = scale_out_rate(_settings(base, workdir, partitions), 2, messages, workdir)
             result.update(one_process_per_s=round(one), two_processes_per_s=round(two),
                           scale_out_ratio=round(two / one, 3))  # fmt: skip
         result.update(codec_micro())
-    if args.json:
+    if as_json:
         print(json.dumps(result))
     else:
         for key, value in result.items():
@@ -437,7 +445,3 @@ def main(argv: list[str] | None = None) -> int:
         if profile_text:
             print("\nprofile of the pipeline run (by own time):\n" + profile_text)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from roostr.settings import Settings
@@ -48,10 +50,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
     bench = subparsers.add_parser(
         "bench", parents=[common],
-        help="benchmark passthrough vs scoring pipeline on an embedded broker",
+        help="benchmark passthrough vs scoring pipeline (embedded broker unless one is named)",
     )  # fmt: skip
     bench.add_argument("--json", action="store_true", help="one JSON object on stdout")
     bench.add_argument("--messages", type=int, default=50_000)
+    bench.add_argument("--partitions", type=int, default=6, help="of the benchmark's topics")
     bench.add_argument("--rate", type=int, default=1_000, help="offered load for latency (/s)")
     bench.add_argument("--seconds", type=float, default=10.0, help="latency run duration")
     bench.add_argument("--scale-out", action="store_true", help="also measure 2 processes")
@@ -93,13 +96,25 @@ def run_up(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from consumer.bench import main
+    from consumer.bench import run
 
-    argv = ["--messages", str(args.messages), "--rate", str(args.rate)]
-    argv += ["--bootstrap-servers", args.setting_bootstrap_servers] * bool(
-        args.setting_bootstrap_servers
+    # The embedded broker unless a broker was named (flag or environment), as ``up`` does.
+    embedded = "bootstrap_servers" not in settings.model_fields_set
+    if embedded and settings.security_protocol != "PLAINTEXT":
+        print(
+            f"roostr: error: the embedded broker is PLAINTEXT; name the broker to benchmark "
+            f"over {settings.security_protocol} with --bootstrap-servers",
+            file=sys.stderr,
+        )
+        return 2
+    return run(
+        settings,
+        embedded=embedded,
+        messages=args.messages,
+        partitions=args.partitions,
+        rate=args.rate,
+        seconds=args.seconds,
+        scale_out=args.scale_out,
+        profile=Path(args.profile) if args.profile else None,
+        as_json=args.json,
     )
-    argv += ["--seconds", str(args.seconds)]
-    argv += ["--json"] * args.json + ["--scale-out"] * args.scale_out
-    argv += ["--profile", args.profile] if args.profile else []
-    return main(argv)

@@ -17,6 +17,11 @@ fills them in:
 - ``posted_at``: kept if present (ISO-8601 with a zone, or epoch seconds); else the scrape time
   (now, UTC), which is also recorded as ``observed_at``.
 
+The contract coerces nothing, so the adapter converts, explicitly, what scrapers commonly send:
+epoch seconds in ``posted_at``/``observed_at`` become aware UTC datetimes, and counts scraped as
+digit strings (``"45"``) in ``mention_count``, ``total_reactions`` and ``reactions`` become ints.
+Anything else (``"yes"`` for a bool, ``"4.5k"`` for a count) is left for the contract to reject.
+
 Other scrapers use ``FieldMapping``: a contract-field → scraper-field table (dotted paths reach
 into nested dicts) applied before the same defaults.
 """
@@ -37,6 +42,9 @@ __all__ = ["FieldMapping", "derive_signal_id", "from_scraper_dict"]
 
 _MESSAGE_ID_FIELDS = ("message_id", "id")
 _HASHED_FIELDS = ("source", "channel", "author", "ticker", "message", "posted_at")
+_TIMESTAMP_FIELDS = ("posted_at", "observed_at")
+_COUNT_FIELDS = ("mention_count", "total_reactions")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def _slug(source: str) -> str:
@@ -65,7 +73,32 @@ def from_scraper_dict(signal: Mapping[str, Any], now: datetime | None = None) ->
         scraped_at = now or datetime.now(UTC)
         record["posted_at"] = scraped_at
         record.setdefault("observed_at", scraped_at)
+    for name in _TIMESTAMP_FIELDS:
+        if name in record:
+            record[name] = _from_epoch(record[name])
+    for name in _COUNT_FIELDS:
+        if name in record:
+            record[name] = _from_digits(record[name])
+    if isinstance(reactions := record.get("reactions"), Mapping):
+        record["reactions"] = {emoji: _from_digits(n) for emoji, n in reactions.items()}
     return RawSignal.model_validate(record)
+
+
+def _from_epoch(value: Any) -> Any:
+    """Epoch seconds → aware UTC datetime; other values (and impossible epochs) unchanged."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return value  # e.g. milliseconds: the contract rejects it, naming the field
+    return value
+
+
+def _from_digits(value: Any) -> Any:
+    """``"45"`` → 45; other values unchanged."""
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+        return int(value)
+    return value
 
 
 def _lookup(record: Mapping[str, Any], path: str) -> tuple[bool, Any]:

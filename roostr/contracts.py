@@ -14,12 +14,16 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 __all__ = [
     "MODES",
@@ -37,6 +41,7 @@ __all__ = [
     "ScoredSignal",
     "Tier",
     "Trends",
+    "ZonedTimestamp",
     "describe_validation_error",
     "normalise_ticker",
 ]
@@ -58,6 +63,45 @@ Ratio = Annotated[float, Field(ge=-1e6, le=1e6)]
 Score = Annotated[int, Field(ge=1, le=10)]
 
 _TICKER = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,19}$")
+
+# RFC 3339 date-time with its zone (``Z`` or ``±hh:mm``): the one text form a timestamp may take.
+ZONED_TIMESTAMP_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"  # date and time
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})$"  # zone
+)
+_ZONED_TIMESTAMP = re.compile(ZONED_TIMESTAMP_PATTERN)
+
+
+def _zoned_timestamp_input(value: Any) -> Any:
+    """Admit a ``datetime`` or RFC 3339 text with a zone; refuse epoch numbers and other text.
+
+    pydantic alone would take ``1700000000`` and ``"1700000000"`` (as Unix time) and
+    ``"2026-02-05 12:00+0100"``; the contract, and the JSON Schema published for it, do not.
+    """
+    if isinstance(value, datetime) or (isinstance(value, str) and _ZONED_TIMESTAMP.match(value)):
+        return value
+    raise PydanticCustomError(
+        "zoned_timestamp",
+        "Input should be an RFC 3339 timestamp with a timezone (Z or ±hh:mm)",
+    )
+
+
+# Every event-time field: an aware datetime in Python, ``Z``/``±hh:mm``-zoned text in JSON. The
+# guard runs first, so the datetime parser itself may be lax (a before-validator hands it a
+# Python str, which strict mode would refuse even when it came from JSON).
+ZonedTimestamp = Annotated[
+    AwareDatetime,
+    Strict(False),
+    BeforeValidator(_zoned_timestamp_input),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "pattern": ZONED_TIMESTAMP_PATTERN,
+            "description": "timestamp with zone (RFC 3339, Z or ±hh:mm), e.g. 2026-02-05T14:30:00Z",
+        }
+    ),
+]
 
 
 def normalise_ticker(value: str) -> str:
@@ -81,7 +125,17 @@ class _Contract(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False, populate_by_name=True)
 
 
-class Market(_Contract):
+class _StrictContract(_Contract):
+    """A contract producers write: values must already have their type, nothing is coerced.
+
+    ``"5"`` is not a count, ``1`` or ``"yes"`` is not a bool, ``1.0`` is not an int (a float field
+    does take an integer). Timestamps are ``ZonedTimestamp``.
+    """
+
+    model_config = ConfigDict(strict=True)
+
+
+class Market(_StrictContract):
     """Market context at posting time; a missing field means unknown, never zero."""
 
     market_cap_usd: Annotated[float, Field(ge=0, le=MAX_USD)] | None = None
@@ -91,7 +145,7 @@ class Market(_Contract):
     ath_distance: Ratio | None = None
 
 
-class Trends(_Contract):
+class Trends(_StrictContract):
     """Attention context (Google Trends 0–100 scale, mainstream news coverage)."""
 
     google_trends_now: Annotated[float, Field(ge=0, le=100)] | None = None
@@ -100,7 +154,7 @@ class Trends(_Contract):
     mainstream_news: bool | None = None
 
 
-class OnChain(_Contract):
+class OnChain(_StrictContract):
     """On-chain context for crypto assets."""
 
     whale_net_flow_usd: Usd | None = None
@@ -110,20 +164,34 @@ class OnChain(_Contract):
     top10_holder_share: Annotated[float, Field(ge=0, le=1)] | None = None
 
 
-class _TickerMixin(_Contract):
+class _TickerMixin(_StrictContract):
     @field_validator("ticker", mode="before", check_fields=False)
     @classmethod
     def _normalise_ticker(cls, value: Any) -> Any:
         return normalise_ticker(value) if isinstance(value, str) else value
 
 
+def _schema_reserves_scored_fields(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """The schema half of ``RawSignal._refuse_scored_fields``: extras may not take those names.
+
+    A ScoredSignal declares them all, so its schema (this hook is inherited) gets no rule.
+    """
+    reserved = SCORED_FIELDS - set(schema.get("properties", {}))
+    if reserved:
+        schema["propertyNames"] = {"not": {"enum": sorted(reserved)}}
+
+
 class RawSignal(_TickerMixin):
     """A trading signal as scraped from a chat group (topic ``signals.raw``, key = ticker).
 
-    Unknown extra fields are kept: scrapers evolve faster than the consumer.
+    Unknown extra fields are kept: scrapers evolve faster than the consumer. An extra field named
+    like one of ScoredSignal's own (``features``, ``tier``, ``scored_at``, ...) is refused: the
+    scorer would overwrite it, and readers of ``signals.scored`` must not see a scraper's value.
     """
 
-    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="allow", allow_inf_nan=False, json_schema_extra=_schema_reserves_scored_fields
+    )
 
     schema_version: Literal[1] = 1
     signal_id: Annotated[str, Field(min_length=1, max_length=256)]
@@ -137,8 +205,8 @@ class RawSignal(_TickerMixin):
     total_reactions: Count | None = None
     dan_endorsed: bool = False
     mention_count: Count = 0
-    posted_at: AwareDatetime
-    observed_at: AwareDatetime | None = None
+    posted_at: ZonedTimestamp
+    observed_at: ZonedTimestamp | None = None
     asset_class: Literal["crypto", "equity"] = "crypto"
     price_usd: Annotated[float, Field(gt=0, le=MAX_USD)] | None = None
     market: Market | None = None
@@ -151,8 +219,28 @@ class RawSignal(_TickerMixin):
             self.total_reactions = sum(self.reactions.values())
         return self
 
+    @model_validator(mode="after")
+    def _refuse_scored_fields(self) -> RawSignal:
+        # Declared fields never land in the extras, so a ScoredSignal passes with its own.
+        extra = self.__pydantic_extra__
+        if not extra or SCORED_FIELDS.isdisjoint(extra):
+            return self
+        raise ValidationError.from_exception_data(
+            type(self).__name__,
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError(
+                        "scored_field", "a field of scored signals; a raw signal may not carry it"
+                    ),
+                    loc=(name,),
+                    input=extra[name],
+                )
+                for name in sorted(SCORED_FIELDS.intersection(extra))
+            ],
+        )
 
-class Reason(_Contract):
+
+class Reason(_StrictContract):
     """One feature's contribution (log-odds) to the ML probability."""
 
     feature: str
@@ -163,7 +251,7 @@ class Reason(_Contract):
 class ScoredSignal(RawSignal):
     """A RawSignal enriched with features and scores (topic ``signals.scored``, key = ticker)."""
 
-    scored_at: AwareDatetime
+    scored_at: ZonedTimestamp
     features: dict[str, float | None]
     feature_set_version: str
     rule_score: Score
@@ -178,11 +266,15 @@ class ScoredSignal(RawSignal):
     degraded: bool = False
 
 
+# The fields a ScoredSignal adds to a RawSignal: reserved, never a raw signal's extras.
+SCORED_FIELDS = frozenset(ScoredSignal.model_fields) - frozenset(RawSignal.model_fields)
+
+
 class PriceTick(_TickerMixin):
     """One observed price (topic ``prices``, key = ticker)."""
 
     ticker: str
-    ts: AwareDatetime
+    ts: ZonedTimestamp
     price_usd: Annotated[float, Field(gt=0, le=MAX_USD)]
     source: Annotated[str, Field(min_length=1)]
 
@@ -196,10 +288,10 @@ class Outcome(_TickerMixin):
 
     signal_id: Annotated[str, Field(min_length=1)]
     ticker: str
-    posted_at: AwareDatetime
+    posted_at: ZonedTimestamp
     entry_price: Annotated[float, Field(gt=0)] | None = None
-    label: Literal[0, 1] | None = None
-    hit_at: AwareDatetime | None = None
+    label: Annotated[int, Field(ge=0, le=1)] | None = None  # a Literal would take true and 1.0
+    hit_at: ZonedTimestamp | None = None
     max_multiple: Annotated[float, Field(ge=0)] | None = None
     return_at_horizon: float | None = None
     horizon_days: Annotated[float, Field(gt=0)] = 30
@@ -240,13 +332,13 @@ class DeadLetter(_Contract):
     failed_at: datetime
 
 
-class ModelUpdate(_Contract):
+class ModelUpdate(_StrictContract):
     """A champion change announced to running consumers (topic ``models.updates``)."""
 
     model_version: str
     artifact_path: str
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    promoted_at: AwareDatetime
+    promoted_at: ZonedTimestamp
     action: Literal["promote", "rollback"]
     mode: Mode | None = Field(
         None, description="when set, running consumers switch to this scoring mode"

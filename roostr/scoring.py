@@ -44,8 +44,6 @@ __all__ = ["BatchScores", "Scorer", "Unscored"]
 
 log = get_logger(__name__)
 
-# A raw signal's extra field by one of these names would be overwritten by the scorer's value.
-_SCORED_FIELDS = frozenset(ScoredSignal.model_fields) - frozenset(RawSignal.model_fields)
 # RawSignal's context blocks (market, trends, onchain): the fields whose value is a model.
 _NESTED_FIELDS = tuple(
     name
@@ -274,7 +272,7 @@ def _signal_record(signal: RawSignal) -> dict[str, Any]:
 
     The contract's nested blocks are flat models without extra fields, so their ``__dict__`` is
     their dump. ``reactions`` and extra values are shared with the signal, not copied: records
-    are read-only. An extra field named like a scored field is refused, as it would be overwritten.
+    are read-only. No extra field is named like a scored field: the contract refuses those.
     """
     record = signal.__dict__.copy()
     for name in _NESTED_FIELDS:
@@ -283,9 +281,6 @@ def _signal_record(signal: RawSignal) -> dict[str, Any]:
             record[name] = block.__dict__.copy()
     extra = signal.__pydantic_extra__
     if extra:
-        if not _SCORED_FIELDS.isdisjoint(extra):
-            clash = sorted(_SCORED_FIELDS.intersection(extra))
-            raise ValueError(f"signal {signal.signal_id!r} carries scored fields {clash}")
         record.update(extra)
     return record
 

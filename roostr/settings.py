@@ -27,14 +27,15 @@ SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"
 class Settings(BaseSettings):
     """Configuration shared by every roostr command."""
 
-    model_config = SettingsConfigDict(env_prefix="ROOSTR_", extra="ignore")
+    # populate_by_name: ``Settings(bootstrap_servers=...)`` works although the field's aliases
+    # are only its two environment variables (a plain "bootstrap_servers" alias would also make
+    # a bare BOOTSTRAP_SERVERS variable count: the environment is matched case-insensitively).
+    model_config = SettingsConfigDict(env_prefix="ROOSTR_", extra="ignore", populate_by_name=True)
 
     # --- broker connection -------------------------------------------------------------------
     bootstrap_servers: str = Field(
         "127.0.0.1:9092",
-        validation_alias=AliasChoices(
-            "KAFKA_BOOTSTRAP_SERVERS", "ROOSTR_BOOTSTRAP_SERVERS", "bootstrap_servers"
-        ),
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "ROOSTR_BOOTSTRAP_SERVERS"),
     )
     security_protocol: SecurityProtocol = "PLAINTEXT"
     sasl_mechanism: SaslMechanism | None = None

@@ -13,6 +13,22 @@ def test_kafka_bootstrap_servers_env_is_honoured(monkeypatch: pytest.MonkeyPatch
     assert Settings().bootstrap_servers == "broker-a:9092,broker-b:9092"
 
 
+@pytest.mark.parametrize("variable", ["BOOTSTRAP_SERVERS", "bootstrap_servers"])
+def test_only_the_two_documented_variables_name_the_brokers(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    for documented in ("KAFKA_BOOTSTRAP_SERVERS", "ROOSTR_BOOTSTRAP_SERVERS"):
+        monkeypatch.delenv(documented, raising=False)
+    monkeypatch.setenv(variable, "stray:9092")
+    assert Settings().bootstrap_servers == "127.0.0.1:9092"
+    assert "bootstrap_servers" not in Settings().model_fields_set
+    monkeypatch.setenv("ROOSTR_BOOTSTRAP_SERVERS", "roostr:9092")
+    assert Settings().bootstrap_servers == "roostr:9092"
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
+    assert Settings().bootstrap_servers == "kafka:9092"
+    assert Settings(bootstrap_servers="given:9092").bootstrap_servers == "given:9092"
+
+
 def test_a_flag_overrides_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "from-env:9092")
     monkeypatch.setenv("ROOSTR_TOPIC_RAW", "custom.raw")

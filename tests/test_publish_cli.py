@@ -48,7 +48,7 @@ BAD_LINES: dict[str, str] = {
     ),
     json.dumps(
         {"signal_id": "x", "ticker": "TAO", "source": "X", "posted_at": "2026-02-05T00:00:00"}
-    ): "posted_at: Input should have timezone info",
+    ): "posted_at: Input should be an RFC 3339 timestamp with a timezone",
     json.dumps(
         {
             "signal_id": "y",

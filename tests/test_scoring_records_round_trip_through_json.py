@@ -12,7 +12,7 @@ from consumer.pipeline import encode_scored
 from roostr.contracts import RawSignal, ScoredSignal
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
 from roostr.model import ConvictionModel
-from roostr.scoring import Scorer, Unscored
+from roostr.scoring import Scorer
 
 SCORED_AT = datetime(2026, 1, 10, 12, 0, 0, 123456, tzinfo=UTC)
 IST = timezone(timedelta(hours=5, minutes=30))
@@ -110,10 +110,3 @@ def test_integer_beyond_64_bits_in_an_extra_field_is_still_encoded() -> None:
     signal = RawSignal.model_validate(doc)
     (record,) = Scorer(FeatureExtractor(), mode="rules").score_records([signal], SCORED_AT)
     assert ScoredSignal.model_validate_json(encode_scored(record)).model_extra == {"counter": 2**70}
-
-
-def test_extra_field_named_like_a_scored_field_is_refused() -> None:
-    doc = _signals()[2].model_dump(mode="json") | {"final_score": 10}
-    signal = RawSignal.model_validate(doc)
-    (unscored,) = Scorer(FeatureExtractor(), mode="rules").score_records([signal], SCORED_AT)
-    assert isinstance(unscored, Unscored) and "final_score" in unscored.error

@@ -78,3 +78,37 @@ def test_a_field_mapping_adapts_another_scraper() -> None:
     assert (signal.ticker, signal.source, signal.signal_id) == ("RNDR", "X", "x:1890")
     assert signal.posted_at == datetime(2026, 3, 2, 10, tzinfo=UTC)
     assert signal.model_extra == {"likes": 120}
+
+
+def test_epoch_seconds_and_digit_string_counts_are_converted_explicitly() -> None:
+    signal = from_scraper_dict(
+        readme_signal(
+            posted_at=1_770_301_800,
+            observed_at=1_770_301_860.5,
+            mention_count=" 3",
+            total_reactions="67",
+            reactions={"🔥": "45", "🚀": 22},
+        ),
+        now=NOW,
+    )
+    assert signal.posted_at == NOW
+    assert signal.observed_at == datetime(2026, 2, 5, 14, 31, 0, 500_000, tzinfo=UTC)
+    assert (signal.mention_count, signal.total_reactions) == (3, 67)
+    assert signal.reactions == {"🔥": 45, "🚀": 22}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("posted_at", 1_770_301_800_000),  # milliseconds: not a plausible time in seconds
+        ("posted_at", "2026-02-05T14:30:00"),  # no zone
+        ("mention_count", "4.5k"),
+        ("dan_endorsed", "yes"),
+    ],
+)
+def test_what_cannot_be_converted_safely_is_rejected_naming_the_field(
+    field: str, value: object
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        from_scraper_dict(readme_signal(**{field: value}), now=NOW)
+    assert [e["loc"] for e in caught.value.errors()] == [(field,)]

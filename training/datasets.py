@@ -114,16 +114,29 @@ def _read_records(path: Path) -> tuple[list[Outcome], int]:
     return outcomes, invalid
 
 
+# Outcome's integer fields: a Parquet integer column with nulls reads back as floats (7.0),
+# which the strict contract refuses.
+_INTEGER_FIELDS = ("label", "horizon_days", "rule_score", "ml_score", "final_score")
+
+
 def _from_parquet(row: dict[str, Any]) -> dict[str, Any]:
-    """Parquet gives NaN for nulls, numpy scalars and maybe a JSON string for ``features``."""
-    clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+    """Parquet gives NaN or NaT for nulls, numpy scalars, floats for integer columns with nulls
+    and maybe a JSON string for ``features``: turn them into the types the contract takes."""
+    import pandas as pd
+
+    clean = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+    clean = {
+        k: (None if v is pd.NaT or (isinstance(v, float) and math.isnan(v)) else v)
+        for k, v in clean.items()
+    }
     features = clean.get("features")
     if isinstance(features, str):
         clean["features"] = json.loads(features)
     elif features is not None and not isinstance(features, dict):
         clean["features"] = dict(features)
-    if clean.get("label") is not None:
-        clean["label"] = int(clean["label"])
+    for name in _INTEGER_FIELDS:
+        if isinstance(value := clean.get(name), float) and value.is_integer():
+            clean[name] = int(value)
     return clean
 
 
