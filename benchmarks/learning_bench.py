@@ -1,4 +1,4 @@
-"""Does roostr's trainer learn what the features carry? A time-ordered hold-out on a synthetic world.
+"""Does roostr's trainer learn what the features carry? Time-ordered hold-outs, synthetic world.
 
 For each size and seed: ``training.world`` generates signals and price paths, the serving code
 logs their features and rule scores in event-time order, and the Outcome records go through the
@@ -12,9 +12,10 @@ whose 30-day horizon ended before it (purged). Every learner sees the same train
 - rules: the logged rule score (1–10), ranking only.
 
 Prints hold-out AUC, log loss and ECE averaged over the seeds (ECE also over the seeds'
-hold-outs pooled: at 200 hold-out rows ECE's small-bin noise alone is a few points), and the fewest score buckets
-roostr's model used. Targets: roostr ≥ best reference − 0.01 AUC at every size, ECE ≤ 0.05
-from 1,000 rows, never a single bucket. Run: ``python benchmarks/learning_bench.py``.
+hold-outs pooled: at 200 hold-out rows ECE's small-bin noise alone is a few points), and the
+fewest score buckets roostr's model used. Targets: roostr ≥ best reference − 0.01 AUC at
+every size, ECE ≤ 0.05 from 1,000 rows, never a single bucket.
+Run: ``python benchmarks/learning_bench.py`` (about a minute on 2 cores).
 """
 
 from __future__ import annotations
@@ -99,8 +100,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=SEEDS)
     args = parser.parse_args()
     print(
-        "| rows | base rate | learner | AUC | log loss | ECE mean / pooled | buckets (min) | rounds | fit s |\n"
-        "|---|---|---|---|---|---|---|---|---|"
+        "| rows | base rate | learner | AUC | log loss | ECE mean / pooled | buckets (min) "
+        "| rounds | fit s |\n|---|---|---|---|---|---|---|---|---|"
     )
     for size in args.sizes:
         runs = [run(size, seed) for seed in args.seeds]
@@ -114,7 +115,9 @@ def main() -> None:
         for learner in (*LEARNERS, "rules"):
             m = table[learner]
             if learner in LEARNERS:  # ECE of every seed's hold-out pooled: less small-bin noise
-                y, p = (np.concatenate(a) for a in zip(*(r[learner]["hold_out"] for r in runs)))
+                pairs = [r[learner]["hold_out"] for r in runs]
+                y = np.concatenate([pair[0] for pair in pairs])
+                p = np.concatenate([pair[1] for pair in pairs])
                 m["pooled_ece"] = [expected_calibration_error(y, p)]
 
             def cell(key: str, fmt: str = ".3f", how: Callable = statistics.mean) -> str:
