@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import ROOSTR
 
 from roostr.contracts import ModelUpdate, Outcome
-from roostr.features import feature_dict
+from roostr.features import FEATURE_SET_VERSION, feature_dict
 from roostr.kafka import make_consumer
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
@@ -103,7 +103,11 @@ def test_training_from_logged_outcomes(settings: Settings, tmp_path: Path) -> No
     features = bootstrap_set(400, seed=7).X
     lines = [
         outcome.model_copy(
-            update={"features": feature_dict(row), "rule_score": 5}
+            update={
+                "features": feature_dict(row),
+                "feature_set_version": FEATURE_SET_VERSION,
+                "rule_score": 5,
+            }
         ).model_dump_json()
         for outcome, row in zip(synthetic.outcomes, features, strict=True)
     ]
@@ -117,7 +121,13 @@ def test_training_from_logged_outcomes(settings: Settings, tmp_path: Path) -> No
     data_file.write_text("\n".join(lines) + "\n")
 
     data = outcomes_set(data_file)
-    assert data.skipped == {"invalid": 1, "unresolved": 1, "other_feature_set": 0, "duplicate": 1}
+    assert data.skipped == {
+        "invalid": 1,
+        "duplicate": 1,
+        "unresolved": 1,
+        "no_feature_set": 0,
+        "other_feature_set": 0,
+    }
     assert data.X.shape == (400, features.shape[1])
 
     done = _roostr(

@@ -1,4 +1,4 @@
-"""``roostr train`` and ``roostr models list|promote|rollback``.
+"""``roostr train``, ``roostr retrain`` and ``roostr models list|promote|rollback``.
 
 Promote and rollback change the registry's champion pointer first (the source of truth that
 consumers poll), then announce the change on ``models.updates`` so they reload at once. An
@@ -17,6 +17,9 @@ from roostr.settings import Settings
 
 if TYPE_CHECKING:
     from roostr.contracts import ModelUpdate
+    from roostr.registry import ModelRegistry
+    from training.datasets import LabelledSet
+    from training.pipeline import TrainingResult
 
 __all__ = ["register"]
 
@@ -43,6 +46,16 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     train.add_argument("--format", choices=("json", "ubj"), default="json")
     train.set_defaults(handler=run_train)
 
+    retrain = subparsers.add_parser(
+        "retrain",
+        parents=[common],
+        help="train a challenger on signals.outcomes; promote it only if it beats the champion",
+    )
+    retrain.add_argument("--seed", type=int, default=7)
+    retrain.add_argument("--reports-dir", type=Path, default=Path("reports"))
+    retrain.add_argument("--format", choices=("json", "ubj"), default="json")
+    retrain.set_defaults(handler=run_retrain)
+
     models = subparsers.add_parser("models", help="the model registry").add_subparsers(
         dest="models_command", required=True
     )
@@ -58,9 +71,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_train(args: argparse.Namespace, settings: Settings) -> int:
-    from roostr.registry import ModelRegistry, RegistryError
+    from roostr.registry import ModelRegistry
     from training.datasets import bootstrap_set, outcomes_set
-    from training.pipeline import TrainingError, fingerprint, train
+    from training.pipeline import TrainingError, train
     from training.report import write_report
 
     if args.bootstrap:
@@ -84,7 +97,79 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: cannot train on {data.source}: {exc}", file=sys.stderr)
         return 1
     registry = ModelRegistry(settings.registry_dir)
-    version = registry.next_version("bootstrap" if args.bootstrap else None)
+    version = _register(registry, result, data, "bootstrap" if args.bootstrap else None, args)
+    if version is None:
+        return 1
+    test, rules = result.metrics["test"], result.metrics["test_rules"]
+    print(
+        f"hold-out: AUC {_num(test['auc'])} (rules {_num(rules['auc'])}), "
+        f"Brier {_num(test['brier'])} "
+        f"(constant {_num(result.metrics['test_constant_baseline']['brier'])}), "
+        f"precision {_num(test['precision'])}, recall {_num(test['recall'])}"
+    )
+    print(f"report: {write_report(result, version, args.reports_dir)}")
+    if args.promote or registry.champion() is None:
+        update = registry.promote(version)
+        print(f"champion: {version}")
+        _publish(update, settings)
+    return 0
+
+
+def run_retrain(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 1 when refused (too few outcomes, one class, topic unreadable); 0 when a challenger
+    was registered, promoted or not (the report and the printed reasons say which)."""
+    from roostr.registry import ModelRegistry
+    from training.outcomes_topic import OutcomesUnreadable, read_outcomes
+    from training.report import write_report
+    from training.retrain import RetrainRefused, challenger_for, compare, labelled_for_retrain
+
+    try:
+        outcomes, invalid = read_outcomes(settings)
+        data = labelled_for_retrain(
+            outcomes, settings, source=f"kafka:{settings.topic_outcomes}", invalid=invalid
+        )
+        print(f"outcomes read: {len(outcomes)}, labelled rows: {data.y.size}")
+        if any(data.skipped.values()):
+            print(f"skipped records: {data.skipped}")
+        result = challenger_for(data, settings, args.seed)
+    except (OutcomesUnreadable, RetrainRefused) as exc:
+        print(f"error: retrain refused: {exc}", file=sys.stderr)
+        return 1
+    registry = ModelRegistry(settings.registry_dir)
+    comparison = compare(result, registry, settings)
+    result.metrics["retrain"] = comparison.as_metrics()
+    version = _register(registry, result, data, "retrain", args)
+    if version is None:
+        return 1
+    challenger, champion, rules = comparison.challenger, comparison.champion, comparison.rules
+    print(
+        f"hold-out AUC: challenger {_num(challenger['auc'])}, "
+        f"champion {_num(champion['auc']) if champion else '–'} "
+        f"({comparison.champion_version or 'none'}), rules {_num(rules['auc'])}; "
+        f"ECE {_num(challenger['ece'])}, score buckets {challenger['score_buckets']}"
+    )
+    print(f"report: {write_report(result, version, args.reports_dir)}")
+    if not comparison.promote:
+        print(f"not promoted: {'; '.join(comparison.reasons)}")
+        return 0
+    update = registry.promote(version)
+    print(f"champion: {version}")
+    _publish(update, settings)
+    return 0
+
+
+def _register(
+    registry: ModelRegistry,
+    result: TrainingResult,
+    data: LabelledSet,
+    tag: str | None,
+    args: argparse.Namespace,
+) -> str | None:
+    """Register the trained model under a new version; None (after saying why) if refused."""
+    from roostr.registry import RegistryError
+    from training.pipeline import fingerprint
+
+    version = registry.next_version(tag)
     training_data = fingerprint(data.X, data.y, data.posted_at, data.source) | {
         "skipped": data.skipped
     }
@@ -98,22 +183,9 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
         )
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
-    report = write_report(result, version, args.reports_dir)
-    test, rules = result.metrics["test"], result.metrics["test_rules"]
+        return None
     print(f"registered {version}")
-    print(
-        f"hold-out: AUC {_num(test['auc'])} (rules {_num(rules['auc'])}), "
-        f"Brier {_num(test['brier'])} "
-        f"(constant {_num(result.metrics['test_constant_baseline']['brier'])}), "
-        f"precision {_num(test['precision'])}, recall {_num(test['recall'])}"
-    )
-    print(f"report: {report}")
-    if args.promote or registry.champion() is None:
-        update = registry.promote(version)
-        print(f"champion: {version}")
-        _publish(update, settings)
-    return 0
+    return version
 
 
 def list_models(args: argparse.Namespace, settings: Settings) -> int:

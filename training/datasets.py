@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
 from roostr.scoring import Scorer
 from training.synthetic import generate
 
-__all__ = ["LabelledSet", "bootstrap_set", "outcomes_set"]
+__all__ = ["LabelledSet", "bootstrap_set", "labelled_outcomes", "outcomes_set"]
 
 NO_RULE_SCORE = 0  # marks a row without a logged rule score; excluded from the rules comparison
 
@@ -52,17 +54,33 @@ def bootstrap_set(n_samples: int = 400, seed: int = 7) -> LabelledSet:
     return LabelledSet(
         X=batch.features,
         y=synthetic.labels,
-        posted_at=_times([s.posted_at.isoformat() for s in synthetic.signals]),
+        posted_at=_times([s.posted_at for s in synthetic.signals]),
         rule_score=batch.rule_score,
         source=f"bootstrap-synthetic(samples={n_samples}, seed={seed})",
     )
 
 
 def outcomes_set(path: Path) -> LabelledSet:
-    """Outcome records from JSONL or Parquet: deduped by signal_id, resolved only, this feature
-    set only. Every record left out is counted in ``skipped`` by reason."""
+    """Outcome records from a JSONL or Parquet file (see ``labelled_outcomes``)."""
     records, invalid = _read_records(path)
-    skipped = {"invalid": invalid, "unresolved": 0, "other_feature_set": 0, "duplicate": 0}
+    return labelled_outcomes(records, source=str(path), invalid=invalid)
+
+
+def labelled_outcomes(records: Iterable[Outcome], *, source: str, invalid: int = 0) -> LabelledSet:
+    """Training rows from Outcome records: deduped by signal_id (the last copy wins), resolved
+    ones only, of this feature set only, features as logged, in posted_at order.
+
+    Every record left out is counted in ``skipped`` by reason; an outcome that does not say which
+    feature set its features are (``feature_set_version`` missing) cannot be trusted to line up
+    with ``FEATURE_NAMES`` and is skipped as ``no_feature_set``.
+    """
+    skipped = {
+        "invalid": invalid,
+        "duplicate": 0,
+        "unresolved": 0,
+        "no_feature_set": 0,
+        "other_feature_set": 0,
+    }
     latest: dict[str, Outcome] = {}
     for outcome in records:
         if outcome.signal_id in latest:
@@ -72,7 +90,9 @@ def outcomes_set(path: Path) -> LabelledSet:
     for outcome in latest.values():
         if outcome.label is None:
             skipped["unresolved"] += 1
-        elif outcome.feature_set_version not in (None, FEATURE_SET_VERSION):
+        elif outcome.feature_set_version is None:
+            skipped["no_feature_set"] += 1
+        elif outcome.feature_set_version != FEATURE_SET_VERSION:
             skipped["other_feature_set"] += 1
         else:
             usable.append(outcome)
@@ -84,12 +104,12 @@ def outcomes_set(path: Path) -> LabelledSet:
     return LabelledSet(
         X=X,
         y=np.array([o.label for o in usable], dtype=np.int64),
-        posted_at=_times([o.posted_at.isoformat() for o in usable]),
+        posted_at=_times([o.posted_at for o in usable]),
         rule_score=np.array(
             [o.rule_score if o.rule_score is not None else NO_RULE_SCORE for o in usable],
             dtype=np.int64,
         ),
-        source=str(path),
+        source=source,
         skipped=skipped,
     )
 
@@ -144,11 +164,12 @@ def _number(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
 
-def _times(isoformats: list[str]) -> npt.NDArray[np.datetime64]:
-    """UTC datetime64[us] (numpy has no zones: convert from aware ISO strings via pandas)."""
-    import pandas as pd
+def _times(stamps: Sequence[datetime]) -> npt.NDArray[np.datetime64]:
+    """UTC datetime64[us] from aware datetimes (numpy has no zones).
 
-    if not isoformats:
-        return np.array([], dtype="datetime64[us]")
-    stamps = pd.to_datetime(isoformats, utc=True).tz_localize(None)
-    return stamps.to_numpy(dtype="datetime64[us]")
+    Converted one by one, not through ISO strings: ``isoformat()`` drops zero microseconds, and
+    a parser that infers one format from the first string fails on the others.
+    """
+    return np.array(
+        [s.astimezone(UTC).replace(tzinfo=None) for s in stamps], dtype="datetime64[us]"
+    ).reshape(len(stamps))

@@ -12,13 +12,29 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.metrics import brier_score_loss, precision_score, recall_score, roc_auc_score
+from sklearn.metrics import (
+    brier_score_loss,
+    log_loss,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
 
 from roostr.scale import probability_to_score
 
-__all__ = ["ACTIONABLE_SCORE", "calibration_table", "evaluate_probabilities", "evaluate_scores"]
+__all__ = [
+    "ACTIONABLE_SCORE",
+    "ECE_BINS",
+    "calibration_table",
+    "evaluate_probabilities",
+    "evaluate_scores",
+    "expected_calibration_error",
+    "score_buckets",
+    "win_rate_by_score",
+]
 
 ACTIONABLE_SCORE = 7
+ECE_BINS = 10
 
 
 def _finite(value: float) -> float | None:
@@ -52,24 +68,55 @@ def evaluate_probabilities(y: npt.ArrayLike, p: npt.ArrayLike) -> dict[str, Any]
     metrics = evaluate_scores(labels, probability_to_score(prob))
     metrics["auc"] = _auc(labels, prob)
     metrics["brier"] = float(brier_score_loss(labels, prob)) if labels.size else None
+    metrics["log_loss"] = float(log_loss(labels, prob, labels=[0, 1])) if labels.size else None
+    metrics["ece"] = expected_calibration_error(labels, prob) if labels.size else None
+    metrics["score_buckets"] = score_buckets(prob)
     metrics["mean_probability"] = float(prob.mean()) if labels.size else None
     return metrics
 
 
+def expected_calibration_error(y: npt.ArrayLike, p: npt.ArrayLike, bins: int = ECE_BINS) -> float:
+    """Row-weighted mean |mean predicted P − win rate| over ``bins`` equal-width bins of P."""
+    labels = np.asarray(y, dtype=np.float64)
+    prob = np.asarray(p, dtype=np.float64)
+    which = np.minimum((prob * bins).astype(np.int64), bins - 1)
+    rows = np.bincount(which, minlength=bins)
+    gap = np.abs(
+        np.bincount(which, weights=prob, minlength=bins)
+        - np.bincount(which, weights=labels, minlength=bins)
+    )
+    return float(gap.sum() / max(rows.sum(), 1))
+
+
+def score_buckets(p: npt.ArrayLike) -> int:
+    """How many of the 10 score buckets the probabilities use (1 = no differentiation)."""
+    return int(np.unique(probability_to_score(np.asarray(p, dtype=np.float64))).size)
+
+
 def calibration_table(y: npt.ArrayLike, p: npt.ArrayLike) -> list[dict[str, Any]]:
     """Per score 1–10: rows, mean predicted P, actual win rate (the seed's calibration check)."""
-    labels = np.asarray(y, dtype=np.int64)
     prob = np.asarray(p, dtype=np.float64)
-    scores = probability_to_score(prob)
+    return win_rate_by_score(y, probability_to_score(prob), prob)
+
+
+def win_rate_by_score(
+    y: npt.ArrayLike, scores: npt.ArrayLike, p: npt.ArrayLike | None = None
+) -> list[dict[str, Any]]:
+    """Per score 1–10: rows, actual win rate and (given probabilities) mean predicted P."""
+    labels = np.asarray(y, dtype=np.int64)
+    s = np.asarray(scores, dtype=np.int64)
+    prob = None if p is None else np.asarray(p, dtype=np.float64)
     table = []
     for score in range(1, 11):
-        mask = scores == score
+        mask = s == score
         count = int(mask.sum())
         table.append(
             {
                 "score": score,
                 "rows": count,
-                "mean_probability": float(prob[mask].mean()) if count else None,
+                "mean_probability": float(prob[mask].mean())
+                if count and prob is not None
+                else None,
                 "win_rate": float(labels[mask].mean()) if count else None,
             }
         )

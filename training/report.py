@@ -81,8 +81,10 @@ def write_report(result: TrainingResult, version: str, reports_dir: Path) -> Pat
         f"- Training rows (purged): {m['train_rows']}, purged: {m['purged_rows']}, "
         f"hold-out rows: {m['test_rows']} (from {m['test_starts_at']})",
         f"- Base rate (train): {_fmt(m['base_rate_train'])}",
-        f"- Boosting rounds (purged {m['cv']['folds']}-fold time CV): {m['best_rounds']}; "
-        f"CV log-loss {_fmt(m['cv']['logloss'])}, out-of-fold AUC {_fmt(m['cv']['oof_auc'])}",
+        f"- Boosting rounds: {m['best_rounds']} (validation loss best at "
+        f"{_fmt(m['early_stopping_round'])}); purged {m['cv']['folds']}-fold time CV of the "
+        f"same procedure: out-of-fold AUC {_fmt(m['cv']['oof_auc'])}, "
+        f"ECE {_fmt(m['cv']['oof_ece'])}",
         f"- Calibration: {m['calibration']}; monotone increasing: "
         f"{', '.join(m['monotone_increasing']) or 'none'}",
         "",
@@ -90,19 +92,25 @@ def write_report(result: TrainingResult, version: str, reports_dir: Path) -> Pat
         "",
         "Actionable = score ≥ 7 (tiers medium and high).",
         "",
-        "| scorer | AUC-ROC | precision | recall | actionable share | Brier |",
-        "|---|---|---|---|---|---|",
+        "| scorer | AUC-ROC | precision | recall | actionable share | Brier | log loss | ECE |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for label, key in (
-        ("model", "test"),
-        ("rules", "test_rules"),
-        ("constant base rate", "test_constant_baseline"),
-    ):
-        row = m[key]
+    retrain = m.get("retrain")
+    scorers = [("model", m["test"])]
+    if retrain and retrain["champion"] is not None:
+        scorers.append((f"champion {retrain['champion_version']}", retrain["champion"]))
+    scorers += [("rules", m["test_rules"]), ("constant base rate", m["test_constant_baseline"])]
+    for label, row in scorers:
         lines.append(
             f"| {label} | {_fmt(row['auc'])} | {_fmt(row['precision'])} | "
-            f"{_fmt(row['recall'])} | {_fmt(row['actionable_share'])} | {_fmt(row.get('brier'))} |"
+            f"{_fmt(row['recall'])} | {_fmt(row['actionable_share'])} | {_fmt(row.get('brier'))} "
+            f"| {_fmt(row.get('log_loss'))} | {_fmt(row.get('ece'))} |"
         )
+    if retrain:
+        verdict = (
+            "promoted" if retrain["promote"] else "not promoted: " + "; ".join(retrain["reasons"])
+        )
+        lines += ["", f"**Challenger {verdict}.**"]
     lines += [
         "",
         "## Calibration by score",
@@ -113,6 +121,11 @@ def write_report(result: TrainingResult, version: str, reports_dir: Path) -> Pat
     lines += [
         f"| {r['score']} | {r['rows']} | {_fmt(r['mean_probability'])} | {_fmt(r['win_rate'])} |"
         for r in m["calibration_table"]
+    ]
+    lines += ["", "## Rules' win rate by score", "", "| score | rows | actual 2x rate |"]
+    lines += ["|---|---|---|"]
+    lines += [
+        f"| {r['score']} | {r['rows']} | {_fmt(r['win_rate'])} |" for r in m["test_rules_by_score"]
     ]
     lines += ["", "## Top features (total gain)", "", "| feature | total gain |", "|---|---|"]
     lines += [f"| `{r['feature']}` | {r['total_gain']:.1f} |" for r in m["top_features"]]

@@ -1,0 +1,131 @@
+"""`roostr retrain` reads signals.outcomes from the broker, trains a challenger, and promotes it
+only when it beats the champion on the same later hold-out and passes the gates; it refuses to
+train on too few outcomes or on one class."""
+
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOSTR
+from topic_reading import read_topic
+
+from roostr.contracts import ModelUpdate, Outcome
+from roostr.kafka import make_producer
+from roostr.registry import ModelRegistry
+from roostr.settings import Settings
+from training.datasets import labelled_outcomes
+from training.outcomes_topic import read_outcomes
+from training.pipeline import fit_model
+from training.retrain import challenger_for, compare, labelled_for_retrain
+from training.world import generate_world, logged_outcomes
+
+ROWS = 500
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> list[Outcome]:
+    return logged_outcomes(generate_world(ROWS, seed=11))
+
+
+def _produce(settings: Settings, records: Sequence[Outcome]) -> None:
+    producer = make_producer(settings)
+    for record in records:
+        producer.produce(
+            settings.topic_outcomes, key=record.signal_id, value=record.model_dump_json()
+        )
+    assert producer.flush(30) == 0
+
+
+def _retrain(settings: Settings, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*ROOSTR, "retrain", "--reports-dir", str(cwd / "reports")],
+        env=settings.child_env(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def _champion(settings: Settings, outcomes: list[Outcome], *, shuffle: bool) -> str:
+    """Register and promote a champion trained on these outcomes (labels shuffled: a useless
+    one; not shuffled: one that has seen the hold-out, so no challenger can beat it)."""
+    data = labelled_outcomes(outcomes, source="test")
+    y = np.random.default_rng(0).permutation(data.y) if shuffle else data.y
+    registry = ModelRegistry(settings.registry_dir)
+    registry.register(fit_model(data.X, y), version="v0.1-champion", metrics={}, training_data={})
+    registry.promote("v0.1-champion")
+    return "v0.1-champion"
+
+
+def test_a_better_challenger_is_promoted_and_announced(
+    settings: Settings, outcomes: list[Outcome], tmp_path: Path
+) -> None:
+    # these gates are not under test here; the champion comparison is
+    settings = settings.model_copy(update={"retrain_rules_tolerance": 1.0, "retrain_max_ece": 1.0})
+    old = _champion(settings, outcomes, shuffle=True)
+    unlabelled = outcomes[0].model_copy(update={"signal_id": "x", "feature_set_version": None})
+    _produce(settings, [*outcomes, *outcomes[:20], unlabelled])  # redeliveries and a stray
+
+    done = _retrain(settings, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "'duplicate': 20" in done.stdout and "'no_feature_set': 1" in done.stdout
+    registry = ModelRegistry(settings.registry_dir)
+    new = registry.champion()
+    assert new != old and new.startswith("v0.2-retrain-"), done.stdout
+    metrics = registry.metadata(new)["metrics"]
+    assert metrics["retrain"]["promote"] is True
+    assert metrics["test"]["auc"] >= metrics["retrain"]["champion"]["auc"] + 0.01
+    assert (tmp_path / "reports" / f"training_report_{new}.md").is_file()
+    [update] = [
+        ModelUpdate.model_validate_json(m.value())
+        for m in read_topic(settings, settings.topic_model_updates, expected=1)
+    ]
+    assert (update.action, update.model_version) == ("promote", new)
+
+
+def test_a_challenger_worse_than_the_champion_is_registered_not_promoted(
+    settings: Settings, outcomes: list[Outcome], tmp_path: Path
+) -> None:
+    old = _champion(settings, outcomes, shuffle=False)
+    _produce(settings, outcomes)
+
+    done = _retrain(settings, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "not promoted" in done.stdout and "does not beat the champion" in done.stdout
+    registry = ModelRegistry(settings.registry_dir)
+    assert registry.champion() == old
+    assert len(registry.versions()) == 2
+
+
+def test_a_single_bucket_challenger_is_not_promoted(
+    settings: Settings, outcomes: list[Outcome]
+) -> None:
+    _produce(settings, outcomes)
+    records, invalid = read_outcomes(settings)
+    assert (len(records), invalid) == (ROWS, 0)
+    data = labelled_for_retrain(records, settings, source="test")
+    # a learning rate this small leaves every probability at the base rate
+    result = challenger_for(data, settings, seed=1, learning_rate=1e-6, calibration="none")
+    verdict = compare(result, ModelRegistry(settings.registry_dir), settings)
+    assert result.metrics["test"]["score_buckets"] == 1
+    assert not verdict.promote
+    assert any("1 bucket(s)" in reason for reason in verdict.reasons), verdict.reasons
+
+
+def test_one_class_or_too_few_outcomes_are_refused(
+    settings: Settings, outcomes: list[Outcome], tmp_path: Path
+) -> None:
+    losers = [o for o in outcomes if o.label == 0]
+    _produce(settings, losers)
+    done = _retrain(settings, tmp_path)
+    assert done.returncode == 1
+    assert f"all {len(losers)} labelled outcomes have label 0" in done.stderr
+
+    fewer = settings.model_copy(update={"retrain_min_outcomes": len(losers) + 1})
+    done = _retrain(fewer, tmp_path)
+    assert done.returncode == 1
+    assert f"only {len(losers)} labelled outcomes" in done.stderr
+    assert ModelRegistry(settings.registry_dir).versions() == []

@@ -1,0 +1,375 @@
+"""A synthetic market where signals are partly informative and labels come from price paths.
+
+Unlike ``training.synthetic`` (the bootstrap set, whose labels are drawn from the rules' own
+green flags), here nothing decides a label directly. A *call* (a ticker picked up by one to three
+sources within two days) has latent drivers — Dan's involvement, the number of sources, Google
+Trends rising or peaked, whale flow, thesis vs. hype wording, the token's liquidity, its prior
+run-up, the sources' hidden quality and unobservable noise — that set the drift of the ticker's
+price for the next 30 days, while liquidity sets its volatility. Each ticker's price is one
+geometric random walk over the whole span (ticks every ``TICK``), so overlapping calls add up and
+one signal's label can depend on another's. A signal is labelled exactly as the Outcome contract
+says: 1 when a tick within 30 days after it was posted reaches twice its entry price.
+
+The signals show the drivers only partly: the wording is sometimes neutral whatever the thesis,
+whale flow is seen with noise, context blocks go missing as they do from real scrapers, the run-up
+is the price path's own 30-day change and the noise is never seen. So a perfect learner cannot
+reach AUC 1.0, and the rules (which know nothing of liquidity or run-ups) leave signal on the table.
+
+``logged_outcomes`` turns the world into the Outcome records the outcome joiner would emit, with
+features and rule scores computed by the serving code in event-time order (as logged at scoring
+time). The learning benchmark and the retrain tests use it; the demo can publish ``signals`` and
+``prices`` to Kafka instead and let the pipeline do the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from roostr.contracts import Market, OnChain, Outcome, PriceTick, RawSignal, Trends
+from roostr.features import FEATURE_SET_VERSION, FeatureExtractor, feature_dicts
+from roostr.scoring import Scorer
+
+__all__ = [
+    "HORIZON_DAYS",
+    "PricePath",
+    "World",
+    "generate_world",
+    "label_signal",
+    "logged_outcomes",
+]
+
+START = datetime(2024, 1, 1, tzinfo=UTC)
+HORIZON_DAYS = 30
+TICK = timedelta(hours=6)
+N_TICKERS = 150
+SIGNALS_PER_CALL = 1.7  # mean of the sources-per-call distribution below
+SOURCE_COUNTS, SOURCE_COUNT_P = (1, 2, 3), (0.5, 0.3, 0.2)
+
+# source → hidden quality (drift shift): discoverable only through the track-record features.
+SOURCES = {
+    "Yieldschool-YieldHub": 0.15,
+    "Yieldschool-DansPicks": 0.1,
+    "CT-Alpha": 0.0,
+    "Discord-Degens": -0.1,
+    "Telegram-Moonshots": -0.2,
+}
+AUTHORS = ("mira", "kofi", "zed", "lee", "anon42", "pumpking")
+THESIS = (
+    "Thesis: undervalued vs fundamentals, real adoption and paying users.",
+    "Deep dive on tokenomics and revenue; mainnet is live.",
+)
+HYPE = ("Presale, guaranteed 100x, get in now!", "Risk free, to the moon, last chance!!")
+NEUTRAL = ("Watching this one.", "Interesting chart.", "Thoughts?", "On my radar.")
+
+
+@dataclass(frozen=True)
+class PricePath:
+    """One ticker's prices: ``ts`` (UTC, datetime64[s]) ascending, ``price`` in USD."""
+
+    ticker: str
+    ts: npt.NDArray[np.datetime64]
+    price: npt.NDArray[np.float64]
+
+    def price_at(self, when: datetime) -> float:
+        """The last price at or before ``when`` (what a scraper would attach as ``price_usd``)."""
+        i = int(np.searchsorted(self.ts, _dt64(when), side="right")) - 1
+        return float(self.price[max(i, 0)])
+
+    def high_before(self, when: datetime) -> float:
+        """The highest price at or before ``when`` (the all-time high so far)."""
+        i = int(np.searchsorted(self.ts, _dt64(when), side="right"))
+        return float(self.price[: max(i, 1)].max())
+
+    def ticks(self, source: str = "world") -> Iterator[PriceTick]:
+        """The path as PriceTick records, oldest first (what a price feed would publish)."""
+        for ts, price in zip(self.ts.tolist(), self.price.tolist(), strict=True):
+            yield PriceTick(
+                ticker=self.ticker, ts=ts.replace(tzinfo=UTC), price_usd=price, source=source
+            )
+
+
+@dataclass(frozen=True)
+class World:
+    """Signals in posted_at order, every ticker's price path, and each signal's true outcome
+    (row-aligned with ``signals``; no features: see ``logged_outcomes``)."""
+
+    signals: list[RawSignal]
+    prices: dict[str, PricePath]
+    outcomes: list[Outcome]
+
+    @property
+    def labels(self) -> npt.NDArray[np.int64]:
+        return np.array([o.label for o in self.outcomes], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class _Call:
+    at: datetime
+    ticker: str
+    dan: bool
+    sources: tuple[str, ...]
+    timing: str  # rising | peaked | flat
+    whale: float
+    thesis: bool
+    hype: bool
+    noise: float
+
+
+def generate_world(n_signals: int, seed: int = 0, span_days: int = 730) -> World:
+    """About ``n_signals`` signals (cut to exactly that many) spread over ``span_days``."""
+    rng = np.random.default_rng(seed)
+    n_calls = int(np.ceil(n_signals / SIGNALS_PER_CALL * 1.1))
+    tickers = [f"W{i:03d}" for i in range(N_TICKERS)]
+    liquidity = 10 ** rng.uniform(4.5, 8.0, N_TICKERS)  # USD; small pools swing harder
+    equity = rng.random(N_TICKERS) < 0.15
+    daily_vol = np.where(equity, 0.03, 0.05 + 0.07 * (8.0 - np.log10(liquidity)) / 3.5)
+    calls = sorted(
+        (
+            _draw_call(rng, tickers, START + timedelta(days=float(d)))
+            for d in _call_days(rng, n_calls, span_days)
+        ),
+        key=lambda c: c.at,
+    )
+    prices = _price_paths(rng, tickers, daily_vol, calls, liquidity, span_days)
+    index = {t: i for i, t in enumerate(tickers)}
+    signals: list[RawSignal] = []
+    for number, call in enumerate(calls):
+        i = index[call.ticker]
+        signals.extend(
+            _signals(rng, number, call, prices[call.ticker], liquidity[i], bool(equity[i]))
+        )
+    signals.sort(key=lambda s: (s.posted_at, s.signal_id))
+    signals = signals[:n_signals]
+    outcomes = [label_signal(s, prices[s.ticker]) for s in signals]
+    return World(signals=signals, prices=prices, outcomes=outcomes)
+
+
+def label_signal(signal: RawSignal, path: PricePath, horizon_days: int = HORIZON_DAYS) -> Outcome:
+    """The signal's Outcome from its ticker's path: won at the first tick ≥ 2× entry within the
+    horizon, else lost at the horizon's end (the joiner's rule, computed independently)."""
+    entry = signal.price_usd if signal.price_usd is not None else path.price_at(signal.posted_at)
+    start = _dt64(signal.posted_at)
+    end = start + np.timedelta64(horizon_days, "D")
+    window = (path.ts > start) & (path.ts <= end)
+    prices, times = path.price[window], path.ts[window]
+    hits = np.flatnonzero(prices >= 2.0 * entry)
+    common = {
+        "signal_id": signal.signal_id,
+        "ticker": signal.ticker,
+        "posted_at": signal.posted_at,
+        "entry_price": entry,
+        "horizon_days": horizon_days,
+        "source": signal.source,
+        "author": signal.author,
+    }
+    if hits.size:
+        hit_at = times[hits[0]].astype(datetime).replace(tzinfo=UTC)
+        return Outcome(**common, label=1, status="won", hit_at=hit_at, max_multiple=2.0)
+    return Outcome(
+        **common,
+        label=0,
+        status="lost",
+        max_multiple=float(prices.max() / entry) if prices.size else 1.0,
+        return_at_horizon=float(prices[-1] / entry - 1.0) if prices.size else 0.0,
+    )
+
+
+def logged_outcomes(world: World, rule_set: str = "green_flags_v1") -> list[Outcome]:
+    """The world's outcomes carrying features and rule scores as the scorer logs them.
+
+    Features come from the serving ``Scorer`` (rules mode) over the signals in event-time order.
+    The extractor credits an outcome to track records only for signals posted after it resolved,
+    so recording every outcome first leaks no label.
+    """
+    extractor = FeatureExtractor()
+    for outcome in world.outcomes:
+        extractor.record_outcome(outcome)
+    batch = Scorer(extractor, model=None, mode="rules", rule_set=rule_set).evaluate(world.signals)
+    return [
+        outcome.model_copy(
+            update={
+                "features": features,
+                "feature_set_version": FEATURE_SET_VERSION,
+                "rule_score": rule,
+                "final_score": rule,
+            }
+        )
+        for outcome, features, rule in zip(
+            world.outcomes, feature_dicts(batch.features), batch.rule_score.tolist(), strict=True
+        )
+    ]
+
+
+# --- internals -----------------------------------------------------------------------------
+
+
+def _dt64(when: datetime) -> np.datetime64:
+    return np.datetime64(when.astimezone(UTC).replace(tzinfo=None), "s")
+
+
+def _call_days(rng: np.random.Generator, n_calls: int, span_days: int) -> npt.NDArray[np.float64]:
+    # the first 30 days leave room for a run-up before the first call
+    return np.sort(rng.uniform(HORIZON_DAYS, span_days, n_calls))
+
+
+def _draw_call(rng: np.random.Generator, tickers: list[str], at: datetime) -> _Call:
+    dan = bool(rng.random() < 0.2)
+    n_sources = int(rng.choice(SOURCE_COUNTS, p=SOURCE_COUNT_P))
+    sources = list(rng.choice(list(SOURCES), size=n_sources, replace=False))
+    if dan and "Yieldschool-DansPicks" not in sources:
+        sources[0] = "Yieldschool-DansPicks"
+    return _Call(
+        at=at,
+        ticker=str(rng.choice(tickers)),
+        dan=dan,
+        sources=tuple(str(s) for s in sources),
+        timing=str(rng.choice(["rising", "peaked", "flat"], p=[0.3, 0.3, 0.4])),
+        whale=float(rng.normal(0.3 if dan else 0.0, 1.0)),
+        thesis=bool(rng.random() < (0.55 if dan else 0.3)),
+        hype=bool(rng.random() < (0.1 if dan else 0.3)),
+        noise=float(rng.normal(0.0, 0.25)),
+    )
+
+
+def _drift(call: _Call, run_up: float) -> float:
+    """The call's log-price drift over the next 30 days (the latent truth)."""
+    return (
+        0.0
+        + 0.35 * call.dan
+        + 0.15 * (len(call.sources) - 1)
+        + 0.3 * (call.timing == "rising")
+        - 0.3 * (call.timing == "peaked")
+        + 0.2 * np.tanh(call.whale)
+        + 0.2 * call.thesis
+        - 0.3 * call.hype
+        - 0.4 * max(run_up, 0.0)
+        + float(np.mean([SOURCES[s] for s in call.sources]))
+        + call.noise
+    )
+
+
+def _price_paths(
+    rng: np.random.Generator,
+    tickers: list[str],
+    daily_vol: npt.NDArray[np.float64],
+    calls: list[_Call],
+    liquidity: npt.NDArray[np.float64],
+    span_days: int,
+) -> dict[str, PricePath]:
+    """Geometric random walks whose drift each call raises or lowers for 30 days.
+
+    Calls are applied in time order, so a call's run-up is read from the path it inherits.
+    """
+    step_days = TICK / timedelta(days=1)
+    n = int((span_days + HORIZON_DAYS + 2) / step_days)
+    ts = np.datetime64(START.replace(tzinfo=None), "s") + np.arange(n) * np.timedelta64(TICK)
+    vol = daily_vol[:, None] * np.sqrt(step_days)
+    shocks = rng.normal(0.0, 1.0, (len(tickers), n)) * vol - 0.5 * vol**2
+    drift = np.zeros((len(tickers), n))
+    start_log = np.log(10 ** rng.uniform(-2, 2, len(tickers)))[:, None]
+    index = {t: i for i, t in enumerate(tickers)}
+    per_tick = round(HORIZON_DAYS / step_days)
+    log_price = start_log + np.cumsum(shocks, axis=1)
+    for call in calls:
+        i = index[call.ticker]
+        k = int((call.at - START) / TICK)
+        back = max(k - per_tick, 0)
+        run_up = float(np.exp(log_price[i, k] - log_price[i, back]) - 1.0)
+        drift[i, k : k + per_tick] += _drift(call, run_up) / per_tick
+        log_price[i] = start_log[i] + np.cumsum(shocks[i] + drift[i])
+    return {
+        t: PricePath(ticker=t, ts=ts, price=np.exp(log_price[index[t]]).round(8)) for t in tickers
+    }
+
+
+def _signals(
+    rng: np.random.Generator,
+    number: int,
+    call: _Call,
+    path: PricePath,
+    liquidity: float,
+    equity: bool,
+) -> list[RawSignal]:
+    """One signal per source of the call, the first at the call, the rest within 48 hours."""
+    now, week, month = (path.price_at(call.at - timedelta(days=d)) for d in (0, 7, 30))
+    trends = _trends(rng, call.timing) if rng.random() < 0.75 else None
+    market = (
+        Market(
+            market_cap_usd=float(liquidity * 10 ** rng.uniform(1.0, 2.0)),
+            volume_24h_usd=float(liquidity * 10 ** rng.uniform(-1.0, 0.5)),
+            price_change_7d=now / week - 1.0,
+            price_change_30d=now / month - 1.0,
+            ath_distance=now / path.high_before(call.at) - 1.0,
+        )
+        if rng.random() < 0.9
+        else None
+    )
+    onchain = None
+    if not equity and rng.random() < 0.8:
+        seen_whale = call.whale + rng.normal(0.0, 0.7)
+        onchain = OnChain(
+            whale_net_flow_usd=float(seen_whale * 200_000),
+            liquidity_usd=float(liquidity * np.exp(rng.normal(0.0, 0.3))),
+            smart_money_inflow_usd=float((seen_whale + rng.normal(0.0, 1.0)) * 80_000),
+            holder_growth_7d=float(rng.normal(0.03 + 0.03 * np.tanh(call.whale), 0.05)),
+            top10_holder_share=float(rng.uniform(0.2, 0.8)),
+        )
+    out = []
+    for j, source in enumerate(call.sources):
+        at = call.at + timedelta(hours=float(rng.uniform(0, 48)) if j else 0.0)
+        # the wording shows the thesis / hype only most of the time
+        parts = [
+            str(rng.choice(THESIS)) if call.thesis and rng.random() < 0.7 else "",
+            str(rng.choice(HYPE)) if call.hype and rng.random() < 0.7 else "",
+            str(rng.choice(NEUTRAL)) if rng.random() < 0.5 else "",
+            f"${call.ticker}",
+        ]
+        hype_reactions = int(rng.poisson(6 + 15 * call.dan + 12 * call.hype))
+        out.append(
+            RawSignal(
+                signal_id=f"world:{number}:{j}",
+                ticker=call.ticker,
+                source=source,
+                author="dan" if call.dan and j == 0 else str(rng.choice(AUTHORS)),
+                message=" ".join(p for p in parts if p),
+                reactions={
+                    "🔥": hype_reactions,
+                    "🚀": int(rng.poisson(hype_reactions / 2)),
+                    "👀": int(rng.poisson(3)),
+                },
+                dan_endorsed=call.dan,
+                mention_count=int(1 + rng.poisson(len(call.sources))),
+                posted_at=at,
+                observed_at=at + timedelta(minutes=float(rng.uniform(1, 90))),
+                asset_class="equity" if equity else "crypto",
+                price_usd=path.price_at(at),
+                market=market,
+                trends=trends,
+                onchain=onchain,
+            )
+        )
+    return out
+
+
+def _trends(rng: np.random.Generator, timing: str) -> Trends:
+    peak = float(rng.uniform(40, 100))
+    if timing == "rising":
+        now = peak * float(rng.uniform(0.8, 1.0))
+        before = now * float(rng.uniform(0.3, 0.8))
+    elif timing == "peaked":
+        now = peak * float(rng.uniform(0.2, 0.7))
+        before = min(peak, now * float(rng.uniform(1.2, 2.0)))
+    else:
+        now = peak * float(rng.uniform(0.3, 0.9))
+        before = now * float(rng.uniform(0.85, 1.15))
+    return Trends(
+        google_trends_now=round(now, 1),
+        google_trends_7d_ago=round(min(before, 100.0), 1),
+        google_trends_peak_90d=round(peak, 1),
+        mainstream_news=bool(rng.random() < (0.5 if timing == "peaked" else 0.15)),
+    )
