@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from roostr.features import feature_dicts
+from roostr.features import FEATURE_SET_VERSION, feature_dicts
 from training.datasets import bootstrap_set, outcomes_set
 from training.synthetic import generate
 
@@ -20,7 +20,13 @@ def test_parquet_and_json_lines_give_the_same_training_set(tmp_path: Path) -> No
     synthetic = generate(60, seed=5)
     features = feature_dicts(bootstrap_set(60, seed=5).X)
     outcomes = [
-        outcome.model_copy(update={"features": row, "rule_score": None if i % 3 else 7})
+        outcome.model_copy(
+            update={
+                "features": row,
+                "feature_set_version": FEATURE_SET_VERSION,
+                "rule_score": None if i % 3 else 7,
+            }
+        )
         for i, (outcome, row) in enumerate(zip(synthetic.outcomes, features, strict=True))
     ]
     lines = tmp_path / "outcomes.jsonl"
