@@ -28,7 +28,7 @@ from consumer.model_watch import ModelWatcher
 from consumer.pipeline import BatchScorer, fetch_batch, next_offsets, score_batch
 from consumer.side_inputs import TopicTail, replay_until
 from roostr.contracts import Mode, ModelUpdate, Outcome, RawSignal
-from roostr.kafka import make_consumer, make_producer
+from roostr.kafka import make_consumer, make_producer, max_payload_bytes
 from roostr.logs import get_logger
 from roostr.settings import Settings
 
@@ -204,6 +204,7 @@ class ScoringService:
             scored_topic=self.settings.topic_scored,
             dlq_topic=self.settings.topic_dlq,
             max_bytes=self.settings.max_message_bytes,
+            max_payload_bytes=max_payload_bytes(self.settings),
             now=datetime.now(UTC),
         )
         offsets = next_offsets(messages)
