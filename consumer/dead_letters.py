@@ -90,15 +90,15 @@ def dead_letter(
     letter = DeadLetter(value_b64=value_b64, truncated=truncated, **fields)
     encoded = _encode(letter)
     if len(encoded) > budget:
-        letter = _minimal(letter, rejection)
+        letter = _minimal(letter, rejection, min(_MINIMAL_ERROR_BYTES, budget // 8))
         encoded = _encode(letter)
     return DeadLetterRecord(letter, dlq_key, encoded)
 
 
-def _minimal(letter: DeadLetter, rejection: Rejection) -> DeadLetter:
+def _minimal(letter: DeadLetter, rejection: Rejection, error_bytes: int) -> DeadLetter:
     """Coordinates, kind, original sizes and digests, a short error: none of the record's bytes."""
     truncated: list[str] = []
-    error = _cut_error(rejection.error, _MINIMAL_ERROR_BYTES, truncated)
+    error = _cut_error(rejection.error, error_bytes, truncated)
     dropped = {
         "value": bool(letter.value_bytes),
         "key": letter.key_bytes is not None,
@@ -144,11 +144,11 @@ def _whole_headers(
 
 def _cut_error(error: str, max_bytes: int, truncated: list[str]) -> str:
     """The error text, or as much of its start as fits, saying how long it was."""
-    error = _text(error)
-    if _json_len(error) <= max_bytes:
-        return error
+    text = _text(error)
+    if _json_len(text) <= max_bytes:
+        return text
     note = f" … (cut; {len(error)} characters in all)"
-    return _cut(error, max_bytes - len(note.encode()), "error", truncated) + note
+    return _cut(text, max_bytes - len(note.encode()), "error", truncated) + note
 
 
 def _cut(text: str, max_bytes: int, part: str, truncated: list[str]) -> str:

@@ -19,7 +19,7 @@ from scoring_service_support import ConsumerProcess, good_records, read_outputs,
 from topic_reading import read_topic
 
 from roostr.contracts import DeadLetter
-from roostr.kafka import make_producer
+from roostr.kafka import make_producer, max_payload_bytes
 from roostr.settings import Settings
 
 ERRORS = 28_600
@@ -109,3 +109,39 @@ def test_poison_records_are_dead_lettered_in_bounds_and_the_partition_moves_on(
     }
     assert dlq_keys[10] == b"TAO" and dlq_keys[12] == b"TAO"
     assert dlq_keys[11] == b"sha256:" + hashlib.sha256(HUGE_KEY).hexdigest().encode()
+
+
+def test_a_scored_record_above_the_limit_is_dead_lettered_as_oversized(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """With raw records allowed up to the record limit, scoring can push one above it."""
+    settings = settings.model_copy(update={"max_message_bytes": settings.max_record_bytes})
+    [(key, base), *after] = good_records(6, prefix="big")
+    signal = orjson.loads(base)
+    signal["transcript"] = ""  # an extra field: kept, and scored records carry it along
+    filler = max_payload_bytes(settings) - 500 - len(key) - len(orjson.dumps(signal))
+    signal["transcript"] = "x" * filler
+    big = orjson.dumps(signal)
+    assert len(key) + len(big) <= max_payload_bytes(settings)  # a valid raw record
+    producer = make_producer(settings, **{"linger.ms": 0})
+    for k, v in [(key, big), *after]:
+        producer.produce(settings.topic_raw, key=k, value=v, partition=0)
+    assert producer.flush(30) == 0
+
+    consumer = ConsumerProcess(settings, tmp_path, "scorer")
+    try:
+        scored, dead = read_outputs(settings, expected=1 + len(after))
+        wait_until(lambda: _committed(settings, 0) == 1 + len(after), 30, "offsets committed")
+        assert consumer.terminate() == 0, consumer.tail()
+    finally:
+        consumer.ensure_stopped()
+
+    assert {s.signal_id for s in scored} == {orjson.loads(v)["signal_id"] for _k, v in after}
+    [letter] = dead
+    assert (letter.error_kind, letter.signal_id, letter.offset) == (
+        "oversized",
+        signal["signal_id"],
+        0,
+    )
+    assert letter.error.startswith("scored record is ") and letter.value_bytes == len(big)
+    assert "value" in letter.truncated and big.startswith(base64.b64decode(letter.value_b64 or ""))
