@@ -40,6 +40,7 @@ class _Acks:
 
 
 def _produce_all(producer: Producer, outputs: Iterable[Output], acks: _Acks) -> int:
+    """Hand every output to the client; a record it refuses outright raises KafkaException."""
     sent = 0
     for topic, key, value, partition in outputs:
         while True:
@@ -56,11 +57,16 @@ def deliver(producer: Producer, outputs: Iterable[Output], timeout_s: float) -> 
     """Produce every output, wait for every delivery report, raise unless all were acknowledged.
 
     Returns the number of records acknowledged. The producer is idempotent (acks=all, retries
-    inside librdkafka), so an error reported here is final for this attempt.
+    inside librdkafka), so an error reported here is final for this attempt. A record the client
+    refuses when it is handed over (``produce`` raising, e.g. MSG_SIZE_TOO_LARGE) fails the
+    delivery the same way: DeliveryFailed, never an unhandled KafkaException.
     """
     acks = _Acks()
-    sent = _produce_all(producer, outputs, acks)
-    remaining = producer.flush(timeout_s)
+    try:
+        sent = _produce_all(producer, outputs, acks)
+        remaining = producer.flush(timeout_s)
+    except KafkaException as exc:
+        raise DeliveryFailed(f"produce failed: {exc}") from exc
     if acks.error is not None:
         raise DeliveryFailed(f"delivery failed: {acks.error}")
     if remaining or acks.acked != sent:

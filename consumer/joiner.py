@@ -30,7 +30,7 @@ from consumer.decoding import Rejection
 from consumer.delivery import DeliveryFailed, Output, deliver
 from consumer.health import HealthServer
 from roostr.contracts import Outcome, PriceTick, ScoredSignal, describe_validation_error
-from roostr.kafka import commit_offsets, make_consumer, make_producer
+from roostr.kafka import commit_offsets, make_consumer, make_producer, max_payload_bytes
 from roostr.labels import LOGGED_FIELDS, PartitionLabeler
 from roostr.logs import get_logger
 from roostr.settings import Settings
@@ -268,10 +268,8 @@ class OutcomeJoiner:
         self, message: Message, error: str, outputs: list[Output], now: datetime
     ) -> None:
         rejection = Rejection("schema_violation", error)
-        letter = dead_letter(message, rejection, now, self.settings.max_message_bytes)
-        outputs.append(
-            Output(self.settings.topic_dlq, message.key(), letter.model_dump_json().encode())
-        )
+        record = dead_letter(message, rejection, now, max_payload_bytes(self.settings))
+        outputs.append(Output(self.settings.topic_dlq, record.key, record.value))
         self.metrics.dead_lettered.inc()
         log.warning("dead_lettered", topic=message.topic(), partition=message.partition(),
                     offset=message.offset(), error=error[:200])  # fmt: skip

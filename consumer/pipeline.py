@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 import pydantic_core
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
-from pydantic import TypeAdapter
 
 from consumer.dead_letters import dead_letter
 from consumer.decoding import Rejection, decode_signal
@@ -38,8 +37,8 @@ log = get_logger("roostr.consumer")
 
 # Scored records are dicts from ``Scorer.score_records`` encoded by orjson: building a ScoredSignal
 # per record to hand it to pydantic's serializer cost more than scoring it (consumer/bench.py
-# --codec). Dead letters are rare, so they keep the model.
-_dead_letter_json = TypeAdapter(DeadLetter).dump_json
+# --codec). Dead letters are rare, so they keep the model (consumer/dead_letters.py).
+_LOGGED_ERROR_CHARS = 1000  # the letter keeps up to 64 KiB of error text; a log line need not
 
 ScoredRecord = dict[str, Any]
 
@@ -74,9 +73,14 @@ def score_batch(
     scored_topic: str,
     dlq_topic: str,
     max_bytes: int,
+    max_payload_bytes: int,
     now: datetime,
 ) -> ScoredBatch:
-    """Every input message becomes exactly one output: a scored record or a DeadLetter."""
+    """Every input message becomes exactly one output: a scored record or a DeadLetter.
+
+    ``max_bytes`` bounds the input values; ``max_payload_bytes`` every output's key + value, so
+    the producer accepts all of them: a scored record above it is dead-lettered as ``oversized``.
+    """
     decoded = [decode_signal(m.value(), max_bytes) for m in messages]
     signals = [d for d in decoded if isinstance(d, RawSignal)]
     results = iter(_score_or_isolate(scorer, signals, now))
@@ -84,22 +88,29 @@ def score_batch(
     for message, item in zip(messages, decoded, strict=True):
         result = next(results) if isinstance(item, RawSignal) else item
         if isinstance(result, dict):
-            batch.scored.append(result)
-            batch.outputs.append(
-                Output(scored_topic, result["ticker"].encode(), encode_scored(result))
+            key, value = result["ticker"].encode(), encode_scored(result)
+            if len(key) + len(value) <= max_payload_bytes:
+                batch.scored.append(result)
+                batch.outputs.append(Output(scored_topic, key, value))
+                continue
+            result = Rejection(
+                "oversized",
+                f"scored record is {len(key) + len(value)} bytes; limit is {max_payload_bytes}",
+                result["signal_id"],
             )
-            continue
-        letter = dead_letter(message, result, now, max_value_bytes=max_bytes)
+        record = dead_letter(message, result, now, max_payload_bytes)
+        letter = record.letter
         log.warning(
             "dead_lettered",
             partition=message.partition(),
             offset=message.offset(),
             signal_id=letter.signal_id,
             error_kind=letter.error_kind,
-            error=letter.error,
+            error=letter.error[:_LOGGED_ERROR_CHARS],
+            truncated=letter.truncated,
         )
         batch.dead.append(letter)
-        batch.outputs.append(Output(dlq_topic, message.key(), _dead_letter_json(letter)))
+        batch.outputs.append(Output(dlq_topic, record.key, record.value))
     return batch
 
 

@@ -30,7 +30,7 @@ from consumer.pipeline import BatchScorer, fetch_batch, next_offsets, score_batc
 from consumer.side_inputs import TopicTail, replay_until
 from consumer.stall import StallDetector
 from roostr.contracts import Mode, ModelUpdate, Outcome, RawSignal
-from roostr.kafka import commit_offsets, make_consumer, make_producer
+from roostr.kafka import commit_offsets, make_consumer, make_producer, max_payload_bytes
 from roostr.logs import get_logger
 from roostr.settings import Settings
 
@@ -209,6 +209,7 @@ class ScoringService:
             scored_topic=self.settings.topic_scored,
             dlq_topic=self.settings.topic_dlq,
             max_bytes=self.settings.max_message_bytes,
+            max_payload_bytes=max_payload_bytes(self.settings),
             now=datetime.now(UTC),
         )
         offsets = next_offsets(messages)

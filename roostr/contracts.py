@@ -316,7 +316,11 @@ class Outcome(_TickerMixin):
 
 
 class DeadLetter(_Contract):
-    """An input the consumer could not process, kept whole with the reason (``signals.dlq``)."""
+    """An input the consumer could not process, with the reason (``signals.dlq``).
+
+    Parts are kept whole while the letter fits the producer's record limit; what had to be cut is
+    named in ``truncated``, and the original sizes and digests are always given.
+    """
 
     value_b64: str | None
     key_b64: str | None = None
@@ -330,6 +334,20 @@ class DeadLetter(_Contract):
     error: str
     signal_id: str | None = None
     failed_at: datetime
+    truncated: list[Literal["value", "key", "headers", "error", "signal_id"]] = Field(
+        default_factory=list,
+        description="parts cut to a prefix (value, key, error, signal_id) or, for headers, "
+        "kept whole in order up to the first that did not fit; a dropped part is null or empty",
+    )
+    value_bytes: int | None = Field(None, description="size of the original value; null: none")
+    key_bytes: int | None = Field(None, description="size of the original key; null: none")
+    header_count: int | None = Field(None, description="number of original headers")
+    headers_bytes: int | None = Field(
+        None, description="original header names (UTF-8) and values, in bytes"
+    )
+    error_chars: int | None = Field(None, description="length of the full error text")
+    value_sha256: str | None = Field(None, description="hex digest of the original value")
+    key_sha256: str | None = Field(None, description="hex digest of the original key")
 
 
 class ModelUpdate(_StrictContract):

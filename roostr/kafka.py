@@ -10,9 +10,27 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from roostr.logs import get_logger
 from roostr.settings import Settings
 
-__all__ = ["commit_offsets", "ensure_topics", "make_admin", "make_consumer", "make_producer"]
+__all__ = [
+    "RECORD_OVERHEAD_BYTES",
+    "commit_offsets",
+    "ensure_topics",
+    "make_admin",
+    "make_consumer",
+    "make_producer",
+    "max_payload_bytes",
+]
 
 log = get_logger("roostr.kafka")
+
+RECORD_OVERHEAD_BYTES = 1024
+"""Room kept under ``settings.max_record_bytes`` for a record's framing: librdkafka counts up to
+~40 bytes of record header (plus header bytes) against ``message.max.bytes``, and a record that
+travels alone carries a 61-byte batch header to the broker."""
+
+
+def max_payload_bytes(settings: Settings) -> int:
+    """The most key + value bytes one produced record may carry and still be accepted."""
+    return settings.max_record_bytes - RECORD_OVERHEAD_BYTES
 
 
 def make_producer(settings: Settings, **overrides: Any) -> Producer:
@@ -22,7 +40,8 @@ def make_producer(settings: Settings, **overrides: Any) -> Producer:
         "enable.idempotence": True,  # implies acks=all and bounded in-flight requests
         "acks": "all",
         "linger.ms": 5,
-        "message.max.bytes": max(settings.max_message_bytes * 4, 1_000_000),
+        # The one record limit: the scoring service bounds every output to it (max_payload_bytes).
+        "message.max.bytes": settings.max_record_bytes,
         **overrides,
     }
     return Producer(config)

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from roostr.contracts import Mode
@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     batch_size: int = Field(500, ge=1, le=100_000)
     batch_wait_ms: int = Field(100, ge=0)
     max_message_bytes: int = Field(256 * 1024, ge=1024)
+    # The largest record any roostr producer sends (librdkafka ``message.max.bytes``). Keep it at
+    # or below the broker's ``message.max.bytes`` and the topics' ``max.message.bytes`` (Kafka's
+    # default: 1,048,588): every output, dead letters included, is bounded to fit it.
+    max_record_bytes: int = Field(1_000_000, ge=16 * 1024)
 
     # --- outcome joiner (event time: the label's parameters, see roostr.labels) ----------------
     outcome_horizon_days: float = Field(30.0, gt=0)
@@ -102,6 +106,15 @@ class Settings(BaseSettings):
     # --- service endpoints ----------------------------------------------------------------------
     http_host: str = "127.0.0.1"
     http_port: int = Field(9108, ge=0, le=65535)
+
+    @model_validator(mode="after")
+    def _raw_records_fit_the_producer(self) -> Settings:
+        if self.max_message_bytes > self.max_record_bytes:
+            raise ValueError(
+                f"max_message_bytes ({self.max_message_bytes}) exceeds max_record_bytes "
+                f"({self.max_record_bytes}): publishers could not send the records they accept"
+            )
+        return self
 
     def kafka_common(self) -> dict[str, Any]:
         """librdkafka settings every client shares: where the brokers are and how to log in."""

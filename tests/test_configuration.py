@@ -79,3 +79,13 @@ def test_a_namespaced_copy_renames_every_topic_and_group_and_nothing_else() -> N
     assert copy.topic_raw == "signals.raw-t1" and copy.group_scoring == "roostr-scoring-t1"
     assert set(copy.topic_partitions()).isdisjoint(base.topic_partitions())
     assert copy.partitions_raw == 3 and copy.bootstrap_servers == "b:1"
+
+
+def test_raw_records_larger_than_the_producer_limit_are_refused() -> None:
+    """Publishers would accept records their producer cannot send."""
+    with pytest.raises(ValueError, match="max_record_bytes"):
+        Settings(max_message_bytes=2_000_000)
+    assert (
+        Settings(max_message_bytes=2_000_000, max_record_bytes=2_000_000).max_message_bytes
+        == 2_000_000
+    )
