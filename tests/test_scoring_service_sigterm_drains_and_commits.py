@@ -42,6 +42,9 @@ def test_sigterm_drains_commits_and_a_restart_does_not_re_emit(
         second = ConsumerProcess(settings, tmp_path, "second")
         stream.join(60)
         scored, dead = read_outputs(settings, expected=len(ids), timeout_s=90)
+        # Under load the first member may have scored everything: still, SIGTERM the second only
+        # once it runs (its handler is installed before ``consumer_started``).
+        second.wait_for_event("consumer_started")
         assert second.terminate() == 0, second.tail()
     finally:
         first.ensure_stopped()
