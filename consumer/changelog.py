@@ -35,7 +35,7 @@ from consumer.delivery import Output
 from consumer.side_inputs import private_consumer
 from roostr.settings import Settings
 
-__all__ = ["PartitionLog", "RestoreIncomplete", "Restored", "restore_partition"]
+__all__ = ["PartitionLog", "RestoreIncomplete", "Restored", "restore_partitions"]
 
 MARKER = b"__offsets__"
 SNAPSHOT = b"__snapshot__"
@@ -72,16 +72,19 @@ class PartitionLog:
             _MIN_BETWEEN_SNAPSHOTS, 2 * size
         )
         if due:
-            entries = live()
-            records = [self._record(SNAPSHOT, {"entries": len(entries)})]
-            records += self._entries(entries)
-            self.since_snapshot = len(records) - 1
-        else:
-            records = self._entries(changes)
-            self.since_snapshot = (self.since_snapshot or 0) + len(records)
-        self.since_snapshot += 1
-        marker = {"offsets": offsets, "snapshot_distance": self.since_snapshot}
-        return [*records, self._record(MARKER, marker)]
+            return self.snapshot(live(), offsets)
+        records = self._entries(changes)
+        self.since_snapshot = (self.since_snapshot or 0) + len(records) + 1
+        return [*records, self._marker(offsets)]
+
+    def snapshot(self, entries: Iterable[tuple[str, Any]], offsets: dict[str, int]) -> list[Output]:
+        """A full snapshot of the partition's ``entries``, then a marker with ``offsets``."""
+        records = self._entries(entries)
+        self.since_snapshot = len(records) + 1
+        return [self._record(SNAPSHOT, {"entries": len(records)}), *records, self._marker(offsets)]
+
+    def _marker(self, offsets: dict[str, int]) -> Output:
+        return self._record(MARKER, {"offsets": offsets, "snapshot_distance": self.since_snapshot})
 
     def _entries(self, entries: Iterable[tuple[str, Any]]) -> list[Output]:
         return [self._record(key.encode(), value) for key, value in entries]
@@ -91,89 +94,123 @@ class PartitionLog:
         return Output(self.topic, key, encoded, self.partition)
 
 
-def restore_partition(
-    settings: Settings, topic: str, partition: int, timeout_s: float = 120.0
-) -> Restored:
-    """The entries of one changelog partition as of its last marker, read from its last snapshot."""
+def restore_partitions(
+    settings: Settings, topic: str, partitions: Iterable[int], timeout_s: float = 120.0
+) -> dict[int, Restored]:
+    """Per partition, its entries as of its last marker, read from its last snapshot on.
+
+    All partitions are read together (one reader, two passes: the tails for the last markers,
+    then each from its snapshot), so restoring many costs about as much as restoring one.
+    """
+    wanted = sorted(set(partitions))
+    if not wanted:
+        return {}
     reader = private_consumer(settings, "restore", **{"enable.partition.eof": True})
     deadline = time.monotonic() + timeout_s
     try:
-        start = _last_snapshot(reader, topic, partition, deadline)
-        restored = _read(reader, topic, partition, start, deadline)
-        if restored is None:  # the snapshot was not where the marker said: read everything
-            restored = _read(reader, topic, partition, OFFSET_BEGINNING, deadline)
-        assert restored is not None
-        return restored
+        starts = _last_snapshots(reader, topic, wanted, deadline)
+        restored = _read(reader, topic, starts, deadline)
+        misplaced = {p: OFFSET_BEGINNING for p, r in restored.items() if r is None}
+        if misplaced:  # a snapshot was not where its marker said: read those from the start
+            restored |= _read(reader, topic, misplaced, deadline)
+        return {p: r for p, r in restored.items() if r is not None}
     finally:
         reader.close()
 
 
-def _last_snapshot(reader: Consumer, topic: str, partition: int, deadline: float) -> int:
-    """Offset of the snapshot the partition's last marker points at (or the beginning)."""
-    low, high = reader.get_watermark_offsets(TopicPartition(topic, partition), 10, cached=False)
+def _last_snapshots(
+    reader: Consumer, topic: str, partitions: list[int], deadline: float
+) -> dict[int, int]:
+    """Per partition, the offset of the snapshot its last marker points at (or the beginning)."""
+    bounds = {
+        p: reader.get_watermark_offsets(TopicPartition(topic, p), 10, cached=False)
+        for p in partitions
+    }
+    starts: dict[int, int] = {}
     window = _TAIL
-    while True:
-        begin = max(low, high - window)
-        last: tuple[int, int] | None = None  # (marker offset, snapshot distance)
-        for message in _records(reader, topic, partition, begin, deadline):
+    while len(starts) < len(partitions):
+        todo = {p: max(low, high - window) for p, (low, high) in bounds.items() if p not in starts}
+        last: dict[int, int] = {}
+        for message in _records(reader, topic, todo, deadline):
             if message.key() == MARKER:
                 distance = orjson.loads(message.value()).get("snapshot_distance")
-                last = (message.offset(), distance) if distance else None
-        if last is not None:
-            return last[0] - last[1]
-        if begin <= low:
-            return OFFSET_BEGINNING
+                if distance:
+                    last[message.partition()] = message.offset() - distance
+        for partition, begin in todo.items():
+            if partition in last:
+                starts[partition] = last[partition]
+            elif begin <= bounds[partition][0]:
+                starts[partition] = OFFSET_BEGINNING
         window *= 10
+    return starts
 
 
 def _read(
-    reader: Consumer, topic: str, partition: int, start: int, deadline: float
-) -> Restored | None:
-    """Apply records from ``start`` to the end; None if ``start`` is not a snapshot record."""
-    entries: dict[str, Any] = {}
-    pending: dict[str, Any] = {}
-    replacing = False  # the pending batch is a snapshot: it replaces the entries
-    offsets: dict[str, int] | None = None
-    read = 0
-    for message in _records(reader, topic, partition, start, deadline):
+    reader: Consumer, topic: str, starts: dict[int, int], deadline: float
+) -> dict[int, Restored | None]:
+    """Apply each partition's records from its start on; None where the start is no snapshot."""
+    states = {p: _Replay(expect_snapshot=start != OFFSET_BEGINNING) for p, start in starts.items()}
+    for message in _records(reader, topic, starts, deadline):
+        states[message.partition()].apply(message)
+    return {p: state.result() for p, state in states.items()}
+
+
+class _Replay:
+    """One partition's records applied in order: entries count once their marker follows."""
+
+    def __init__(self, expect_snapshot: bool) -> None:
+        self.expect_snapshot = expect_snapshot
+        self.misplaced = False
+        self.entries: dict[str, Any] = {}
+        self.pending: dict[str, Any] = {}
+        self.replacing = False  # the pending batch is a snapshot: it replaces the entries
+        self.offsets: dict[str, int] | None = None
+        self.read = 0
+
+    def apply(self, message: Message) -> None:
         key, value = message.key(), message.value()
-        if read == 0 and start != OFFSET_BEGINNING and key != SNAPSHOT:
-            return None
-        read += 1
+        if self.read == 0 and self.expect_snapshot and key != SNAPSHOT:
+            self.misplaced = True
+        self.read += 1
+        if self.misplaced:
+            return
         if key == MARKER:
-            if replacing:
-                entries.clear()
-            for name, entry in pending.items():
+            if self.replacing:
+                self.entries.clear()
+            for name, entry in self.pending.items():
                 if entry is None:
-                    entries.pop(name, None)
+                    self.entries.pop(name, None)
                 else:
-                    entries[name] = entry
-            pending.clear()
-            replacing = False
-            offsets = orjson.loads(value)["offsets"]
+                    self.entries[name] = entry
+            self.pending.clear()
+            self.replacing = False
+            self.offsets = orjson.loads(value)["offsets"]
         elif key == SNAPSHOT:
-            pending.clear()
-            replacing = True
+            self.pending.clear()
+            self.replacing = True
         elif key is not None:
-            pending[key.decode()] = None if value is None else orjson.loads(value)
-    return Restored(entries, offsets, read)
+            self.pending[key.decode()] = None if value is None else orjson.loads(value)
+
+    def result(self) -> Restored | None:
+        return None if self.misplaced else Restored(self.entries, self.offsets, self.read)
 
 
 def _records(
-    reader: Consumer, topic: str, partition: int, start: int, deadline: float
+    reader: Consumer, topic: str, starts: dict[int, int], deadline: float
 ) -> Iterator[Message]:
-    """Every record of the partition from ``start`` to its end (as fetch responses report it)."""
-    reader.assign([TopicPartition(topic, partition, start)])
+    """Every record of the partitions from their starts to their ends (as fetches report them)."""
+    reader.assign([TopicPartition(topic, p, start) for p, start in starts.items()])
+    open_partitions = set(starts)
     try:
-        while True:
+        while open_partitions:
             if time.monotonic() > deadline:
-                raise RestoreIncomplete(f"{topic}[{partition}] not read to its end in time")
+                raise RestoreIncomplete(f"{topic} {sorted(open_partitions)} not read to the end")
             for message in reader.consume(1000, 0.5):
                 error = message.error()
                 if error is None:
                     yield message
                 elif error.code() == KafkaError._PARTITION_EOF:
-                    return
+                    open_partitions.discard(message.partition())
                 elif error.fatal():
                     raise KafkaException(error)
     finally:

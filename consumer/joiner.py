@@ -24,7 +24,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import ValidationError
 
-from consumer.changelog import PartitionLog, restore_partition
+from consumer.changelog import PartitionLog, restore_partitions
 from consumer.dead_letters import dead_letter
 from consumer.decoding import Rejection
 from consumer.delivery import DeliveryFailed, Output, deliver
@@ -340,18 +340,18 @@ class OutcomeJoiner:
         """Restore each new pair's state and start its inputs where that state left off."""
         self._joined = True
         s = self.settings
-        for partition in sorted({tp.partition for tp in partitions}):
-            started = time.perf_counter()
-            restored = restore_partition(s, s.topic_joiner_state, partition)
-            self._labelers[partition] = PartitionLabeler.restore(self.rules, restored.entries)
+        started = time.perf_counter()
+        restored = restore_partitions(s, s.topic_joiner_state, {tp.partition for tp in partitions})
+        for partition, state in sorted(restored.items()):
+            self._labelers[partition] = PartitionLabeler.restore(self.rules, state.entries)
             self._logs[partition] = PartitionLog(s.topic_joiner_state, partition)
-            offsets = restored.offsets or {}
+            offsets = state.offsets or {}
             for tp in partitions:
                 if tp.partition == partition and tp.topic in offsets:
                     tp.offset = offsets[tp.topic]
                     self._positions[(tp.topic, partition)] = tp.offset
-            log.info("joiner_state_restored", partition=partition,
-                     entries=len(restored.entries), records_read=restored.records_read,
+            log.info("joiner_state_restored", partition=partition, entries=len(state.entries),
+                     records_read=state.records_read,
                      open_signals=self._labelers[partition].open_signals,
                      ms=round((time.perf_counter() - started) * 1000, 1))  # fmt: skip
         consumer.assign(partitions)

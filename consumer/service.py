@@ -1,6 +1,6 @@
 """The scoring consumer: one member of the ``signals.raw`` → ``signals.scored`` group.
 
-``ScoringService`` owns the whole lifecycle (group membership, rebalances, feature-state warm-up,
+``ScoringService`` owns the whole lifecycle (group membership, rebalances, feature-state restore,
 model hot reload, delivery, commits, shutdown, health); the batch steps are the plain functions
 in ``consumer.pipeline``. Run the process N times to scale out: partitions (keyed by ticker)
 spread over the members.
@@ -14,22 +14,23 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka import Consumer, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 from pydantic import ValidationError
 
-from consumer.decoding import decode_signal
-from consumer.delivery import DeliveryFailed, deliver, deliver_in_transaction
+from consumer.delivery import DeliveryFailed, Output, deliver, deliver_in_transaction
+from consumer.feature_state import FeatureState, TickerStore
 from consumer.group_lag import GroupLagReader
 from consumer.health import HealthServer
 from consumer.metrics import ServiceMetrics
 from consumer.model_watch import ModelWatcher
 from consumer.pipeline import BatchScorer, fetch_batch, next_offsets, score_batch
-from consumer.side_inputs import TopicTail, replay_until
+from consumer.side_inputs import TopicTail
 from consumer.stall import StallDetector
-from roostr.contracts import Mode, ModelUpdate, Outcome, RawSignal
+from roostr.contracts import Mode, ModelUpdate, Outcome
 from roostr.kafka import commit_offsets, make_consumer, make_producer, max_payload_bytes
 from roostr.logs import get_logger
 from roostr.settings import Settings
@@ -39,8 +40,8 @@ __all__ = ["EXIT_DELIVERY_FAILED", "ScorerFactory", "ScoringService", "default_s
 log = get_logger("roostr.consumer")
 
 EXIT_DELIVERY_FAILED = 3
-ScorerFactory = Callable[[Any, Mode], tuple[BatchScorer, Any]]
-"""(model or None, mode) → (scorer, its feature extractor); called again to reset feature state."""
+ScorerFactory = Callable[[Any, Mode], tuple[BatchScorer, TickerStore]]
+"""(model or None, mode) → (scorer, its feature extractor)."""
 
 _FLUSH_TIMEOUT_S = 60.0
 _LAG_EVERY_S = 5.0
@@ -48,7 +49,7 @@ _LIVE_WITHIN_S = 60.0
 Partition = tuple[str, int]
 
 
-def default_scorer_factory(model: Any, mode: Mode) -> tuple[BatchScorer, Any]:
+def default_scorer_factory(model: Any, mode: Mode) -> tuple[BatchScorer, TickerStore]:
     """The shared Scorer over a fresh FeatureExtractor (imports kept out of CLI start-up)."""
     from roostr.features import FeatureExtractor
     from roostr.scoring import Scorer
@@ -61,12 +62,12 @@ def default_scorer_factory(model: Any, mode: Mode) -> tuple[BatchScorer, Any]:
 class ScoringService:
     """Consume → decode → score → produce → commit, until ``stop()``.
 
-    Feature state is per member: on assignment the new partitions are replayed from their
-    beginning up to the committed offset into the extractor (``observe``, no outputs), so a
-    restarted or rebalanced member computes the same per-ticker features as the previous owner.
-    After a revocation the state is rebuilt from the partitions still held (the extractor cannot
-    forget single tickers). Per-ticker state depends on that ticker's signals only; track records
-    (per source / author) are built from every outcome, on every member (see consumer/README.md).
+    Feature state is per partition (``consumer.feature_state``): on assignment the new
+    partitions' snapshots are loaded and only their tails replayed, so a restarted or rebalanced
+    member computes the same per-ticker features as the previous owner; a revocation drops only
+    the revoked partitions' tickers. Per-ticker state depends on that ticker's signals only;
+    track records (per source / author) are built from every outcome, on every member (see
+    consumer/README.md).
     """
 
     def __init__(
@@ -95,8 +96,9 @@ class ScoringService:
         self._stopping = threading.Event()
         self._joined = False
         self._assigned: set[Partition] = set()
-        self._to_warm: set[Partition] = set()
-        self._reset_state = False
+        self._to_restore: set[Partition] = set()
+        self._skip_below: dict[int, int] = {}  # records already delivered (see FeatureState)
+        self.state = FeatureState(settings)
         self._last_beat = time.monotonic()
         self._next_lag = 0.0
         self._stall = StallDetector(settings.stall_after_s)
@@ -149,7 +151,7 @@ class ScoringService:
                 self._maintain(consumer, updates, group_lag)
                 messages = fetch_batch(consumer, s.batch_size, s.batch_wait_ms / 1000)
                 self._prepare_state(consumer)
-                messages = [m for m in messages if (m.topic(), m.partition()) in self._assigned]
+                messages = [m for m in messages if self._owned(m)]
                 if messages:
                     self._process(consumer, producer, messages)
         except DeliveryFailed as exc:
@@ -195,6 +197,8 @@ class ScoringService:
         3. If any output failed or is unacknowledged, raise DeliveryFailed: nothing is
            committed, the process exits non-zero, and a restart replays from the last commit
            (at-least-once; replayed outputs are identical apart from ``scored_at``).
+        3a. Partitions due a feature-state snapshot get it now, acknowledged before the commit
+           (``consumer.feature_state``: a restore trusts the snapshot's offset).
         4. Only now commit, synchronously, per partition, offset + 1 of the last record.
            A refused commit (the partition moved in a rebalance) is logged: its outputs are
            already delivered, so the next owner re-emits identical duplicates, never a gap.
@@ -213,13 +217,17 @@ class ScoringService:
             now=datetime.now(UTC),
         )
         offsets = next_offsets(messages)
+        self._record_tickers(messages, batch.outputs)
+        snapshots = self.state.snapshots_due(self.extractor, offsets)
         if self.transactional:
             deliver_in_transaction(
-                producer, batch.outputs, offsets, consumer.consumer_group_metadata(),
-                _FLUSH_TIMEOUT_S,
+                producer, batch.outputs + snapshots, offsets,
+                consumer.consumer_group_metadata(), _FLUSH_TIMEOUT_S,
             )  # fmt: skip
         else:
             deliver(producer, batch.outputs, _FLUSH_TIMEOUT_S)
+            if snapshots:
+                deliver(producer, snapshots, _FLUSH_TIMEOUT_S)
             self._commit(consumer, offsets)
         acked_at_ms = time.time() * 1000
         seconds = time.perf_counter() - started
@@ -318,13 +326,13 @@ class ScoringService:
     # --- rebalances and feature state ----------------------------------------------------------
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Record the new partitions; their state is warmed before their first batch."""
+        """Record the new partitions; their state is restored before their first batch."""
         self._joined = True
         added = {(tp.topic, tp.partition) for tp in partitions}
         if not added:
             return  # cooperative rebalances call this with nothing new for most members
         self._assigned |= added
-        self._to_warm |= added
+        self._to_restore |= added
         log.info("partitions_assigned", partitions=sorted(p for _t, p in added))
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -333,51 +341,51 @@ class ScoringService:
         if not removed:
             return
         self._assigned -= removed
-        self._to_warm -= removed
+        self._to_restore -= removed
+        self.state.forget(self.extractor, [p for _t, p in removed])
+        for _topic, partition in removed:
+            self._skip_below.pop(partition, None)
         self.metrics.forget_partitions(removed)
-        self._reset_state = not self._stopping.is_set()
         log.info("partitions_revoked", partitions=sorted(p for _t, p in removed))
 
     def _prepare_state(self, consumer: Consumer) -> None:
-        """After a rebalance: rebuild or extend feature state before any new record is scored."""
-        if self._reset_state:
-            self._reset_state = False
-            self.scorer, self.extractor = self._factory(self.models.model, self.mode)
-            self.outcomes.close()
-            self.outcomes = TopicTail(self.settings, self.settings.topic_outcomes)
-            self._record_outcomes(self.outcomes.catch_up())
-            self._to_warm = set(self._assigned)
-        if self._to_warm:
-            partitions, self._to_warm = sorted(self._to_warm), set()
-            self._warm(consumer, partitions)
-
-    def _warm(self, consumer: Consumer, partitions: list[Partition]) -> None:
-        started = time.perf_counter()
-        committed = consumer.committed([TopicPartition(t, p) for t, p in partitions], timeout=30)
-        max_bytes = self.settings.max_message_bytes
-
-        def observe(messages: list[Message]) -> None:
-            self._last_beat = time.monotonic()
-            signals = [decode_signal(m.value(), max_bytes) for m in messages]
-            self.extractor.observe([s for s in signals if isinstance(s, RawSignal)])
-
-        read, unfinished = replay_until(self.settings, committed, observe)
-        log.info(
-            "feature_state_warmed",
-            partitions=[p for _t, p in partitions],
-            records=read,
-            ms=round((time.perf_counter() - started) * 1000, 1),
-        )
-        if unfinished:
-            log.warning("feature_state_partial", partitions=[tp.partition for tp in unfinished])
+        """After an assignment: restore the new partitions' state before any record is scored."""
+        if not self._to_restore:
+            return
+        partitions = sorted(p for _t, p in self._to_restore)
+        self._to_restore = set()
+        skip_to = self.state.restore(self.extractor, consumer, partitions, self._heartbeat)
+        for partition, offset in skip_to.items():
+            self._skip_below[partition] = offset
+            with suppress(KafkaException):  # the filter in ``_owned`` is what guarantees it
+                consumer.seek(TopicPartition(self.settings.topic_raw, partition, offset))
         _settle_heap()
+
+    def _heartbeat(self) -> None:
+        self._last_beat = time.monotonic()
+
+    def _owned(self, message: Message) -> bool:
+        """A record of a held partition that no restored snapshot already covers."""
+        where = (message.topic(), message.partition())
+        return where in self._assigned and message.offset() >= self._skip_below.get(where[1], 0)
+
+    def _record_tickers(self, messages: list[Message], outputs: list[Output]) -> None:
+        """Tell the feature state which tickers each partition's scored records moved."""
+        scored = self.settings.topic_scored
+        by_partition: dict[int, list[str]] = {}
+        for message, output in zip(messages, outputs, strict=True):
+            tickers = by_partition.setdefault(message.partition(), [])
+            if output.topic == scored and output.key is not None:
+                tickers.append(output.key.decode())
+        for partition, tickers in by_partition.items():
+            self.state.scored(partition, tickers, len(tickers))
 
 
 def _settle_heap() -> None:
-    """Move what exists now (libraries, model, warmed feature state) out of the collector's view.
+    """Move what exists now (libraries, model, restored feature state) out of the collector's view.
 
     Full collections otherwise re-walk those ~150k long-lived objects again and again: measured
-    at ~37 µs per scored signal (25 % of the hot path). Called only after start-up and warm-ups.
+    at ~37 µs per scored signal (25 % of the hot path). Called only after start-up and restores.
     The cost: a frozen object that later dies inside a reference cycle is never reclaimed; what
     dies by reference count (nearly everything, including a replaced model's arrays) still is.
     """

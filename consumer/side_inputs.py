@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 
@@ -33,20 +33,27 @@ def replay_until(
     ends: Sequence[TopicPartition],
     handle: Callable[[list[Message]], None],
     timeout_s: float = 60.0,
+    starts: Mapping[tuple[str, int], int] | None = None,
 ) -> tuple[int, list[TopicPartition]]:
-    """Read each partition from its beginning up to (not including) its offset in ``ends``.
+    """Read each partition from its beginning (or its offset in ``starts``) up to (not
+    including) its offset in ``ends``.
 
     ``handle`` gets the records in offset order per partition. Returns the number read and the
     partitions not finished by the deadline. The end is the known target offset, not the high
     watermark (which some brokers under-report); the reader's position, which moves past
     transaction markers and deleted records, tells when a partition is done.
     """
-    todo = {(tp.topic, tp.partition): tp.offset for tp in ends if tp.offset > 0}
+    starts = starts or {}
+    todo = {
+        (tp.topic, tp.partition): tp.offset
+        for tp in ends
+        if tp.offset > starts.get((tp.topic, tp.partition), 0)
+    }
     if not todo:
         return 0, []
     reader = private_consumer(settings, "replay")
     try:
-        reader.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in todo])
+        reader.assign([TopicPartition(t, p, starts.get((t, p), OFFSET_BEGINNING)) for t, p in todo])
         read = 0
         deadline = time.monotonic() + timeout_s
         while todo and time.monotonic() < deadline:

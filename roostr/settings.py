@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     topic_outcomes: str = "signals.outcomes"
     topic_model_updates: str = "models.updates"
     topic_joiner_state: str = "signals.outcomes.joiner-state"
+    topic_feature_state: str = "signals.raw.feature-state"
     partitions_raw: int = Field(12, ge=1)
     partitions_default: int = Field(6, ge=1)
     replication_factor: int = Field(1, ge=1)
@@ -77,6 +78,9 @@ class Settings(BaseSettings):
     # or below the broker's ``message.max.bytes`` and the topics' ``max.message.bytes`` (Kafka's
     # default: 1,048,588): every output, dead letters included, is bounded to fit it.
     max_record_bytes: int = Field(1_000_000, ge=16 * 1024)
+    # A partition's feature state is snapshotted once this many records (and at least as many as
+    # its live state) were scored since its last snapshot: the most a restore replays.
+    feature_snapshot_every: int = Field(20_000, ge=1)
 
     # --- outcome joiner (event time: the label's parameters, see roostr.labels) ----------------
     outcome_horizon_days: float = Field(30.0, gt=0)
@@ -177,8 +181,10 @@ class Settings(BaseSettings):
             self.topic_outcomes: self.partitions_default,
             self.topic_model_updates: 1,
             self.topic_joiner_state: self.partitions_raw,
+            self.topic_feature_state: self.partitions_raw,
         }
 
     def topic_configs(self) -> dict[str, dict[str, str]]:
         """Topic configs set at creation (some brokers do not report their defaults)."""
-        return {self.topic_joiner_state: {"cleanup.policy": "compact"}}
+        compacted = {"cleanup.policy": "compact"}
+        return {self.topic_joiner_state: compacted, self.topic_feature_state: compacted}

@@ -4,7 +4,7 @@ short by a crash (entries with no marker) is ignored."""
 
 from __future__ import annotations
 
-from consumer.changelog import PartitionLog, restore_partition
+from consumer.changelog import PartitionLog, restore_partitions
 from consumer.delivery import Output, deliver
 from roostr.kafka import make_producer
 from roostr.settings import Settings
@@ -30,7 +30,7 @@ def test_restore_reads_the_live_state_not_the_history(settings: Settings) -> Non
         records = log.batch(changes, {"in": batch + 1}, lambda live=live: live, len(live))
         deliver(producer, records, 30)
 
-    restored = restore_partition(settings, topic, 1)
+    restored = restore_partitions(settings, topic, [0, 1])[1]
 
     assert restored.entries == {k: v for k, v in state.items() if v is not None}
     assert restored.offsets == {"in": 150}
@@ -46,12 +46,12 @@ def test_a_batch_without_its_marker_is_not_restored(settings: Settings) -> None:
     cut_short = log.batch([("a", 99), ("c", 5)], {"in": 30}, list, 3)[:-1]  # no marker
     write(settings, cut_short)
 
-    restored = restore_partition(settings, topic, 0)
+    restored = restore_partitions(settings, topic, [0])[0]
 
     assert restored.entries == {"a": 3, "b": 2}
     assert restored.offsets == {"in": 20}
 
 
 def test_an_empty_partition_restores_nothing(settings: Settings) -> None:
-    restored = restore_partition(settings, settings.topic_joiner_state, 0)
+    restored = restore_partitions(settings, settings.topic_joiner_state, [0])[0]
     assert (restored.entries, restored.offsets) == ({}, None)

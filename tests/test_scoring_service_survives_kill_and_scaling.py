@@ -45,6 +45,7 @@ def _assert_as_one_clean_run(settings: Settings, stream: SteadyProducer, scored)
 
 
 def test_kill_9_mid_stream_then_restart_loses_nothing(settings: Settings, tmp_path: Path) -> None:
+    settings = settings.model_copy(update={"feature_snapshot_every": 40})
     stream, ids = _start(settings, count=1500, rate=150)
     first = ConsumerProcess(settings, tmp_path, "first")
     second = None
@@ -62,8 +63,9 @@ def test_kill_9_mid_stream_then_restart_loses_nothing(settings: Settings, tmp_pa
     assert not dead
     assert_each_input_once_after_dedupe(scored, ids, allow_duplicates=True)
     _assert_as_one_clean_run(settings, stream, scored)
-    warmed = second.events("feature_state_warmed")
-    assert sum(event["records"] for event in warmed) > 0  # state rebuilt from the history
+    (restored,) = second.events("feature_state_restored")
+    assert restored["snapshot_entries"] > 0  # state loaded from the partitions' snapshots...
+    assert restored["tail_records"] < _scored_count(first)  # ...not replayed from the start
 
 
 def test_scaling_one_to_three_and_back_loses_nothing(settings: Settings, tmp_path: Path) -> None:
@@ -73,7 +75,7 @@ def test_scaling_one_to_three_and_back_loses_nothing(settings: Settings, tmp_pat
         wait_until(lambda: _scored_count(members[0]) >= 100, 60, "first member scoring")
         members += [ConsumerProcess(settings, tmp_path, f"member-{i}") for i in (1, 2)]
         wait_until(
-            lambda: all(m.events("feature_state_warmed") for m in members[1:]),
+            lambda: all(m.events("feature_state_restored") for m in members[1:]),
             60,
             "the new members to own partitions",
         )

@@ -49,7 +49,7 @@ def test_transactional_member_scores_everything_once(settings: Settings, tmp_pat
     assert_each_input_once_after_dedupe(scored, ids, allow_duplicates=False)
     restarted = ConsumerProcess(settings, tmp_path, "restarted", "--transactional")
     try:  # offsets were committed inside the transactions: nothing is scored again
-        restarted.wait_for_event("feature_state_warmed")
+        restarted.wait_for_event("feature_state_restored")
         again = read_outputs(settings, expected=len(records) + 1, timeout_s=5)[0]
         # Reads interleave partitions in fetch order, so compare per signal, not by position.
         assert sorted(again, key=_signal_id) == sorted(scored, key=_signal_id)

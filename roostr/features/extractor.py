@@ -12,9 +12,9 @@ learns where to send it); it never becomes 0.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -136,6 +136,18 @@ class FeatureExtractor:
             i, error = next(iter(errors.items()))
             raise FeatureError(f"signal {signals[i].signal_id!r}: {error}")
         return matrix
+
+    def export_tickers(self, tickers: Iterable[str]) -> Iterator[tuple[str, Any]]:
+        """The named tickers' state as JSON-ready entries (a partition's snapshot)."""
+        return self._mentions.export(tickers)
+
+    def load_tickers(self, entries: Mapping[str, Any]) -> list[str]:
+        """Add tickers from ``export_tickers`` entries; returns their names."""
+        return self._mentions.load(entries)
+
+    def forget_tickers(self, tickers: Iterable[str]) -> None:
+        """Drop the named tickers' state (their partition moved elsewhere)."""
+        self._mentions.forget(tickers)
 
     def record_outcome(self, outcome: Outcome) -> bool:
         """Feed the source and author track records; False when the outcome cannot count.

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right, insort
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 __all__ = ["DAY", "GRACE", "HOUR", "WEEK", "MentionHistory", "TickerWindowCounts", "TrackRecord"]
 
@@ -26,6 +27,15 @@ LONGEST_WINDOW = WEEK
 # A signal at most this much older than its ticker's newest mention still sees complete windows.
 GRACE = DAY
 RETAINED = LONGEST_WINDOW + GRACE
+_ROWS_PER_PART = 4000  # a snapshot part of ~200 KB
+
+
+def _json_time(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _time(value: float | None, unset: float = -math.inf) -> float:
+    return unset if value is None else value
 
 
 def _has_any_between(times: list[float], low: float, high: float) -> bool:
@@ -122,6 +132,55 @@ class MentionHistory:
         if entry is None:
             entry = self._tickers[ticker] = _Ticker()
         return entry.add(signal_id, source, posted)
+
+    def export(self, tickers: Iterable[str]) -> Iterator[tuple[str, Any]]:
+        """The named tickers' state as JSON-ready entries, for a snapshot of their partition.
+
+        A ticker is a head entry (first-seen, newest, number of parts) and parts of at most
+        ``_ROWS_PER_PART`` rows (a source's mention time, or a kept signal id's), so no entry
+        outgrows a Kafka record however busy the ticker.
+        """
+        for name in tickers:
+            entry = self._tickers.get(name)
+            if entry is None:
+                continue
+            horizon = entry.horizon
+            rows: list[tuple[str, str, float]] = [
+                ("s", source, t) for source, times in entry.by_source.items() for t in times
+            ]
+            rows += [("i", signal_id, t) for signal_id, t in entry.ids.items() if t >= horizon]
+            parts = [rows[i : i + _ROWS_PER_PART] for i in range(0, len(rows), _ROWS_PER_PART)]
+            yield f"ticker/{name}", [_json_time(entry.first), _json_time(entry.newest), len(parts)]
+            for number, part in enumerate(parts):
+                yield f"part/{name}/{number}", part
+
+    def load(self, entries: Mapping[str, Any]) -> list[str]:
+        """Add the tickers that ``export`` wrote (replacing any of the same name); their names."""
+        loaded = []
+        for key, head in entries.items():
+            kind, _, name = key.partition("/")
+            if kind != "ticker":
+                continue
+            entry = self._tickers[name] = _Ticker(_time(head[0], math.inf), _time(head[1]))
+            for number in range(head[2]):
+                for kind_of_row, value, t in entries[f"part/{name}/{number}"]:
+                    if kind_of_row == "s":
+                        entry.by_source.setdefault(value, []).append(t)
+                    else:
+                        entry.ids[value] = t
+            for times in entry.by_source.values():
+                times.sort()
+            entry.times = sorted(t for times in entry.by_source.values() for t in times)
+            loaded.append(name)
+        return loaded
+
+    def forget(self, tickers: Iterable[str]) -> None:
+        """Drop the named tickers (their partition moved to another member)."""
+        for name in tickers:
+            self._tickers.pop(name, None)
+
+    def __len__(self) -> int:
+        return len(self._tickers)
 
     def counts(self, ticker: str, posted: float) -> TickerWindowCounts:
         """Window counts at ``posted`` of a signal already ``add``-ed (see the class docstring)."""

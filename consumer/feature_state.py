@@ -1,0 +1,143 @@
+"""The scoring consumer's feature state per partition: snapshots in a changelog topic plus a
+bounded tail replay of ``signals.raw``.
+
+Keys are tickers, so a partition's tickers are its own, and their mention windows are a function
+of that partition's records alone (``roostr.features.state``). Every so often (when the records
+since a partition's last snapshot outnumber ``feature_snapshot_every`` and its live state) the
+member writes a snapshot of the partition's tickers to partition *p* of the feature-state topic,
+after the batch's outputs were acknowledged and before its offsets are committed, with the raw
+offset it reflects. A member that is assigned a partition loads its last snapshot and replays
+only the records between the snapshot and the committed offset: restore time follows the live
+state and the snapshot interval, not the retained history. A snapshot ahead of the committed
+offset (a crash between the two) means those records' outputs were delivered: the member starts
+at the snapshot. Revoking a partition drops its tickers and nothing else.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+from confluent_kafka import Consumer, Message, TopicPartition
+
+from consumer.changelog import PartitionLog, restore_partitions
+from consumer.decoding import decode_signal
+from consumer.delivery import Output
+from consumer.side_inputs import replay_until
+from roostr.contracts import RawSignal
+from roostr.logs import get_logger
+from roostr.settings import Settings
+
+__all__ = ["FeatureState", "TickerStore"]
+
+log = get_logger("roostr.consumer")
+
+
+class TickerStore(Protocol):
+    """What the state needs of the FeatureExtractor."""
+
+    def observe(self, signals: Iterable[RawSignal]) -> None: ...
+    def export_tickers(self, tickers: Iterable[str]) -> Iterable[tuple[str, Any]]: ...
+    def load_tickers(self, entries: dict[str, Any]) -> list[str]: ...
+    def forget_tickers(self, tickers: Iterable[str]) -> None: ...
+
+
+class FeatureState:
+    """Which tickers each held partition owns, when each is due a snapshot, and restores."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._tickers: dict[int, set[str]] = {}
+        self._since: dict[int, int] = {}  # records scored since the partition's last snapshot
+        self._size: dict[int, int] = {}  # entries of its last snapshot
+        self._logs: dict[int, PartitionLog] = {}
+
+    def restore(
+        self, store: TickerStore, consumer: Consumer, partitions: Sequence[int],
+        heartbeat: Callable[[], None],
+    ) -> dict[int, int]:  # fmt: skip
+        """Load the partitions' snapshots and replay their tails up to the committed offsets.
+
+        Returns, per partition whose snapshot is ahead of its committed offset, the offset to
+        start reading at (its records before that were scored and delivered already).
+        """
+        s = self.settings
+        started = time.perf_counter()
+        committed = {
+            tp.partition: max(tp.offset, 0)
+            for tp in consumer.committed([TopicPartition(s.topic_raw, p) for p in partitions], 30)
+        }
+        restored = restore_partitions(s, s.topic_feature_state, partitions)
+        tails, skip_to = [], {}
+        for partition in partitions:
+            state = restored.get(partition)
+            entries = state.entries if state is not None else {}
+            self._tickers[partition] = set(store.load_tickers(entries))
+            self._size[partition] = len(entries)
+            self._since[partition] = 0
+            self._logs[partition] = PartitionLog(s.topic_feature_state, partition)
+            snapshot_at = (state.offsets or {}).get(s.topic_raw, 0) if state else 0
+            if snapshot_at < committed[partition]:
+                tails.append((partition, snapshot_at, committed[partition]))
+            elif snapshot_at > committed[partition]:
+                skip_to[partition] = snapshot_at
+        replayed = self._replay(store, tails, heartbeat)
+        log.info(
+            "feature_state_restored",
+            partitions=list(partitions),
+            tickers=sum(len(self._tickers[p]) for p in partitions),
+            snapshot_entries=sum(self._size[p] for p in partitions),
+            tail_records=replayed,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        return skip_to
+
+    def _replay(
+        self, store: TickerStore, tails: list[tuple[int, int, int]], heartbeat: Callable[[], None]
+    ) -> int:
+        """Observe the raw records between each snapshot and its committed offset."""
+        topic, max_bytes = self.settings.topic_raw, self.settings.max_message_bytes
+
+        def observe(messages: list[Message]) -> None:
+            heartbeat()
+            for message in messages:
+                signal = decode_signal(message.value(), max_bytes)
+                if isinstance(signal, RawSignal):
+                    store.observe([signal])
+                    self._tickers[message.partition()].add(signal.ticker)
+
+        read, unfinished = replay_until(
+            self.settings,
+            [TopicPartition(topic, p, end) for p, _start, end in tails],
+            observe,
+            starts={(topic, p): start for p, start, _end in tails},
+        )
+        if unfinished:
+            log.warning("feature_state_partial", partitions=[tp.partition for tp in unfinished])
+        return read
+
+    def scored(self, partition: int, tickers: Iterable[str], count: int) -> None:
+        """A batch's records of ``partition`` were scored (their tickers' state moved)."""
+        self._tickers[partition].update(tickers)
+        self._since[partition] += count
+
+    def snapshots_due(self, store: TickerStore, offsets: Iterable[TopicPartition]) -> list[Output]:
+        """Snapshot records of the partitions due one, at the batch's next offsets."""
+        outputs: list[Output] = []
+        every = self.settings.feature_snapshot_every
+        for tp in offsets:
+            partition = tp.partition
+            if self._since[partition] < max(every, self._size[partition]):
+                continue
+            entries = list(store.export_tickers(sorted(self._tickers[partition])))
+            outputs += self._logs[partition].snapshot(entries, {tp.topic: tp.offset})
+            self._since[partition], self._size[partition] = 0, len(entries)
+        return outputs
+
+    def forget(self, store: TickerStore, partitions: Iterable[int]) -> None:
+        """Drop revoked partitions' tickers (their next owner restores them)."""
+        for partition in partitions:
+            store.forget_tickers(self._tickers.pop(partition, set()))
+            for table in (self._since, self._size, self._logs):
+                table.pop(partition, None)
