@@ -126,22 +126,24 @@ class ScoringService:
             s.http_host, s.http_port, self.metrics.registry, self.live, self.ready
         ).start()
         log.info("http_listening", host=s.http_host, port=self.health.port)
-        self.models.refresh(force=True)
-        self.scorer, self.extractor = self._factory(self.models.model, self.mode)
-        self._publish_model_metrics()
-        updates = TopicTail(s, s.topic_model_updates)
-        self._apply_updates(updates.catch_up(), replaying=True)
-        self.outcomes = TopicTail(s, s.topic_outcomes)
-        self._record_outcomes(self.outcomes.catch_up())
         consumer = make_consumer(s, s.group_scoring, **{"fetch.wait.max.ms": 20})
-        group_lag = GroupLagReader(s, s.group_scoring, s.topic_raw)
-        producer = self._make_producer()
+        # Subscribe first: the group join runs in the client's background while the model loads
+        # and the control topics are read (rebalance callbacks wait for the first poll).
         consumer.subscribe(
             [s.topic_raw],
             on_assign=self._on_assign,
             on_revoke=self._on_revoke,
             on_lost=self._on_revoke,
         )
+        self.models.refresh(force=True)
+        self.scorer, self.extractor = self._factory(self.models.model, self.mode)
+        self._publish_model_metrics()
+        updates = TopicTail(s, s.topic_model_updates)
+        self.outcomes = TopicTail(s, s.topic_outcomes)
+        self._apply_updates(updates.catch_up(), replaying=True)
+        self._record_outcomes(self.outcomes.catch_up())
+        group_lag = GroupLagReader(s, s.group_scoring, s.topic_raw)
+        producer = self._make_producer()
         log.info("consumer_started", group=s.group_scoring, topic=s.topic_raw, mode=self.mode)
         _settle_heap()
         status = 0

@@ -9,7 +9,14 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    TopicPartition,
+)
 
 from consumer.pipeline import fetch_batch
 from roostr.kafka import make_consumer
@@ -77,20 +84,28 @@ class TopicTail:
     """Every partition of a topic from the beginning, read without blocking between batches."""
 
     def __init__(self, settings: Settings, topic: str) -> None:
-        self._reader = private_consumer(settings, "tail")
+        self._reader = private_consumer(settings, "tail", **{"enable.partition.eof": True})
         metadata = self._reader.list_topics(topic, timeout=10)
-        partitions = metadata.topics[topic].partitions
-        self._reader.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        self._partitions = set(metadata.topics[topic].partitions)
+        self._reader.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in self._partitions])
 
-    def catch_up(self, first_wait_s: float = 1.0, idle_s: float = 0.3) -> list[Message]:
-        """Everything readable now: reads until nothing more arrives within ``idle_s``.
+    def catch_up(self, timeout_s: float = 60.0) -> list[Message]:
+        """Everything up to each partition's end as the fetch responses report it.
 
-        Not bounded by high watermarks, which some brokers under-report. Costs ``first_wait_s``
-        on an empty topic; what arrives later, ``poll`` reads.
+        Not bounded by ListOffsets high watermarks, which some brokers under-report; an empty
+        topic costs one fetch round trip. What arrives later, ``poll`` reads.
         """
-        read = self.poll(first_wait_s)
-        while read and (more := self.poll(idle_s)):
-            read += more
+        pending, read = set(self._partitions), []
+        deadline = time.monotonic() + timeout_s
+        while pending and time.monotonic() < deadline:
+            for message in self._reader.consume(500, 0.2):
+                error = message.error()
+                if error is None:
+                    read.append(message)
+                elif error.code() == KafkaError._PARTITION_EOF:
+                    pending.discard(message.partition())
+                elif error.fatal():
+                    raise KafkaException(error)
         return read
 
     def poll(self, timeout_s: float = 0.0) -> list[Message]:

@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     max_record_bytes: int = Field(1_000_000, ge=16 * 1024)
     # A partition's feature state is snapshotted once this many records (and at least as many as
     # its live state) were scored since its last snapshot: the most a restore replays.
-    feature_snapshot_every: int = Field(20_000, ge=1)
+    feature_snapshot_every: int = Field(5_000, ge=1)
 
     # --- outcome joiner (event time: the label's parameters, see roostr.labels) ----------------
     outcome_horizon_days: float = Field(30.0, gt=0)
