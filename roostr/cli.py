@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "roostr.commands",
     "producer_shims.commands",
     "training.commands",
+    "training.backtest.commands",
     "consumer.commands",
 )
 

@@ -39,7 +39,7 @@ from typing import Any
 
 from roostr.contracts import Outcome, PriceTick
 
-__all__ = ["LOGGED_FIELDS", "LabelRules", "PartitionLabeler"]
+__all__ = ["LOGGED_FIELDS", "LabelRules", "PartitionLabeler", "resolved_at"]
 
 # What an Outcome carries from the scored record, exactly as logged at scoring time.
 LOGGED_FIELDS = (
@@ -54,6 +54,17 @@ LOGGED_FIELDS = (
     "model_version",
 )
 _CHUNK = 256  # ticks per changelog entry of a ticker's buffer
+
+
+def resolved_at(outcome: Outcome) -> datetime:
+    """When a labelled outcome became known: ``hit_at`` for a win, the horizon's end otherwise.
+
+    Whatever learns from outcomes (track records, walk-forward retraining) may use one only
+    after this instant, or it would learn from the future.
+    """
+    if outcome.status == "won" and outcome.hit_at is not None:
+        return outcome.hit_at
+    return outcome.posted_at + timedelta(days=outcome.horizon_days)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka import Message
 from conftest import ROOSTR
@@ -59,6 +60,19 @@ def produce(
         count += 1
     assert producer.flush(30) == 0
     return count
+
+
+def publish(settings: Settings, topic: str, records: Iterable[Any]) -> None:
+    """Contract records (anything with a ``ticker``) as JSON to ``topic``, keyed by ticker."""
+    producer = make_producer(settings, **{"linger.ms": 5})
+    for record in records:
+        while True:
+            try:
+                producer.produce(topic, record.model_dump_json(), record.ticker.encode())
+                break
+            except BufferError:  # the local queue is full: let deliveries drain it
+                producer.poll(0.1)
+    assert producer.flush(30) == 0
 
 
 class ConsumerProcess:

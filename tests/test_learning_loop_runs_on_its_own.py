@@ -12,28 +12,15 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOSTR
-from scoring_service_support import ConsumerProcess, wait_until
+from scoring_service_support import ConsumerProcess, publish, wait_until
 from topic_reading import read_topic
 
 from roostr.contracts import Outcome, ScoredSignal
-from roostr.kafka import make_producer
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
 from training.world import generate_world
 
 pytestmark = pytest.mark.slow
-
-
-def publish(settings: Settings, topic: str, records: list) -> None:
-    producer = make_producer(settings, **{"linger.ms": 5})
-    for record in records:
-        while True:
-            try:
-                producer.produce(topic, record.model_dump_json(), record.ticker.encode())
-                break
-            except BufferError:  # the local queue is full: let deliveries drain it
-                producer.poll(0.1)
-    assert producer.flush(30) == 0
 
 
 def resolved_outcomes(settings: Settings) -> dict[str, Outcome]:

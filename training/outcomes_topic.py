@@ -1,83 +1,52 @@
 """Read ``signals.outcomes`` from the beginning to its end as of the start of the read.
 
-The end of each partition is the first high watermark a fetch response reports for it (the
-client caches it: ``get_watermark_offsets(cached=True)``), not a ListOffsets answer, which some
-brokers serve stale. Records produced after that are left for the next run, so a retrain reads a
-fixed snapshot even while the joiner keeps writing. No group is joined and nothing is committed:
-retraining reads the whole history every time.
+A fixed snapshot (``training.topic_snapshot``): records the joiner writes meanwhile are left for
+the next run. No group is joined and nothing is committed: retraining reads the whole history
+every time.
 """
 
 from __future__ import annotations
 
-import time
-import uuid
-
 import structlog
-from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Message
 from pydantic import ValidationError
 
 from roostr.contracts import Outcome
-from roostr.kafka import make_consumer
 from roostr.settings import Settings
+from training.topic_snapshot import Progress, TopicUnreadable, read_to_end
 
 __all__ = ["OutcomesUnreadable", "read_outcomes"]
 
 log = structlog.get_logger(__name__)
 
+OutcomesUnreadable = TopicUnreadable
+"""The outcomes topic is missing or could not be read to its end in time."""
 
-class OutcomesUnreadable(RuntimeError):
-    """The topic is missing or could not be read to its end in time."""
 
-
-def read_outcomes(settings: Settings, timeout_s: float = 60.0) -> tuple[list[Outcome], int]:
+def read_outcomes(
+    settings: Settings, timeout_s: float = 60.0, progress: Progress | None = None
+) -> tuple[list[Outcome], int]:
     """Every Outcome on ``settings.topic_outcomes`` up to its end as of now, in partition order,
     and the count of records that are not valid Outcomes (kept out, never fatal)."""
-    topic = settings.topic_outcomes
-    reader = make_consumer(
+    outcomes: list[Outcome] = []
+    invalid = 0
+
+    def keep(message: Message) -> None:
+        nonlocal invalid
+        try:
+            outcomes.append(Outcome.model_validate_json(message.value()))
+        except ValidationError:
+            invalid += 1
+
+    read_to_end(
         settings,
-        f"{settings.group_joiner}-retrain-{uuid.uuid4().hex[:8]}",  # never joined or committed
-        **{"fetch.wait.max.ms": 50},
+        settings.topic_outcomes,
+        keep,
+        purpose="outcomes",
+        timeout_s=timeout_s,
+        progress=progress,
     )
-    try:
-        metadata = reader.list_topics(topic, timeout=10).topics.get(topic)
-        if metadata is None or metadata.error is not None or not metadata.partitions:
-            raise OutcomesUnreadable(f"topic {topic} does not exist")
-        todo = set(metadata.partitions)
-        reader.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in todo])
-        ends: dict[int, int] = {}
-        outcomes: list[Outcome] = []
-        invalid = 0
-        deadline = time.monotonic() + timeout_s
-        while todo:
-            if time.monotonic() > deadline:
-                raise OutcomesUnreadable(
-                    f"{topic}: partitions {sorted(todo)} not read to their end in {timeout_s:.0f}s"
-                )
-            for message in reader.consume(1000, 0.2):
-                error = message.error()
-                if error is not None:
-                    if error.fatal():
-                        raise KafkaException(error)
-                    if error.code() != KafkaError._PARTITION_EOF:
-                        log.warning("consumer_error", error=str(error))
-                    continue
-                partition = message.partition()
-                if partition in ends and message.offset() >= ends[partition]:
-                    continue  # written after this read began: the next retrain gets it
-                try:
-                    outcomes.append(Outcome.model_validate_json(message.value()))
-                except ValidationError:
-                    invalid += 1
-            for partition in list(todo):
-                tp = TopicPartition(topic, partition)
-                low, high = reader.get_watermark_offsets(tp, cached=True)
-                if high < 0:
-                    continue  # no fetch response for this partition yet
-                end = ends.setdefault(partition, high)
-                position = reader.position([tp])[0].offset
-                if end <= max(low, 0) or position >= end:
-                    todo.discard(partition)
-        log.info("outcomes_read", topic=topic, outcomes=len(outcomes), invalid=invalid)
-        return outcomes, invalid
-    finally:
-        reader.close()
+    log.info(
+        "outcomes_read", topic=settings.topic_outcomes, outcomes=len(outcomes), invalid=invalid
+    )
+    return outcomes, invalid

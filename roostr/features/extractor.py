@@ -23,6 +23,7 @@ from roostr.contracts import Market, OnChain, Outcome, RawSignal, Trends
 from roostr.features.specs import FEATURE_NAMES
 from roostr.features.state import MentionHistory, TrackRecord
 from roostr.features.text import FUNDAMENTAL_COLUMNS, SOCIAL_COLUMNS, text_features
+from roostr.labels import resolved_at
 
 __all__ = ["FeatureError", "FeatureExtractor", "FeatureRows", "feature_dict", "feature_dicts"]
 
@@ -159,15 +160,11 @@ class FeatureExtractor:
         """
         if outcome.label is None or outcome.source is None or outcome.signal_id in self._outcomes:
             return False
-        if outcome.status == "won" and outcome.hit_at is not None:
-            resolved = outcome.hit_at
-        else:
-            resolved = outcome.posted_at + timedelta(days=outcome.horizon_days)
-        resolved_at, won = resolved.timestamp(), outcome.label == 1
+        resolved, won = resolved_at(outcome).timestamp(), outcome.label == 1
         self._outcomes.add(outcome.signal_id)
-        self._sources.add(outcome.source, resolved_at, won)
+        self._sources.add(outcome.source, resolved, won)
         if outcome.author is not None:
-            self._authors.add(outcome.author, resolved_at, won)
+            self._authors.add(outcome.author, resolved, won)
         return True
 
     def _observe_one(self, signal: RawSignal) -> None:

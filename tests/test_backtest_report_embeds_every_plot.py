@@ -1,0 +1,63 @@
+"""The HTML report is one self-contained file: every plot is embedded as an image that decodes
+(checked by parsing the HTML and decoding each image with Pillow; no browser needed), and it
+refers to nothing outside itself."""
+
+from __future__ import annotations
+
+import base64
+import io
+from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+from PIL import Image
+
+from roostr.settings import Settings
+from training.backtest.engine import BacktestConfig, BacktestInputs, run_backtest
+from training.backtest.report import PLOTS, write_report
+from training.backtest.selection import parse_selection
+from training.backtest.walk_forward import WalkForward
+from training.world import START, generate_world
+
+
+class Figures(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.figure: str | None = None
+        self.images: dict[str, str] = {}
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "figure":
+            self.figure = values.get("id")
+        if tag == "img" and self.figure:
+            self.images[self.figure] = values.get("src") or ""
+        if tag in ("script", "link") or (tag == "img" and not self.figure):
+            self.links.append(tag)
+
+
+def test_report_holds_every_plot_as_a_decodable_image(tmp_path: Path) -> None:
+    world = generate_world(600, seed=2, span_days=200)
+    ticks = [t for path in world.prices.values() for t in path.ticks()]
+    config = BacktestConfig(
+        START + 110 * timedelta(days=1), START + 200 * timedelta(days=1),
+        parse_selection("top20%"), walk_forward=WalkForward(train_window=timedelta(days=100)),
+    )  # fmt: skip
+    result = run_backtest(BacktestInputs(world.signals, [], ticks), config, Settings(
+        retrain_min_outcomes=100))  # fmt: skip
+    page, _summary = write_report(result, tmp_path)
+
+    figures = Figures()
+    figures.feed(page.read_text(encoding="utf-8"))
+    assert set(figures.images) == {f"plot-{name}" for name in PLOTS}
+    assert figures.links == []
+    for name, src in figures.images.items():
+        prefix = "data:image/png;base64,"
+        assert src.startswith(prefix), name
+        image = Image.open(io.BytesIO(base64.b64decode(src[len(prefix) :], validate=True)))
+        image.load()
+        assert image.width >= 300 and image.height >= 200, name
+        colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
+        assert colours is not None and len(colours) > 10, f"{name} is blank"
+    assert {"ml", "hybrid", "rules_v0", "green_flags_v1"} <= set(result.summary["scorers"])

@@ -1,0 +1,266 @@
+"""The backtest itself, given what was read from the topics: label, score in event time,
+select, trade, measure. Pure: no broker, no clock, so it runs in tests on crafted inputs.
+
+1. Labels (``training.backtest.labelling``) for every replayed signal; every resolved outcome
+   feeds the track records, which credit an outcome only to signals posted after it resolved.
+2. Every signal posted before the end is scored in event-time order (``posted_at``, then
+   ``signal_id``) by the live scoring code (``Scorer.score_records`` in ``parallel`` mode: rule
+   score, ML probability and score, hybrid score) with one model, or, walking forward, with the
+   model refitted at each window start. Signals before the start only warm the feature state
+   up (and give walk-forward its training rows).
+3. Each scorer — ML, hybrid and every rule set — selects signals of the range, trades them and
+   is measured (``training.backtest.trades`` / ``performance``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from roostr.contracts import Outcome, PriceTick, RawSignal
+from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
+from roostr.model import ConvictionModel
+from roostr.rules import RULE_SETS, rule_scores
+from roostr.scale import round_score
+from roostr.scoring import Scorer, Unscored
+from roostr.settings import Settings
+from training.backtest.labelling import Labels, label_signals
+from training.backtest.performance import curve_stats, signal_stats, trade_stats, verdicts
+from training.backtest.selection import Selection
+from training.backtest.trades import EquityCurve, PriceBook, equity_curve, simulate, tradable
+from training.backtest.walk_forward import WalkForward
+
+__all__ = ["BacktestConfig", "BacktestInputs", "BacktestResult", "ScorerColumn", "run_backtest"]
+
+BATCH = 1000
+# Scored records carry a scored_at; the backtest keeps none, so a fixed one keeps runs equal.
+_SCORED_AT = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class BacktestInputs:
+    """The topics' contents: signals posted before the end (decoded, deduped, in event-time
+    order), outcomes in read order, every price tick, and counts of what was left out."""
+
+    signals: list[RawSignal]
+    outcomes: list[Outcome]
+    ticks: list[PriceTick]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    start: datetime
+    end: datetime
+    selection: Selection
+    fees_bps: float = 10.0
+    topic: str = "signals.raw"
+    walk_forward: WalkForward | None = None
+
+
+@dataclass(frozen=True)
+class ScorerColumn:
+    """One scorer's view of the signals in range (row-aligned): its ranking (NaN: not scored),
+    its 1–10 score (0: not scored) and, for the model, its probability."""
+
+    name: str
+    ranking: npt.NDArray[np.float64]
+    score: npt.NDArray[np.int64]
+    probability: npt.NDArray[np.float64] | None = None
+
+
+@dataclass
+class BacktestResult:
+    summary: dict[str, Any]
+    columns: dict[str, ScorerColumn]
+    curves: dict[str, EquityCurve]
+    labels: npt.NDArray[np.float64]  # per signal in range: 1, 0 or NaN (unlabelled)
+
+
+@dataclass
+class _Scores:
+    """Row-aligned with all replayed signals."""
+
+    features: list[dict[str, float | None] | None]
+    rule: dict[str, npt.NDArray[np.int64]]
+    probability: npt.NDArray[np.float64]
+    ml_score: npt.NDArray[np.int64]
+    hybrid: npt.NDArray[np.float64]
+    unscored: int
+    windows: list[dict[str, Any]]
+
+
+def run_backtest(
+    inputs: BacktestInputs,
+    config: BacktestConfig,
+    settings: Settings,
+    model: ConvictionModel | None = None,
+    model_info: dict[str, Any] | None = None,
+) -> BacktestResult:
+    rules = settings.label_rules()
+    labels = label_signals(inputs.signals, inputs.outcomes, inputs.ticks, rules)
+    scores = _score(inputs, labels, config, settings, model)
+    start, end = config.start.timestamp(), config.end.timestamp()
+    posted = np.array([s.posted_at.timestamp() for s in inputs.signals])
+    rows = np.flatnonzero((posted >= start) & (posted < end))
+    signals = [inputs.signals[i] for i in rows]
+    outcomes = [labels.outcomes.get(s.signal_id) for s in signals]
+    y = np.array([np.nan if o is None else float(o.label or 0) for o in outcomes])
+    columns = _columns(scores, rows)
+    equities = [s.asset_class == "equity" for s in signals]
+    periods = 252 if equities and all(equities) else 365
+    book = PriceBook(inputs.ticks)
+    order = np.arange(rows.size)
+    stats: dict[str, dict[str, Any]] = {}
+    curves: dict[str, EquityCurve] = {}
+    for name, column in columns.items():
+        selected = config.selection.mask(column.ranking, column.score, order)
+        chosen = [outcomes[i] for i in np.flatnonzero(selected)]
+        to_trade = [o for o in chosen if o is not None and tradable(o)]
+        trades, skipped_open = simulate(to_trade, rules.target_multiple, config.fees_bps)
+        curves[name] = equity_curve(trades, book, start, end, config.fees_bps, periods)
+        stats[name] = {
+            **signal_stats(y, column.ranking, column.score, selected, column.probability),
+            "skipped_unlabelled": len(chosen) - len(to_trade),
+            "skipped_open_position": skipped_open,
+            **trade_stats(trades),
+            **curve_stats(curves[name]),
+        }
+    rule_names = [name for name in columns if name in RULE_SETS]
+    for name, verdict in verdicts(stats, rule_names).items():
+        stats[name]["verdict"] = verdict
+    summary = {
+        "range": {"from": config.start.isoformat(), "to": config.end.isoformat()},
+        "topic": config.topic,
+        "selection": config.selection.text,
+        "fees_bps": config.fees_bps,
+        "model": model_info or {"mode": "none", "version": None},
+        "walk_forward": scores.windows if config.walk_forward else None,
+        "sharpe_days_per_year": periods,
+        "sharpe_basis": _sharpe_basis(periods, equities),
+        "signals": {
+            **inputs.counts,
+            "replayed": len(inputs.signals),
+            "in_range": int(rows.size),
+            "unscored": scores.unscored,
+        },
+        "labels": {
+            "from_outcomes_topic": labels.from_outcomes_topic,
+            "from_prices": labels.from_prices,
+            "unlabelled": labels.unlabelled,
+            "in_range_labelled": int((~np.isnan(y)).sum()),
+            "in_range_positive_rate": float(np.nanmean(y)) if (~np.isnan(y)).any() else None,
+        },
+        "scorers": stats,
+    }
+    return BacktestResult(summary, columns, curves, y)
+
+
+def _score(
+    inputs: BacktestInputs,
+    labels: Labels,
+    config: BacktestConfig,
+    settings: Settings,
+    model: ConvictionModel | None,
+) -> _Scores:
+    """Step 2 of the module docstring, over every replayed signal."""
+    signals = inputs.signals
+    scorer = Scorer(FeatureExtractor(), model=model, mode="parallel")
+    for outcome in labels.outcomes.values():
+        scorer.extractor.record_outcome(outcome)
+    n = len(signals)
+    features: list[dict[str, float | None] | None] = [None] * n
+    rule = np.zeros(n, dtype=np.int64)
+    probability = np.full(n, np.nan)
+    ml_score = np.zeros(n, dtype=np.int64)
+    hybrid = np.full(n, np.nan)
+    windows: list[dict[str, Any]] = []
+    wf = config.walk_forward
+    starts = wf.window_starts(config.start, config.end) if wf is not None else []
+    posted = np.array([s.posted_at.timestamp() for s in signals])
+    bounds = [int(np.searchsorted(posted, ws.timestamp(), side="left")) for ws in starts]
+    segments = list(zip([0, *bounds], [*bounds, n], [None, *starts], strict=True))
+    for first, stop, window_start in segments:
+        if window_start is not None and wf is not None:
+            logged = _logged(signals[:first], features[:first], rule[:first], labels)
+            fitted, record = wf.fit(logged, window_start, settings)
+            windows.append(record)
+            if fitted is not None:
+                scorer.set_model(fitted)
+        for at in range(first, stop, BATCH):
+            chunk = signals[at : min(at + BATCH, stop)]
+            for i, record in enumerate(scorer.score_records(chunk, _SCORED_AT), start=at):
+                if isinstance(record, Unscored):
+                    continue
+                features[i] = record["features"]
+                rule[i] = record["rule_score"]
+                if record["ml_probability"] is not None:
+                    probability[i] = record["ml_probability"]
+                    ml_score[i] = record["ml_score"]
+                    hybrid[i] = record["hybrid_score"]
+    scored = np.array([f is not None for f in features], dtype=bool)
+    missing = [np.nan] * len(FEATURE_NAMES)
+    matrix = np.array(
+        [missing if f is None else [_number(f[k]) for k in FEATURE_NAMES] for f in features],
+        dtype=np.float32,
+    ).reshape(n, len(FEATURE_NAMES))
+    rules = {}
+    for name in sorted(RULE_SETS):
+        column = np.zeros(n, dtype=np.int64)
+        ok = np.flatnonzero(scored)
+        column[ok] = rule_scores(name, [signals[i] for i in ok], matrix[ok])
+        rules[name] = column
+    assert np.array_equal(rules[scorer.rule_set][scored], rule[scored]), "rule scores disagree"
+    return _Scores(features, rules, probability, ml_score, hybrid, int(n - scored.sum()), windows)
+
+
+def _logged(
+    signals: Sequence[RawSignal],
+    features: Sequence[dict[str, float | None] | None],
+    rule: npt.NDArray[np.int64],
+    labels: Labels,
+) -> list[Outcome]:
+    """The outcomes of scored signals as the joiner would have logged them (features as scored)."""
+    logged = []
+    for signal, row, score in zip(signals, features, rule.tolist(), strict=True):
+        outcome = labels.outcomes.get(signal.signal_id)
+        if outcome is not None and row is not None:
+            update = {"features": row, "feature_set_version": FEATURE_SET_VERSION}
+            logged.append(outcome.model_copy(update=update | {"rule_score": score}))
+    return logged
+
+
+def _number(value: float | None) -> float:
+    return np.nan if value is None else value
+
+
+def _columns(scores: _Scores, rows: npt.NDArray[np.intp]) -> dict[str, ScorerColumn]:
+    """ML and hybrid (when a model scored any signal of the range), then each rule set."""
+    columns: dict[str, ScorerColumn] = {}
+    probability = scores.probability[rows]
+    if (~np.isnan(probability)).any():
+        hybrid = scores.hybrid[rows]
+        hybrid_score = np.where(np.isnan(hybrid), 0, round_score(np.nan_to_num(hybrid, nan=1.0)))
+        columns["ml"] = ScorerColumn("ml", probability, scores.ml_score[rows], probability)
+        columns["hybrid"] = ScorerColumn("hybrid", hybrid, hybrid_score.astype(np.int64))
+    for name, rule in scores.rule.items():
+        score = rule[rows]
+        ranking = np.where(score > 0, score.astype(np.float64), np.nan)
+        columns[name] = ScorerColumn(name, ranking, score)
+    return columns
+
+
+def _sharpe_basis(periods: int, equities: Sequence[bool]) -> str:
+    if periods == 252:
+        return "equities only: weekday marks, annualised by sqrt(252)"
+    if any(equities):
+        return (
+            "mixed crypto and equities: daily calendar marks (crypto trades every day; "
+            "equities are flat on weekends), annualised by sqrt(365)"
+        )
+    return "crypto: daily calendar marks, annualised by sqrt(365)"
