@@ -48,6 +48,19 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     up.set_defaults(handler=run_up)
 
+    demo = subparsers.add_parser(
+        "demo", parents=[common],
+        help="the whole learning loop locally in compressed time: score, label, retrain, backtest",
+        description="Starts an embedded broker (unless --bootstrap-servers names one), the "
+        "scoring consumers and the outcome joiner as processes, simulated scrapers and a price "
+        "feed, then retrains and backtests, prints a summary and shuts everything down.",
+    )  # fmt: skip
+    demo.add_argument(
+        "--run-dir", type=Path, default=None, help="logs and reports (default .roostr/runs/<time>)"
+    )
+    demo.add_argument("--signals", type=int, default=1_500, help="simulated signals")
+    demo.set_defaults(handler=run_demo)
+
     bench = subparsers.add_parser(
         "bench", parents=[common],
         help="benchmark passthrough vs scoring pipeline (embedded broker unless one is named)",
@@ -93,6 +106,20 @@ def run_up(args: argparse.Namespace, settings: Settings) -> int:
     # The embedded broker unless a broker was named (flag or KAFKA_BOOTSTRAP_SERVERS).
     embedded = "bootstrap_servers" not in settings.model_fields_set
     return run_local_stack(settings, embedded=embedded, serve=args.serve)
+
+
+def run_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from consumer.demo import DemoPlan, run_demo
+
+    embedded = "bootstrap_servers" not in settings.model_fields_set
+    run_dir = args.run_dir or Path(".roostr/runs") / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    try:
+        return run_demo(settings, embedded=embedded, run_dir=run_dir, plan=DemoPlan(args.signals))
+    except KeyboardInterrupt:
+        print("interrupted: services and broker stopped", file=sys.stderr)
+        return 130
 
 
 def run_bench(args: argparse.Namespace, settings: Settings) -> int:

@@ -18,7 +18,7 @@ def _setup_commands() -> list[str]:
 
 def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one() -> None:
     main_job, tests = _setup_commands()
-    assert "roostr up" in main_job
+    assert "roostr demo" in main_job
     assert tests.rstrip().endswith("pytest")
     ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert tests in ci_lines

@@ -1,0 +1,299 @@
+"""`roostr demo`: the whole learning loop on one machine, in compressed time, as real processes.
+
+Embedded broker (unless a broker is named) → topics → a bootstrap champion if the registry has
+none → two scoring consumers and an outcome joiner as separate processes → simulated scrapers
+(several sources, Dan and non-Dan, a few malformed records) and a simulated price feed covering
+every signal's 30-day horizon (``training.world``: months of event time in seconds) → outcomes
+labelled by the joiner → ``roostr retrain`` (promotes through its gates) → ``roostr backtest``
+of ML vs rules → a summary and where the reports are → everything shut down, Ctrl-C included.
+
+The terminal shows stages and counts; every service logs to a file in the run folder.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+from confluent_kafka import OFFSET_BEGINNING, TopicPartition
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from consumer.side_inputs import private_consumer
+from roostr.settings import Settings
+from training.world import HORIZON_DAYS, World, generate_world
+
+__all__ = ["DemoPlan", "run_demo"]
+
+# Records a scraper might send that no contract accepts: each must come back as a dead letter.
+MALFORMED = (
+    b"{not json",
+    b'{"signal_id": "broken:1"}',
+    b'{"signal_id": "broken:2", "ticker": "$$$", "source": "x", "posted_at": "2024-02-01"}',
+    b"\xff\xfe\x00garbage",
+    b'{"signal_id": "broken:3", "ticker": "ABC", "source": "x", '
+    b'"posted_at": "2024-02-01T00:00:00Z", "mention_count": "5"}',
+)
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """How much world to simulate: sized to finish in about a minute on two cores."""
+
+    signals: int = 1_500
+    span_days: int = 200
+    seed: int = 7
+    timeout_s: float = 150.0
+
+
+def run_demo(settings: Settings, *, embedded: bool, run_dir: Path, plan: DemoPlan) -> int:
+    """Run the loop once; 0 when every stage finished, 1 otherwise (the summary says which)."""
+    from roostr.kafka import ensure_topics
+    from roostr.registry import ModelRegistry
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    console = Console()
+    console.print(f"[bold]roostr demo[/] · run folder [cyan]{run_dir}[/]")
+    with ExitStack() as stack:
+        settings = stack.enter_context(_broker(settings, embedded, run_dir))
+        settings = settings.model_copy(
+            update={
+                # prices are published at once, long before some signals are scored
+                "outcome_lookback_days": plan.span_days + HORIZON_DAYS + 10,
+                "retrain_min_outcomes": min(300, plan.signals // 3),
+                "http_port": 0,
+                "joiner_http_port": 0,
+                "spool_dir": run_dir / "spool",
+            }
+        )
+        ensure_topics(settings)
+        services = _Services(settings, run_dir)
+        stack.callback(services.stop)
+
+        registry = ModelRegistry(settings.registry_dir)
+        if registry.champion() is None:
+            with console.status("training the bootstrap model (no champion yet)"):
+                services.run("train-bootstrap", "train", "--bootstrap", "--reports-dir",
+                             str(run_dir / "reports"))  # fmt: skip
+        before = registry.champion()
+        console.print(f"champion: [green]{before}[/]")
+
+        for name in ("consume-1", "consume-2"):
+            services.start(name, "consume")
+        services.start("join", "join")
+        world = generate_world(plan.signals, seed=plan.seed, span_days=plan.span_days)
+        console.print(
+            f"simulated world: {len(world.signals)} signals from "
+            f"{len({s.source for s in world.signals})} sources over {plan.span_days} days, "
+            f"{len(world.prices)} tickers with prices every 6 h"
+        )
+        counts = _Counter(settings)
+        stack.callback(counts.close)
+        _write_inputs(run_dir, world)
+        services.start("scrapers", "publish", str(run_dir / "signals.jsonl"), job=True)
+        services.start("price-feed", "prices", "publish", str(run_dir / "prices.jsonl"), job=True)
+        _send_malformed(settings)
+        inputs = len(world.signals) + len(MALFORMED)
+        with _progress(console) as progress:
+            scored = progress.add_task("scored or dead-lettered", total=inputs)
+            labelled = progress.add_task("outcomes labelled", total=len(world.signals))
+            finished = _wait(
+                lambda: counts.read(services),
+                lambda c: (
+                    progress.update(scored, completed=c.scored + c.dead)
+                    or progress.update(labelled, completed=c.outcomes)
+                ),
+                lambda c: c.scored + c.dead >= inputs and c.outcomes >= len(world.signals),
+                plan.timeout_s,
+            )
+        if not finished:
+            console.print("[red]the pipeline did not finish in time[/]; logs in the run folder")
+            return 1
+        with console.status("retraining on the labelled outcomes (roostr retrain)"):
+            retrain = services.run("retrain", "retrain", "--reports-dir", str(run_dir / "reports"))
+        after = registry.champion()
+        _summary(console, counts, retrain, before, after, run_dir)
+        return 0
+
+
+@contextmanager
+def _broker(settings: Settings, embedded: bool, run_dir: Path) -> Iterator[Settings]:
+    """The embedded broker for this run, or a named one with topics private to this run."""
+    if not embedded:
+        yield settings.namespaced(f"demo-{uuid.uuid4().hex[:8]}")
+        return
+    from roostr.embedded_broker import EmbeddedBroker, free_port
+
+    with EmbeddedBroker(port=free_port(), log_path=run_dir / "broker.log") as broker:
+        yield settings.model_copy(update={"bootstrap_servers": broker.bootstrap_servers})
+
+
+class _Services:
+    """The demo's child processes: each logs to ``<run_dir>/<name>.log``; stopped with SIGTERM."""
+
+    def __init__(self, settings: Settings, run_dir: Path) -> None:
+        self.env = settings.child_env()
+        self.run_dir = run_dir
+        self.running: dict[str, subprocess.Popen[bytes]] = {}
+        self.jobs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, *args: str, job: bool = False) -> None:
+        """A service (must keep running) or a ``job`` (must exit 0), in the background."""
+        with (self.run_dir / f"{name}.log").open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "roostr", *args], env=self.env,
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        (self.jobs if job else self.running)[name] = process
+
+    def run(self, name: str, *args: str) -> str:
+        """Run a command to completion; its output (also in its log file)."""
+        result = subprocess.run(
+            [sys.executable, "-m", "roostr", *args], env=self.env, capture_output=True,
+            text=True, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        output = result.stdout + result.stderr
+        (self.run_dir / f"{name}.log").write_text(output, encoding="utf-8")
+        if result.returncode != 0:
+            raise RuntimeError(f"`roostr {' '.join(args)}` exited {result.returncode}:\n{output}")
+        return result.stdout
+
+    def failed(self) -> list[str]:
+        """Services that exited, and jobs that exited non-zero."""
+        return [n for n, p in self.running.items() if p.poll() is not None] + [
+            n for n, p in self.jobs.items() if p.poll() not in (None, 0)
+        ]
+
+    def stop(self) -> None:
+        processes = [*self.jobs.values(), *self.running.values()]
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+
+
+@dataclass
+class _Counts:
+    scored: int = 0
+    dead: int = 0
+    outcomes: int = 0
+    by_status: dict[str, int] | None = None
+
+
+class _Counter:
+    """Counts distinct scored signals, dead letters and outcomes (a reader outside any group)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._reader = private_consumer(settings, "demo")
+        topics = (settings.topic_scored, settings.topic_dlq, settings.topic_outcomes)
+        metadata = self._reader.list_topics(timeout=10).topics
+        self._reader.assign(
+            [TopicPartition(t, p, OFFSET_BEGINNING) for t in topics for p in metadata[t].partitions]
+        )
+        self._topics = dict(zip(topics, ("scored", "dead", "outcomes"), strict=True))
+        self._scored: set[str] = set()
+        self._dead: set[tuple[int, int]] = set()
+        self._status: dict[str, str] = {}
+
+    def read(self, services: _Services | None = None) -> _Counts:
+        if services is not None and (failed := services.failed()):
+            raise RuntimeError(f"{failed} failed; see their logs in the run folder")
+        for message in self._reader.consume(5_000, 0.5):
+            if message.error() is not None:
+                continue
+            document = orjson.loads(message.value())
+            kind = self._topics[message.topic()]
+            if kind == "scored":
+                self._scored.add(document["signal_id"])
+            elif kind == "dead":
+                self._dead.add((document["partition"], document["offset"]))
+            else:
+                self._status[document["signal_id"]] = document["status"]
+        statuses: dict[str, int] = {}
+        for status in self._status.values():
+            statuses[status] = statuses.get(status, 0) + 1
+        return _Counts(len(self._scored), len(self._dead), len(self._status), statuses)
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description:<26}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console,
+    )  # fmt: skip
+
+
+def _write_inputs(run_dir: Path, world: World) -> None:
+    """The scrapers' and the price feed's input files (JSON lines, one record each)."""
+    with (run_dir / "signals.jsonl").open("w", encoding="utf-8") as out:
+        out.writelines(s.model_dump_json() + "\n" for s in world.signals)
+    with (run_dir / "prices.jsonl").open("w", encoding="utf-8") as out:
+        for path in world.prices.values():
+            out.writelines(t.model_dump_json() + "\n" for t in path.ticks())
+
+
+def _send_malformed(settings: Settings) -> None:
+    """What a broken scraper that bypasses the shim's validation would send."""
+    from roostr.kafka import make_producer
+
+    raw = make_producer(settings)
+    for value in MALFORMED:
+        raw.produce(settings.topic_raw, value, b"MALFORMED")
+    if raw.flush(30) != 0:
+        raise RuntimeError("malformed records were not acknowledged")
+
+
+def _wait(
+    read: Callable[[], _Counts],
+    show: Callable[[_Counts], object],
+    done: Callable[[_Counts], bool],
+    timeout_s: float,
+) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        counts = read()
+        show(counts)
+        if done(counts):
+            return True
+    return False
+
+
+def _summary(
+    console: Console, counter: _Counter, retrain: str, before: str | None, after: str | None,
+    run_dir: Path,
+) -> None:  # fmt: skip
+    counts = counter.read()
+    table = Table(title="roostr demo: what happened")
+    table.add_column("stage")
+    table.add_column("result")
+    table.add_row("signals scored", str(counts.scored))
+    table.add_row("malformed inputs dead-lettered", str(counts.dead))
+    statuses = counts.by_status or {}
+    table.add_row(
+        "outcomes (joiner)",
+        ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) or "none",
+    )
+    table.add_row("champion before → after", f"{before} → {after}")
+    for line in retrain.splitlines():
+        if line.startswith(("hold-out AUC", "not promoted", "champion:")):
+            table.add_row("retrain", line)
+    table.add_row("reports", str(run_dir / "reports"))
+    table.add_row("service logs", str(run_dir))
+    console.print(table)
+    console.print("shutting down the services and the broker")
