@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
@@ -31,6 +32,7 @@ from rich.table import Table
 from consumer.side_inputs import private_consumer
 from roostr.settings import Settings
 from training.world import HORIZON_DAYS, World, generate_world
+from training.world import START as WORLD_START
 
 __all__ = ["DemoPlan", "run_demo"]
 
@@ -43,6 +45,9 @@ MALFORMED = (
     b'{"signal_id": "broken:3", "ticker": "ABC", "source": "x", '
     b'"posted_at": "2024-02-01T00:00:00Z", "mention_count": "5"}',
 )
+
+
+BACKTEST_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -121,7 +126,18 @@ def run_demo(settings: Settings, *, embedded: bool, run_dir: Path, plan: DemoPla
         with console.status("retraining on the labelled outcomes (roostr retrain)"):
             retrain = services.run("retrain", "retrain", "--reports-dir", str(run_dir / "reports"))
         after = registry.champion()
+        start = WORLD_START + timedelta(days=plan.span_days - BACKTEST_DAYS)
+        end = WORLD_START + timedelta(days=plan.span_days + 1)
+        with console.status(f"backtesting the last {BACKTEST_DAYS} days, walk-forward"):
+            backtest = services.run(
+                "backtest", "backtest", "--from", start.date().isoformat(),
+                "--to", end.date().isoformat(), "--walk-forward", "--no-progress",
+                "--report", str(run_dir / "reports" / "backtest"),
+            )  # fmt: skip
         _summary(console, counts, retrain, before, after, run_dir)
+        console.print(f"\nbacktest {start:%Y-%m-%d} → {end:%Y-%m-%d}, walk-forward (no lookahead):")
+        console.print(backtest, soft_wrap=True, highlight=False)
+        console.print("shutting down the services and the broker")
         return 0
 
 
@@ -296,4 +312,3 @@ def _summary(
     table.add_row("reports", str(run_dir / "reports"))
     table.add_row("service logs", str(run_dir))
     console.print(table)
-    console.print("shutting down the services and the broker")
