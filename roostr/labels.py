@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from roostr.contracts import Outcome, PriceTick
 
 __all__ = ["LOGGED_FIELDS", "LabelRules", "PartitionLabeler", "resolved_at"]
@@ -84,12 +86,13 @@ class LabelRules:
 
 @dataclass(slots=True)
 class _Open:
-    """One signal waiting for its label: the logged payload plus O(1) running state."""
+    """One signal waiting for its label: the logged payload (JSON, ~2.5 KB; a dict would take
+    ten times that) plus O(1) running state."""
 
     signal_id: str
     ticker: str
     posted: float
-    payload: dict[str, Any]
+    payload: str
     entry: float | None
     max_price: float = -math.inf
     last_ts: float = -math.inf
@@ -140,14 +143,16 @@ class PartitionLabeler:
             self.duplicates += 1
             return []
         posted = _seconds(record["posted_at"])
-        payload = {name: record.get(name) for name in LOGGED_FIELDS}
-        payload["posted_at"] = _datetime(posted).isoformat()
+        logged = {name: record.get(name) for name in LOGGED_FIELDS}
+        # decoded to an exact-size str: orjson's bytes keep its whole growth buffer (~30 KB)
+        payload = orjson.dumps({**logged, "posted_at": _datetime(posted).isoformat()}).decode()
         price = record.get("price_usd")
         signal = _Open(signal_id, record["ticker"], posted, payload, price)
         ticker = self._ticker(signal.ticker)
         self._open[signal_id] = signal
         ticker.open.add(signal_id)
         self._mark(f"open/{signal_id}")
+        self._mark(f"payload/{signal_id}")
         if posted <= ticker.evicted_until:
             return [self._resolve(signal, "unresolved", "ticks after posted_at left the buffer")]
         for ts, tick_price in ticker.ticks:
@@ -240,6 +245,8 @@ class PartitionLabeler:
     ) -> Outcome:
         entry = signal.entry
         seen = entry is not None and signal.max_price > -math.inf
+        logged = orjson.loads(signal.payload)
+        logged["posted_at"] = datetime.fromisoformat(logged["posted_at"])
         outcome = Outcome(
             signal_id=signal.signal_id,
             ticker=signal.ticker,
@@ -253,13 +260,14 @@ class PartitionLabeler:
                 signal.last_price / entry - 1 if status == "lost" and seen and entry else None
             ),
             horizon_days=self.rules.horizon_days,
-            **{**signal.payload, "posted_at": datetime.fromisoformat(signal.payload["posted_at"])},
+            **logged,
         )
         del self._open[signal.signal_id]
         self._tickers[signal.ticker].open.discard(signal.signal_id)
         self._done[signal.signal_id] = signal.posted
         heapq.heappush(self._forget, (signal.posted, signal.signal_id))
         self._mark(f"open/{signal.signal_id}")
+        self._mark(f"payload/{signal.signal_id}")
         self._mark(f"done/{signal.signal_id}")
         return outcome
 
@@ -305,7 +313,8 @@ class PartitionLabeler:
     def snapshot(self) -> list[tuple[str, Any]]:
         """Every live entry (what ``restore`` needs from nothing); clears the pending changes."""
         self._dirty.clear()
-        keys = [f"open/{i}" for i in self._open] + [f"done/{i}" for i in self._done]
+        keys = [f"{kind}/{i}" for i in self._open for kind in ("open", "payload")]
+        keys += [f"done/{i}" for i in self._done]
         for name, ticker in self._tickers.items():
             keys.append(f"ticker/{name}")
             chunks = range(ticker.first_index // _CHUNK, (ticker.accepted - 1) // _CHUNK + 1)
@@ -326,8 +335,11 @@ class PartitionLabeler:
             if s is None:
                 return None
             state = [s.entry, s.max_price, s.last_ts, s.last_price]
-            return {"ticker": s.ticker, "posted": s.posted, "payload": s.payload,
+            return {"ticker": s.ticker, "posted": s.posted,
                     "state": [_json_float(v) for v in state]}  # fmt: skip
+        if kind == "payload":
+            s = self._open.get(rest)
+            return None if s is None else orjson.loads(s.payload)
         if kind == "done":
             return self._done.get(rest)
         if kind == "ticker":
@@ -346,6 +358,11 @@ class PartitionLabeler:
         """The labeler that ``drain_changes`` described (latest value per key; None = deleted)."""
         labeler = cls(rules)
         by_index: dict[str, dict[int, tuple[float, float]]] = {}
+        payloads = {
+            key.partition("/")[2]: orjson.dumps(value).decode()
+            for key, value in entries.items()
+            if key.startswith("payload/") and value is not None
+        }
         for key, value in entries.items():
             kind, _, rest = key.partition("/")
             if value is None:
@@ -368,7 +385,7 @@ class PartitionLabeler:
                 entry, max_price, last_ts, last_price = value["state"]
                 last_price = math.nan if last_price is None else last_price
                 labeler._open[rest] = _Open(
-                    rest, value["ticker"], value["posted"], value["payload"], entry,
+                    rest, value["ticker"], value["posted"], payloads[rest], entry,
                     _float(max_price), _float(last_ts), last_price,
                 )  # fmt: skip
         for name, ticker in labeler._tickers.items():
