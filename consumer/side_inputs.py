@@ -89,15 +89,20 @@ class TopicTail:
         self._partitions = set(metadata.topics[topic].partitions)
         self._reader.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in self._partitions])
 
-    def catch_up(self, timeout_s: float = 60.0) -> list[Message]:
+    def catch_up(
+        self, timeout_s: float = 300.0, heartbeat: Callable[[], None] | None = None
+    ) -> list[Message]:
         """Everything up to each partition's end as the fetch responses report it.
 
         Not bounded by ListOffsets high watermarks, which some brokers under-report; an empty
-        topic costs one fetch round trip. What arrives later, ``poll`` reads.
+        topic costs one fetch round trip. What arrives later, ``poll`` reads. ``heartbeat`` is
+        called as reading goes on (a long topic must not look like a hung service).
         """
         pending, read = set(self._partitions), []
         deadline = time.monotonic() + timeout_s
         while pending and time.monotonic() < deadline:
+            if heartbeat is not None:
+                heartbeat()
             for message in self._reader.consume(500, 0.2):
                 error = message.error()
                 if error is None:
