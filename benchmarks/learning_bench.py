@@ -11,20 +11,27 @@ whose 30-day horizon ended before it (purged). Every learner sees the same train
 - logistic: median imputation with missing-value indicators, standardised, ``LogisticRegression``;
 - rules: the logged rule score (1–10), ranking only.
 
-Prints hold-out AUC, log loss and ECE averaged over the seeds (ECE also over the seeds'
-hold-outs pooled: at 200 hold-out rows ECE's small-bin noise alone is a few points), and the
-fewest score buckets roostr's model used. Targets: roostr ≥ best reference − 0.01 AUC at
-every size, ECE ≤ 0.05 from 1,000 rows, never a single bucket.
-Run: ``python benchmarks/learning_bench.py`` (about a minute on 2 cores).
+A 300-row world has a 60-row hold-out, whose AUC alone varies by ±0.07 between seeds, so the
+small sizes run more seeds and the AUC target is judged on roostr's paired difference from the
+best reference (same seed, same rows), printed with its standard error.
+
+ECE (10 bins) on a 200-row hold-out is mostly noise: a perfectly calibrated model scores about
+0.05 there. The table prints, per size, the mean ECE over seeds, that floor (the mean ECE of
+labels drawn from the model's own probabilities) and the ECE of every seed's hold-out pooled;
+the ECE target is judged on the pooled value, whose floor is a few thousandths.
+
+Targets (issue 8): roostr ≥ best reference − 0.01 AUC at every size, ECE ≤ 0.05 from 1,000 rows,
+never a single score bucket. Run: ``python benchmarks/learning_bench.py`` (a few minutes on 2
+cores; ``--seeds 4`` for a quicker, noisier look).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import time
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -36,98 +43,139 @@ from sklearn.preprocessing import StandardScaler
 
 from training.cv import time_holdout
 from training.datasets import labelled_outcomes
-from training.metrics import (
-    evaluate_probabilities,
-    evaluate_scores,
-    expected_calibration_error,
-)
+from training.metrics import evaluate_scores, expected_calibration_error, score_buckets
 from training.pipeline import fit_model
 from training.world import generate_world, logged_outcomes
 
-SIZES = (300, 1_000, 5_000)
-SEEDS = (0, 1, 2, 3)
-Fit = Callable[[npt.NDArray[np.float32], npt.NDArray[np.int64], int], Callable[..., np.ndarray]]
+SEEDS_PER_SIZE = {300: 24, 1_000: 12, 5_000: 6}
+REFERENCES = ("hist_gb", "logistic")
+AUC_TOLERANCE = 0.01
+ECE_TARGET, ECE_FROM_ROWS = 0.05, 1_000
+FLOOR_DRAWS = 200
+Predict = Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float64]]
 
 
-def _roostr(X: np.ndarray, y: np.ndarray, seed: int) -> Callable[..., np.ndarray]:
+@dataclass
+class Scores:
+    """One learner's hold-out results over the seeds of one size."""
+
+    auc: list[float] = field(default_factory=list)
+    ece: list[float] = field(default_factory=list)
+    ece_floor: list[float] = field(default_factory=list)
+    buckets: list[int] = field(default_factory=list)
+    y: list[npt.NDArray[np.int64]] = field(default_factory=list)
+    p: list[npt.NDArray[np.float64]] = field(default_factory=list)
+
+    def add(self, y: npt.NDArray[np.int64], p: npt.NDArray[np.float64]) -> None:
+        from sklearn.metrics import roc_auc_score
+
+        self.auc.append(float(roc_auc_score(y, p)))
+        self.ece.append(expected_calibration_error(y, p))
+        self.ece_floor.append(_ece_floor(p))
+        self.buckets.append(score_buckets(p))
+        self.y.append(y)
+        self.p.append(p)
+
+    @property
+    def pooled_ece(self) -> float:
+        return expected_calibration_error(np.concatenate(self.y), np.concatenate(self.p))
+
+
+def _ece_floor(p: npt.NDArray[np.float64]) -> float:
+    """The ECE a perfectly calibrated model with these probabilities would show on this many
+    rows: labels drawn from the probabilities themselves (fixed seed: a measurement, not data)."""
+    rng = np.random.default_rng(0)
+    draws = rng.random((FLOOR_DRAWS, p.size)) < p
+    return statistics.mean(expected_calibration_error(d, p) for d in draws)
+
+
+def _roostr(X: np.ndarray, y: np.ndarray, seed: int) -> tuple[Predict, str]:
     model = fit_model(X, y, seed=seed)
-    _roostr.last_rounds = model.n_rounds_  # type: ignore[attr-defined]
-    return model.predict_proba
+    return model.predict_proba, model.booster_type_
 
 
-def _hist_gb(X: np.ndarray, y: np.ndarray, seed: int) -> Callable[..., np.ndarray]:
+def _hist_gb(X: np.ndarray, y: np.ndarray, seed: int) -> tuple[Predict, str]:
     model = HistGradientBoostingClassifier(
         max_depth=3, max_iter=100, learning_rate=0.05, random_state=seed
     ).fit(X, y)
-    return lambda Z: model.predict_proba(Z)[:, 1]
+    return (lambda Z: model.predict_proba(Z)[:, 1]), "trees"
 
 
-def _logistic(X: np.ndarray, y: np.ndarray, seed: int) -> Callable[..., np.ndarray]:
+def _logistic(X: np.ndarray, y: np.ndarray, seed: int) -> tuple[Predict, str]:
     model = make_pipeline(
         SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
         StandardScaler(),
         LogisticRegression(max_iter=2_000, random_state=seed),
     ).fit(X, y)
-    return lambda Z: model.predict_proba(Z)[:, 1]
+    return (lambda Z: model.predict_proba(Z)[:, 1]), "linear"
 
 
-LEARNERS: dict[str, Fit] = {"roostr": _roostr, "hist_gb": _hist_gb, "logistic": _logistic}
+LEARNERS = {"roostr": _roostr, "hist_gb": _hist_gb, "logistic": _logistic}
 
 
-def run(size: int, seed: int) -> dict[str, dict[str, float]]:
-    """Hold-out metrics per learner (and the rules) for one world."""
-    data = labelled_outcomes(logged_outcomes(generate_world(size, seed)), source="world")
-    train_idx, test_idx = time_holdout(data.posted_at, 0.2)
-    X_train, y_train = data.X[train_idx], data.y[train_idx]
-    X_test, y_test = data.X[test_idx], data.y[test_idx]
-    results = {}
-    for name, fit in LEARNERS.items():
-        started = time.perf_counter()
-        p_test = fit(X_train, y_train, seed)(X_test)
-        metrics = evaluate_probabilities(y_test, p_test)
-        metrics["seconds"] = time.perf_counter() - started
-        metrics["hold_out"] = (y_test, p_test)
-        results[name] = metrics
-    results["roostr"]["rounds"] = _roostr.last_rounds  # type: ignore[attr-defined]
-    results["rules"] = evaluate_scores(y_test, data.rule_score[test_idx])
-    results["base"] = {"rate": float(data.y.mean()), "train": train_idx.size, "test": y_test.size}
-    return results
+def measure(size: int, seeds: range) -> tuple[dict[str, Scores], list[float], Counter[str]]:
+    """Per learner its scores, the rules' AUCs and which booster roostr chose, over ``seeds``."""
+    scores = {name: Scores() for name in LEARNERS}
+    rules_auc: list[float] = []
+    chosen: Counter[str] = Counter()
+    for seed in seeds:
+        data = labelled_outcomes(logged_outcomes(generate_world(size, seed)), source="world")
+        train_idx, test_idx = time_holdout(data.posted_at, 0.2)
+        X_train, y_train = data.X[train_idx], data.y[train_idx]
+        X_test, y_test = data.X[test_idx], data.y[test_idx]
+        for name, fit in LEARNERS.items():
+            predict, kind = fit(X_train, y_train, seed)
+            scores[name].add(y_test, predict(X_test))
+            if name == "roostr":
+                chosen[kind] += 1
+        rules_auc.append(evaluate_scores(y_test, data.rule_score[test_idx])["auc"] or 0.5)
+    return scores, rules_auc, chosen
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=SIZES)
-    parser.add_argument("--seeds", type=int, nargs="+", default=SEEDS)
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SEEDS_PER_SIZE))
+    parser.add_argument("--seeds", type=int, help="seeds per size (default: more when small)")
     args = parser.parse_args()
     print(
-        "| rows | base rate | learner | AUC | log loss | ECE mean / pooled | buckets (min) "
-        "| rounds | fit s |\n|---|---|---|---|---|---|---|---|---|"
+        "| rows | seeds | learner | AUC | ECE mean (floor) / pooled | buckets (min) |\n"
+        "|---|---|---|---|---|---|"
     )
+    verdicts = []
     for size in args.sizes:
-        runs = [run(size, seed) for seed in args.seeds]
-        rate = statistics.mean(r["base"]["rate"] for r in runs)
-        table: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-        for result in runs:
-            for learner, metrics in result.items():
-                for key, value in metrics.items():
-                    if isinstance(value, int | float):
-                        table[learner][key].append(value)
-        for learner in (*LEARNERS, "rules"):
-            m = table[learner]
-            if learner in LEARNERS:  # ECE of every seed's hold-out pooled: less small-bin noise
-                pairs = [r[learner]["hold_out"] for r in runs]
-                y = np.concatenate([pair[0] for pair in pairs])
-                p = np.concatenate([pair[1] for pair in pairs])
-                m["pooled_ece"] = [expected_calibration_error(y, p)]
-
-            def cell(key: str, fmt: str = ".3f", how: Callable = statistics.mean) -> str:
-                return format(how(m[key]), fmt) if m.get(key) else "–"  # noqa: B023
-
+        n_seeds = args.seeds or SEEDS_PER_SIZE.get(size, 4)
+        scores, rules_auc, chosen = measure(size, range(n_seeds))
+        for name, s in scores.items():
             print(
-                f"| {size} | {rate:.3f} | {learner} | {cell('auc')} | {cell('log_loss')} | "
-                f"{cell('ece')} / {cell('pooled_ece')} | {cell('score_buckets', 'd', min)} | "
-                f"{cell('rounds', '.0f')} | {cell('seconds', '.2f')} |"
+                f"| {size} | {n_seeds} | {name} | {statistics.mean(s.auc):.3f} | "
+                f"{statistics.mean(s.ece):.3f} ({statistics.mean(s.ece_floor):.3f}) / "
+                f"{s.pooled_ece:.3f} | {min(s.buckets)} |"
             )
+        print(f"| {size} | {n_seeds} | rules | {statistics.mean(rules_auc):.3f} | – | – |")
+        best = max(REFERENCES, key=lambda name: statistics.mean(scores[name].auc))
+        gap = np.array(scores["roostr"].auc) - np.array(scores[best].auc)
+        se = float(gap.std(ddof=1) / np.sqrt(gap.size)) if gap.size > 1 else float("nan")
+        booster = ", ".join(f"{kind} ×{count}" for kind, count in sorted(chosen.items()))
+        verdicts.append(
+            f"{size} rows ({booster}): AUC roostr − {best} = {gap.mean():+.3f} ± {se:.3f} "
+            f"(target ≥ −{AUC_TOLERANCE}): {'met' if gap.mean() >= -AUC_TOLERANCE else 'MISSED'}"
+        )
+        if size >= ECE_FROM_ROWS:
+            pooled = scores["roostr"].pooled_ece
+            verdicts.append(
+                f"{size} rows: pooled ECE {pooled:.3f} (target ≤ {ECE_TARGET}): "
+                f"{'met' if pooled <= ECE_TARGET else 'MISSED'}; per-seed mean "
+                f"{statistics.mean(scores['roostr'].ece):.3f} against a noise floor of "
+                f"{statistics.mean(scores['roostr'].ece_floor):.3f}"
+            )
+        fewest = min(scores["roostr"].buckets)
+        verdicts.append(
+            f"{size} rows: fewest score buckets {fewest} (target > 1): "
+            f"{'met' if fewest > 1 else 'MISSED'}"
+        )
+    print("\nTargets:")
+    for line in verdicts:
+        print(f"- {line}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """ConvictionModel: XGBoost's estimate of P(signal reaches 2× entry within 30 days).
 
 A scikit-learn estimator (parameters in ``__init__``, learned state ending in ``_`` set by
-``fit``, clone-able) holding a bare ``xgboost.Booster``, because serving uses
-``Booster.inplace_predict`` (no DMatrix, no pandas) to stay well under a millisecond per batch.
+``fit``, clone-able) holding a bare ``xgboost.Booster``: either a tree booster (``gbtree``,
+served through ``Booster.inplace_predict``, no DMatrix, no pandas) or XGBoost's linear booster
+(``gblinear``, a regularised logistic regression on standardised inputs), whichever the model's
+own time-ordered validation prefers. On small or mostly additive data the linear booster ranks
+better and calibrates better; trees win when interactions carry the signal and rows are many.
 
 Persistence is XGBoost's own JSON or UBJSON only (never pickle: a pickle runs code on load and
 breaks across library versions). Everything the wrapper adds — feature-set version, model version,
@@ -12,8 +15,10 @@ whole model.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,13 +31,18 @@ from sklearn.isotonic import IsotonicRegression
 
 from roostr.contracts import Reason
 
-__all__ = ["MODEL_SUFFIXES", "Calibration", "ConvictionModel", "ModelError"]
+__all__ = ["MODEL_SUFFIXES", "Booster", "Calibration", "ConvictionModel", "ModelError"]
 
 MODEL_SUFFIXES = (".json", ".ubj")
 Calibration = Literal["auto", "none", "platt", "isotonic"]
+Booster = Literal["auto", "gbtree", "gblinear"]
+Standardization = dict[str, list[float]]  # {"mean": [...], "scale": [...]}, one per column
 ISOTONIC_MIN_ROWS = 1_000  # below this many validation rows a step function overfits
 PLATT_PRIOR_ROWS = 10.0  # weight of the Platt prior, in rows (see ``_platt``)
-MIN_VALIDATION_ROWS = 20  # fewer held-out rows cannot choose a round count or calibrate
+MIN_VALIDATION_ROWS = 20  # fewer held-out rows cannot choose a booster or calibrate
+SIGNIFICANT_SE = 2.0  # trees replace the linear booster only when this much better (see
+# ``_simplest_unbeaten``)
+LINEAR_ROUNDS = 50  # coordinate descent at eta 1 converges within a few dozen passes
 _ATTR = "roostr"  # booster attribute holding the wrapper's own state as JSON
 
 
@@ -40,26 +50,46 @@ class ModelError(RuntimeError):
     """The model cannot be trained, loaded or applied as asked."""
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """One booster kind's out-of-fold margins over the validation slices, and its round count."""
+
+    kind: str
+    margin: npt.NDArray[np.float64]
+    rounds: int
+    early_stopping_round: int | None
+
+
 class ConvictionModel(ClassifierMixin, BaseEstimator):
-    """Binary XGBoost classifier that picks its own round count and calibrates itself in time.
+    """Binary XGBoost classifier that picks its booster and round count and calibrates itself
+    in time.
 
     A scikit-learn estimator: every parameter is an ``__init__`` argument, ``fit`` learns
     everything (attributes ending in ``_``), so ``sklearn.clone`` and ``cross_validate`` work and
     what is cross-validated is what ships. ``fit`` expects rows in time order (oldest first):
 
-    1. the last ``validation_fraction`` of the rows is held out in time;
-    2. boosting on the earlier rows stops once the held-out log-loss has not improved for
-       ``early_stopping_rounds`` rounds; the round count is the best one, but never fewer than
-       ``min_rounds`` (a near-flat loss curve on a small validation slice must not collapse the
-       model into one tree and one score bucket);
-    3. the held-out margins calibrate the probability (``calibration``: ``platt``, a sigmoid of
-       two numbers, right for small data; ``isotonic``, a monotone step function for 1,000+
-       validation rows; ``auto`` picks by that size; ``none``);
-    4. with ``refit`` the booster is retrained on all rows with that round count, so the most
-       recent rows (usually the most informative) are not wasted.
+    1. the last ``validation_fraction`` of the rows is cut into ``validation_folds`` consecutive
+       slices; each slice is predicted by boosters trained on every row before it (an expanding
+       window, so no slice is predicted from its future);
+    2. on each slice, tree boosting stops once the slice's log-loss has not improved for
+       ``early_stopping_rounds`` rounds; the round count is the median best one, but never fewer
+       than ``min_rounds`` (a near-flat loss curve on a small slice must not collapse the model
+       into one tree and one score bucket). The linear booster needs no stopping: its L2 penalty
+       (``linear_reg_rows``) is its regulariser and it runs to convergence;
+    3. with ``booster="auto"`` the linear booster ships unless the trees' calibrated
+       out-of-fold log-loss is lower by more than two standard errors (a few dozen rows pick
+       the lower loss almost at random, and the simpler model is the safer bet). The linear
+       booster honours monotone constraints by pinning a wrong-signed weight at zero;
+    4. the pooled out-of-fold margins calibrate the probability (``calibration``: ``platt``, a
+       sigmoid of two numbers, right for small data; ``isotonic``, a monotone step function for
+       1,000+ validation rows; ``auto`` picks by that size; ``none``). Pooling the slices gives
+       the calibration several stretches of time instead of the single latest one;
+    5. with ``refit`` the chosen booster is retrained on all rows, so the most recent rows
+       (usually the most informative) are not wasted; without, the last slice's booster ships.
 
-    ``validation_fraction=0`` trains ``n_estimators`` rounds on everything, uncalibrated. Both
-    calibrations are monotone, so monotone constraints on features survive them.
+    ``validation_fraction=0`` trains ``n_estimators`` rounds of the tree booster (unless
+    ``booster="gblinear"``) on everything, uncalibrated. Both calibrations are monotone, so
+    monotone constraints on features survive them.
 
     ``predict_proba`` returns P(win) with shape ``(n,)``, not scikit-learn's ``(n, 2)``: the
     serving path (``roostr.scoring``) reads it so. Ranking scorers (``roc_auc``) go through
@@ -71,6 +101,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
+        booster: Booster = "auto",
         n_estimators: int = 600,
         max_depth: int = 3,
         learning_rate: float = 0.05,
@@ -79,8 +110,10 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         min_child_weight: float = 3.0,
         reg_lambda: float = 1.0,
         max_delta_step: float = 0.0,
+        linear_reg_rows: float = 100.0,
         monotone_constraints: Mapping[str, int] | None = None,
-        validation_fraction: float = 0.2,
+        validation_fraction: float = 0.4,
+        validation_folds: int = 3,
         early_stopping_rounds: int = 50,
         min_rounds: int = 100,
         calibration: Calibration = "auto",
@@ -88,6 +121,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         n_jobs: int = 1,
         random_state: int = 0,
     ) -> None:
+        self.booster = booster
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate
@@ -96,8 +130,10 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         self.min_child_weight = min_child_weight
         self.reg_lambda = reg_lambda
         self.max_delta_step = max_delta_step
+        self.linear_reg_rows = linear_reg_rows
         self.monotone_constraints = monotone_constraints
         self.validation_fraction = validation_fraction
+        self.validation_folds = validation_folds
         self.early_stopping_rounds = early_stopping_rounds
         self.min_rounds = min_rounds
         self.calibration = calibration
@@ -133,7 +169,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         feature_names: Sequence[str] | None = None,
         feature_set_version: str | None = None,
     ) -> ConvictionModel:
-        """Steps 1–4 of the class docstring on time-ordered rows (NaN = missing).
+        """Steps 1–5 of the class docstring on time-ordered rows (NaN = missing).
 
         Feature names come from ``feature_names``, else a DataFrame's columns, else ``f0..``.
         """
@@ -143,43 +179,35 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         if matrix.shape[0] != labels.shape[0]:
             raise ModelError(f"{matrix.shape[0]} rows but {labels.shape[0]} labels")
         if len(np.unique(labels)) < 2:
-            raise ModelError("training labels hold a single class; nothing to learn")
-        params = self._xgb_params(names)
-        n_val = round(labels.size * self.validation_fraction)
-        train_y, val_y = labels[: labels.size - n_val], labels[labels.size - n_val :]
+            raise ModelError("training labels hold a single class")
+        self._check_constraints(names)
         self.calibration_: dict[str, Any] | None = None
-        if n_val >= MIN_VALIDATION_ROWS and _two_classes(train_y) and _two_classes(val_y):
-            dtrain = xgb.DMatrix(matrix[:-n_val], label=train_y, feature_names=list(names))
-            dval = xgb.DMatrix(matrix[-n_val:], label=val_y, feature_names=list(names))
-            booster = xgb.train(
-                params,
-                dtrain,
-                num_boost_round=self.n_estimators,
-                evals=[(dval, "validation")],
-                early_stopping_rounds=self.early_stopping_rounds,
-                verbose_eval=False,
+        self.validation_log_loss_: dict[str, float] = {}
+        slices = self._validation_slices(labels)
+        if slices:
+            val_y = np.concatenate([labels[start:stop] for start, stop in slices])
+            candidates = [
+                self._out_of_fold(kind, matrix, labels, names, slices) for kind in self._kinds()
+            ]
+            losses = {c.kind: _calibrated_row_losses(c.margin, val_y) for c in candidates}
+            self.validation_log_loss_ = {kind: float(loss.mean()) for kind, loss in losses.items()}
+            chosen = _simplest_unbeaten(candidates, losses)
+            self.calibration_ = _fit_calibration(
+                self._calibration_method(val_y.size), chosen.margin, val_y
             )
-            best = booster.best_iteration + 1
-            self.n_rounds_ = int(min(self.n_estimators, max(best, self.min_rounds)))
-            self.early_stopping_round_ = int(best)
-            missing = self.n_rounds_ - booster.num_boosted_rounds()
-            if missing > 0:  # stopped before the floor: boost on to it
-                booster = xgb.train(params, dtrain, num_boost_round=missing, xgb_model=booster)
-            val_margin = booster.predict(
-                dval, output_margin=True, iteration_range=(0, self.n_rounds_)
-            )
-            self.calibration_ = _fit_calibration(self._calibration_method(n_val), val_margin, val_y)
-            if self.refit:
-                dall = xgb.DMatrix(matrix, label=labels, feature_names=list(names))
-                booster = xgb.train(params, dall, num_boost_round=self.n_rounds_)
-            else:
-                booster = booster[: self.n_rounds_]
+            kind, rounds = chosen.kind, chosen.rounds
+            self.early_stopping_round_ = chosen.early_stopping_round
+            end = labels.size if self.refit else slices[-1][0]
         else:
-            dall = xgb.DMatrix(matrix, label=labels, feature_names=list(names))
-            booster = xgb.train(params, dall, num_boost_round=self.n_estimators)
-            self.n_rounds_ = self.n_estimators
+            kind = "gblinear" if self.booster == "gblinear" else "gbtree"
+            rounds = self.n_estimators
             self.early_stopping_round_ = None
-        self.booster_ = booster
+            end = labels.size
+        self.booster_type_ = kind
+        self.booster_, self.standardization_ = self._train(
+            kind, matrix[:end], labels[:end], names, rounds
+        )
+        self.n_rounds_ = self.booster_.num_boosted_rounds()
         self.classes_ = np.array([0, 1])
         self.feature_names_in_ = np.array(names, dtype=object)
         self.n_features_in_ = len(names)
@@ -197,19 +225,138 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         self.calibration_ = _fit_calibration(self._calibration_method(m.size), m, y)
         return self
 
+    def _kinds(self) -> tuple[str, ...]:
+        return ("gbtree", "gblinear") if self.booster == "auto" else (self.booster,)
+
+    def _validation_slices(self, labels: npt.NDArray[np.float32]) -> list[tuple[int, int]]:
+        """(start, stop) of the validation slices, oldest first; empty when they are too small
+        to choose or calibrate anything (then ``fit`` trains on everything, uncalibrated)."""
+        n_val = round(labels.size * self.validation_fraction)
+        if n_val < MIN_VALIDATION_ROWS or self.validation_folds < 1:
+            return []
+        edges = np.linspace(labels.size - n_val, labels.size, self.validation_folds + 1)
+        slices = [(int(a), int(b)) for a, b in itertools.pairwise(edges.round()) if b > a]
+        pooled = np.concatenate([labels[start:stop] for start, stop in slices])
+        if not _two_classes(labels[: slices[0][0]]) or not _two_classes(pooled):
+            return []
+        return slices
+
+    def _out_of_fold(
+        self,
+        kind: str,
+        matrix: npt.NDArray[np.float32],
+        labels: npt.NDArray[np.float32],
+        names: Sequence[str],
+        slices: list[tuple[int, int]],
+    ) -> _Candidate:
+        """Margins of ``kind`` on every slice from boosters trained on the rows before it
+        ."""
+        margins, best_rounds = [], []
+        for start, stop in slices:
+            train_x, train_y = matrix[:start], labels[:start]
+            if kind == "gblinear":
+                booster, scale = self._train(kind, train_x, train_y, names, LINEAR_ROUNDS)
+                margins.append(_linear_margin(booster, matrix[start:stop], names, scale))
+                continue
+            dtrain = xgb.DMatrix(train_x, label=train_y, feature_names=list(names))
+            dval = xgb.DMatrix(
+                matrix[start:stop], label=labels[start:stop], feature_names=list(names)
+            )
+            booster = xgb.train(
+                self._xgb_params(kind, names, start),
+                dtrain,
+                num_boost_round=self.n_estimators,
+                evals=[(dval, "validation")],
+                early_stopping_rounds=self.early_stopping_rounds,
+                verbose_eval=False,
+            )
+            best = booster.best_iteration + 1
+            best_rounds.append(best)
+            rounds = int(min(self.n_estimators, max(best, self.min_rounds)))
+            missing = rounds - booster.num_boosted_rounds()
+            if missing > 0:  # stopped before the floor: boost on to it
+                booster = xgb.train(
+                    self._xgb_params(kind, names, start),
+                    dtrain,
+                    num_boost_round=missing,
+                    xgb_model=booster,
+                )
+            margins.append(booster.predict(dval, output_margin=True, iteration_range=(0, rounds)))
+        margin = np.concatenate(margins).astype(np.float64)
+        if kind == "gblinear":
+            return _Candidate(kind, margin, LINEAR_ROUNDS, None)
+        best = int(np.median(best_rounds))
+        rounds = int(min(self.n_estimators, max(best, self.min_rounds)))
+        return _Candidate(kind, margin, rounds, best)
+
+    def _train(
+        self,
+        kind: str,
+        matrix: npt.NDArray[np.float32],
+        labels: npt.NDArray[np.float32],
+        names: Sequence[str],
+        rounds: int,
+    ) -> tuple[xgb.Booster, Standardization | None]:
+        """A booster of ``kind`` trained on all of ``matrix``, and (linear only) the column
+        means and scales its inputs were standardised with."""
+        params = self._xgb_params(kind, names, labels.size)
+        if kind == "gbtree":
+            dtrain = xgb.DMatrix(matrix, label=labels, feature_names=list(names))
+            return xgb.train(params, dtrain, num_boost_round=rounds), None
+        # XGBoost's linear booster ignores monotone constraints: a feature whose weight comes
+        # out against its constraint is pinned at weight 0 (its column hidden as missing) and
+        # the rest refitted, as an active-set solver of the sign-constrained problem would.
+        scale = _standardization(matrix)
+        standardized = _standardize(matrix, scale)
+        column = {name: i for i, name in enumerate(names)}
+        while True:
+            dtrain = xgb.DMatrix(standardized, label=labels, feature_names=list(names))
+            booster = xgb.train(params, dtrain, num_boost_round=min(rounds, LINEAR_ROUNDS))
+            pinned = self._linear_violations(booster)
+            if not pinned:
+                return booster, scale
+            standardized[:, [column[name] for name in pinned]] = np.nan
+
     def _calibration_method(self, rows: int) -> str:
         if self.calibration == "auto":
             return "platt" if rows < ISOTONIC_MIN_ROWS else "isotonic"
         return self.calibration
 
-    def _xgb_params(self, feature_names: Sequence[str]) -> dict[str, Any]:
-        constraints = dict(self.monotone_constraints or {})
-        unknown = set(constraints) - set(feature_names)
+    def _check_constraints(self, feature_names: Sequence[str]) -> None:
+        unknown = set(self.monotone_constraints or {}) - set(feature_names)
         if unknown:
             raise ModelError(f"monotone constraints name unknown features: {sorted(unknown)}")
-        params: dict[str, Any] = {
+
+    def _linear_violations(self, booster: xgb.Booster) -> list[str]:
+        """Features whose linear weight points against their monotone constraint."""
+        weights = booster.get_score(importance_type="weight")
+        return [
+            name
+            for name, direction in (self.monotone_constraints or {}).items()
+            if direction * weights.get(name, 0.0) < 0.0
+        ]
+
+    def _xgb_params(self, kind: str, feature_names: Sequence[str], rows: int) -> dict[str, Any]:
+        common = {
             "objective": "binary:logistic",
             "eval_metric": "logloss",
+            "nthread": self.n_jobs,
+            "seed": self.random_state,
+        }
+        if kind == "gblinear":
+            # XGBoost multiplies the linear L2 penalty by the row count; dividing by it keeps
+            # the prior worth ``linear_reg_rows`` rows whatever the data's size.
+            return {
+                **common,
+                "booster": "gblinear",
+                "updater": "coord_descent",
+                "feature_selector": "cyclic",
+                "eta": 1.0,
+                "lambda": self.linear_reg_rows / max(rows, 1),
+                "alpha": 0.0,
+            }
+        params: dict[str, Any] = {
+            **common,
             "tree_method": "hist",
             "max_depth": self.max_depth,
             "eta": self.learning_rate,
@@ -218,9 +365,8 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
             "min_child_weight": self.min_child_weight,
             "lambda": self.reg_lambda,
             "max_delta_step": self.max_delta_step,
-            "nthread": self.n_jobs,
-            "seed": self.random_state,
         }
+        constraints = dict(self.monotone_constraints or {})
         if constraints:
             params["monotone_constraints"] = (
                 "(" + ",".join(str(constraints.get(n, 0)) for n in feature_names) + ")"
@@ -233,6 +379,8 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         """Raw log-odds per row (before calibration)."""
         booster = self._fitted()
         matrix = _as_matrix(X, len(self.feature_names))
+        if self.standardization_ is not None:  # the linear booster has no inplace_predict
+            return _linear_margin(booster, matrix, self.feature_names, self.standardization_)
         return booster.inplace_predict(matrix, predict_type="margin")
 
     def predict_proba(self, X: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -252,13 +400,16 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
     def contributions(self, X: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """Per-feature log-odds contributions, shape (n, features); the bias column is dropped.
 
-        Uses ``approx_contribs=True`` (Saabas: each split's gain credited to its feature along the
-        decision path). Exact TreeSHAP is ~20× slower and serving asks for reasons on every
-        signal; the approximation ranks the top few features the same way in practice. The
-        values are in the raw model's log-odds, before calibration.
+        Trees use ``approx_contribs=True`` (Saabas: each split's gain credited to its feature
+        along the decision path). Exact TreeSHAP is ~20× slower and serving asks for reasons on
+        every signal; the approximation ranks the top few features the same way in practice. A
+        linear booster's contribution is exact: weight × standardised value (0 when missing).
+        The values are in the raw model's log-odds, before calibration.
         """
         booster = self._fitted()
         matrix = _as_matrix(X, len(self.feature_names))
+        if self.standardization_ is not None:
+            matrix = _standardize(matrix, self.standardization_)
         dmatrix = xgb.DMatrix(matrix, feature_names=list(self.feature_names), nthread=self.n_jobs)
         return booster.predict(dmatrix, pred_contribs=True, approx_contribs=True)[:, :-1]
 
@@ -294,8 +445,13 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         ]
 
     def feature_importance(self) -> dict[str, float]:
-        """Total gain per feature (features never split on are absent)."""
-        return dict(self._fitted().get_score(importance_type="total_gain"))
+        """Trees: total gain per feature (features never split on are absent). Linear: the
+        absolute weight, i.e. log-odds per standard deviation (zero weights are absent)."""
+        booster = self._fitted()
+        if self.standardization_ is not None:
+            weights = booster.get_score(importance_type="weight")
+            return {name: abs(w) for name, w in weights.items() if w != 0.0}
+        return dict(booster.get_score(importance_type="total_gain"))
 
     # --- persistence --------------------------------------------------------------------------
 
@@ -312,6 +468,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
                         "version": self.version,
                         "feature_set_version": self.feature_set_version,
                         "calibration": self.calibration_,
+                        "standardization": self.standardization_,
                         "params": self.get_params(),
                     }
                 )
@@ -335,7 +492,14 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         if state_json is None or not booster.feature_names:
             raise ModelError(f"{source} is an XGBoost model but not a roostr ConvictionModel")
         state = json.loads(state_json)
+        # models saved before the linear booster existed lack its state: they are tree models
         model = cls(**state["params"])
+        model.standardization_ = state.get("standardization")
+        model.booster_type_ = json.loads(booster.save_config())["learner"]["gradient_booster"][
+            "name"
+        ]
+        if (model.booster_type_ == "gblinear") != (model.standardization_ is not None):
+            raise ModelError(f"{source} is a {model.booster_type_} model with inconsistent state")
         model.booster_ = booster
         model.booster_.set_param({"nthread": model.n_jobs})
         model.version = state["version"]
@@ -378,6 +542,68 @@ def _fit_calibration(method: str, margin: npt.ArrayLike, y: npt.ArrayLike) -> di
         return {"method": "platt", "a": a, "b": b}
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(m, labels)
     return {"method": "isotonic", "x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
+
+
+def _calibrated_row_losses(
+    margin: npt.NDArray[np.float64], y: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float64]:
+    """Per-row log-loss after Platt scaling: compares booster kinds on ranking and
+    calibratability, not on how over- or under-confident their raw margins happen to be."""
+    labels = y.astype(np.float64)
+    a, b = _platt(margin, labels)
+    z = a * margin + b
+    return np.logaddexp(0.0, z) - labels * z
+
+
+def _simplest_unbeaten(
+    candidates: Sequence[_Candidate], losses: Mapping[str, npt.NDArray[np.float64]]
+) -> _Candidate:
+    """The linear booster unless trees beat it on the validation rows by more than
+    ``SIGNIFICANT_SE`` standard errors of the paired per-row loss difference.
+
+    A few dozen validation rows rank two boosters almost at random; picking the lower loss
+    then ships trees on small data about a third of the time, where the linear model ranks
+    better out of sample. Trees must earn their extra freedom with clear evidence.
+    """
+    by_kind = {c.kind: c for c in candidates}
+    if len(by_kind) == 1:
+        return candidates[0]
+    gain = losses["gblinear"] - losses["gbtree"]
+    margin = SIGNIFICANT_SE * gain.std(ddof=1) / np.sqrt(gain.size)
+    return by_kind["gbtree"] if gain.mean() > margin else by_kind["gblinear"]
+
+
+def _standardization(matrix: npt.NDArray[np.float32]) -> Standardization:
+    """Column means and standard deviations over the non-missing values (all-missing or
+    constant columns get mean 0 / scale 1, so they standardise to themselves or stay NaN)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        present = ~np.isnan(matrix)
+        counts = present.sum(axis=0)
+        filled = np.where(present, matrix, 0.0).astype(np.float64)
+        mean = np.where(counts > 0, filled.sum(axis=0) / np.maximum(counts, 1), 0.0)
+        var = np.where(present, (filled - mean) ** 2, 0.0).sum(axis=0) / np.maximum(counts, 1)
+    scale = np.sqrt(var)
+    return {"mean": mean.tolist(), "scale": np.where(scale > 0, scale, 1.0).tolist()}
+
+
+def _standardize(
+    matrix: npt.NDArray[np.float32], scale: Standardization
+) -> npt.NDArray[np.float32]:
+    """(x − mean) / scale per column; NaN stays NaN, which XGBoost's linear booster reads as
+    missing and gives no weight: a missing value counts as the training mean."""
+    mean = np.asarray(scale["mean"], dtype=np.float32)
+    sd = np.asarray(scale["scale"], dtype=np.float32)
+    return np.ascontiguousarray((matrix - mean) / sd, dtype=np.float32)
+
+
+def _linear_margin(
+    booster: xgb.Booster,
+    matrix: npt.NDArray[np.float32],
+    names: Sequence[str],
+    scale: Standardization,
+) -> npt.NDArray[np.float32]:
+    dmatrix = xgb.DMatrix(_standardize(matrix, scale), feature_names=list(names))
+    return booster.predict(dmatrix, output_margin=True)
 
 
 def _as_matrix(X: npt.ArrayLike, n_features: int) -> npt.NDArray[np.float32]:

@@ -90,3 +90,41 @@ def test_monotone_constraint_holds(model: ConvictionModel) -> None:
 def test_wrong_matrix_shape_is_refused(model: ConvictionModel) -> None:
     with pytest.raises(ModelError, match="matrix"):
         model.predict_proba(np.zeros((3, 4), dtype=np.float32))
+
+
+def test_a_model_saved_before_the_linear_booster_loads_as_trees(tmp_path: Path) -> None:
+    import json
+
+    import xgboost as xgb
+
+    X, y = _data()
+    booster = xgb.train(
+        {"objective": "binary:logistic", "max_depth": 2},
+        xgb.DMatrix(X, label=y, feature_names=list(NAMES)),
+        5,
+    )
+    old_params = {"n_estimators": 5, "max_depth": 2, "validation_fraction": 0.2, "refit": True}
+    calibration = {"method": "platt", "a": 0.9, "b": -0.1}
+    state = {"version": "v0", "feature_set_version": "fs", "calibration": calibration}
+    booster.set_attr(roostr=json.dumps({**state, "params": old_params}))
+    booster.save_model(str(tmp_path / "old.json"))
+    loaded = ConvictionModel.load(tmp_path / "old.json")
+    assert loaded.booster_type_ == "gbtree" and loaded.standardization_ is None
+    margin = booster.inplace_predict(X, predict_type="margin").astype(np.float64)
+    np.testing.assert_allclose(loaded.predict_proba(X), 1 / (1 + np.exp(-(0.9 * margin - 0.1))))
+
+
+def test_a_linear_model_without_its_standardization_is_refused(tmp_path: Path) -> None:
+    import json
+
+    X, y = _data()
+    model = ConvictionModel(booster="gblinear").fit(X, y, feature_names=NAMES)
+    path = model.save(tmp_path / "model.json")
+    saved = json.loads(path.read_text())
+    attributes = saved["learner"]["attributes"]
+    state = json.loads(attributes["roostr"])
+    state["standardization"] = None
+    attributes["roostr"] = json.dumps(state)
+    path.write_text(json.dumps(saved))
+    with pytest.raises(ModelError, match="inconsistent"):
+        ConvictionModel.load(path)

@@ -3,8 +3,10 @@
 1. Hold out the last ``test_fraction`` of rows in time; training keeps only rows whose 30-day
    horizon ended before the hold-out starts (``training.cv``).
 2. ``fit_model`` fits the estimator on the training rows: inside ``ConvictionModel.fit`` the
-   latest of them are the validation slice that stops boosting early (with a floor on the
-   rounds) and calibrates the probability, then the booster is refitted on every training row.
+   latest of them are predicted slice by slice from the rows before each slice; those
+   out-of-fold predictions choose the booster (linear unless trees are clearly better), stop
+   tree boosting early (with a floor on the rounds) and calibrate the probability, then the
+   chosen booster is refitted on every training row.
    No class re-weighting: it would bias every probability.
 3. Purged, expanding-window CV of the same estimator (``sklearn.clone`` per fold) reports how
    stable that procedure is; it chooses nothing, so what is cross-validated is what ships.
@@ -158,6 +160,8 @@ def train(
         "purged_rows": int(labels.size - train_idx.size - test_idx.size),
         "test_starts_at": str(times[test_idx].min()),
         "base_rate_train": base_rate,
+        "booster": model.booster_type_,
+        "validation_log_loss": model.validation_log_loss_,
         "best_rounds": model.n_rounds_,
         "early_stopping_round": model.early_stopping_round_,
         "calibration": (model.calibration_ or {}).get("method", "none"),
@@ -170,7 +174,7 @@ def train(
         "test_constant_baseline": evaluate_probabilities(y_test, np.full(y_test.size, base_rate)),
         "calibration_table": calibration_table(y_test, p_test),
         "top_features": [
-            {"feature": name, "total_gain": gain} for name, gain in list(importance.items())[:10]
+            {"feature": name, "importance": value} for name, value in list(importance.items())[:10]
         ],
     }
     return TrainingResult(model, metrics, matrix[test_idx], y_test, p_test, rule_test, importance)

@@ -81,6 +81,8 @@ def write_report(result: TrainingResult, version: str, reports_dir: Path) -> Pat
         f"- Training rows (purged): {m['train_rows']}, purged: {m['purged_rows']}, "
         f"hold-out rows: {m['test_rows']} (from {m['test_starts_at']})",
         f"- Base rate (train): {_fmt(m['base_rate_train'])}",
+        f"- Booster: {m['booster']} (calibrated validation log loss by kind: "
+        f"{', '.join(f'{k} {_fmt(v)}' for k, v in m['validation_log_loss'].items()) or '–'})",
         f"- Boosting rounds: {m['best_rounds']} (validation loss best at "
         f"{_fmt(m['early_stopping_round'])}); purged {m['cv']['folds']}-fold time CV of the "
         f"same procedure: out-of-fold AUC {_fmt(m['cv']['oof_auc'])}, "
@@ -127,8 +129,16 @@ def write_report(result: TrainingResult, version: str, reports_dir: Path) -> Pat
     lines += [
         f"| {r['score']} | {r['rows']} | {_fmt(r['win_rate'])} |" for r in m["test_rules_by_score"]
     ]
-    lines += ["", "## Top features (total gain)", "", "| feature | total gain |", "|---|---|"]
-    lines += [f"| `{r['feature']}` | {r['total_gain']:.1f} |" for r in m["top_features"]]
+    lines += [
+        "",
+        "## Top features",
+        "",
+        "Trees: total gain; linear booster: |weight| in log-odds per standard deviation.",
+        "",
+        "| feature | importance |",
+        "|---|---|",
+    ]
+    lines += [f"| `{r['feature']}` | {r['importance']:.3g} |" for r in m["top_features"]]
     lines += ["", "## Plots", ""]
     lines += [f"![{name}]({path.name})" for name, path in plots.items()]
     report = stem.with_name(f"{stem.name}.md")  # not with_suffix: versions contain dots
