@@ -19,10 +19,11 @@ import threading
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from consumer.changelog import PartitionLog, restore_partitions
 from consumer.dead_letters import dead_letter
@@ -41,6 +42,7 @@ log = get_logger("roostr.joiner")
 
 EXIT_DELIVERY_FAILED = 3
 EXIT_NOT_COPARTITIONED = 2
+C = TypeVar("C", bound=BaseModel)
 _FLUSH_TIMEOUT_S = 60.0
 _LIVE_WITHIN_S = 60.0
 
@@ -180,7 +182,7 @@ class OutcomeJoiner:
                 log.warning("consumer_error", error=str(error))
         return messages
 
-    def _process(self, consumer: Consumer, producer: object, messages: list[Message]) -> None:
+    def _process(self, consumer: Consumer, producer: Producer, messages: list[Message]) -> None:
         """Label one batch and commit it. The commit protocol, in this order:
 
         1. Fold every record into its partition's labeler (bad records become dead letters).
@@ -230,20 +232,18 @@ class OutcomeJoiner:
             outputs += self._logs[partition].batch(
                 labeler.drain_changes(), self._offsets(partition), labeler.snapshot, labeler.size()
             )
-        deliver(producer, outputs, _FLUSH_TIMEOUT_S)  # type: ignore[arg-type]
+        deliver(producer, outputs, _FLUSH_TIMEOUT_S)
         self._commit(consumer, touched)
         self._report(counts, outcomes)
 
     def _add_signal(
         self, labeler: PartitionLabeler, message: Message, outputs: list[Output], now: datetime
     ) -> list[Outcome]:
-        try:
-            signal = ScoredSignal.model_validate_json(message.value() or b"")
-        except ValidationError as exc:
-            self._dead_letter(message, describe_validation_error(exc), outputs, now)
+        signal = self._decode(ScoredSignal, message, outputs, now)
+        if signal is None:
             return []
-        posted = signal.posted_at.timestamp()
         partition = message.partition()
+        posted = signal.posted_at.timestamp()
         self._signal_time[partition] = max(self._signal_time.get(partition, -math.inf), posted)
         record = {name: getattr(signal, name) for name in LOGGED_FIELDS}
         record.update(
@@ -257,12 +257,18 @@ class OutcomeJoiner:
     def _add_tick(
         self, labeler: PartitionLabeler, message: Message, outputs: list[Output], now: datetime
     ) -> list[Outcome]:
+        tick = self._decode(PriceTick, message, outputs, now)
+        return [] if tick is None else labeler.add_tick(tick)
+
+    def _decode(
+        self, contract: type[C], message: Message, outputs: list[Output], now: datetime
+    ) -> C | None:
+        """The record as ``contract``, or None after dead-lettering it with the reason."""
         try:
-            tick = PriceTick.model_validate_json(message.value() or b"")
+            return contract.model_validate_json(message.value() or b"")
         except ValidationError as exc:
             self._dead_letter(message, describe_validation_error(exc), outputs, now)
-            return []
-        return labeler.add_tick(tick)
+            return None
 
     def _dead_letter(
         self, message: Message, error: str, outputs: list[Output], now: datetime
