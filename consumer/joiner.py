@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
-from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import BaseModel, ValidationError
 
 from consumer.changelog import PartitionLog, restore_partitions
@@ -30,6 +29,7 @@ from consumer.dead_letters import dead_letter
 from consumer.decoding import Rejection
 from consumer.delivery import DeliveryFailed, Output, deliver
 from consumer.health import HealthServer
+from consumer.metrics import JoinerMetrics
 from roostr.contracts import Outcome, PriceTick, ScoredSignal, describe_validation_error
 from roostr.kafka import commit_offsets, make_consumer, make_producer, max_payload_bytes
 from roostr.labels import LOGGED_FIELDS, PartitionLabeler
@@ -45,32 +45,6 @@ EXIT_NOT_COPARTITIONED = 2
 C = TypeVar("C", bound=BaseModel)
 _FLUSH_TIMEOUT_S = 60.0
 _LIVE_WITHIN_S = 60.0
-
-
-class JoinerMetrics:
-    """What an operator watches on the joiner; updated once per batch."""
-
-    def __init__(self) -> None:
-        self.registry = r = CollectorRegistry()
-        self.records_in = Counter("roostr_joiner_records_in", "Inputs read", ["topic"], registry=r)
-        self.outcomes = Counter(
-            "roostr_joiner_outcomes", "Outcomes emitted, by status", ["status"], registry=r
-        )
-        self.late_ticks = Counter(
-            "roostr_joiner_late_ticks", "Ticks beyond the lateness grace (dropped)", registry=r
-        )
-        self.duplicates = Counter(
-            "roostr_joiner_duplicate_signals", "Redelivered signals ignored", registry=r
-        )
-        self.dead_lettered = Counter(
-            "roostr_joiner_dead_lettered", "Unreadable inputs sent to the DLQ", registry=r
-        )
-        self.commit_failures = Counter(
-            "roostr_joiner_commit_failures", "Partitions whose offset commit failed", registry=r
-        )
-        self.open_signals = Gauge(
-            "roostr_joiner_open_signals", "Signals waiting for their label", registry=r
-        )
 
 
 class OutcomeJoiner:

@@ -1,4 +1,5 @@
-"""Prometheus metrics of one scoring consumer, on a registry of its own (no global state)."""
+"""Prometheus metrics of the scoring consumer and the outcome joiner, each on a registry of its
+own (no global state)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from contextlib import suppress
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
-__all__ = ["ServiceMetrics"]
+__all__ = ["JoinerMetrics", "ServiceMetrics"]
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -100,3 +101,29 @@ class ServiceMetrics:
     def model_in_use(self, version: str | None, mode: str, error: str | None) -> None:
         self.model.info({"version": version or "", "mode": mode, "error": (error or "")[:200]})
         self.model_loaded.set(1 if version else 0)
+
+
+class JoinerMetrics:
+    """What an operator watches on the joiner; updated once per batch."""
+
+    def __init__(self) -> None:
+        self.registry = r = CollectorRegistry()
+        self.records_in = Counter("roostr_joiner_records_in", "Inputs read", ["topic"], registry=r)
+        self.outcomes = Counter(
+            "roostr_joiner_outcomes", "Outcomes emitted, by status", ["status"], registry=r
+        )
+        self.late_ticks = Counter(
+            "roostr_joiner_late_ticks", "Ticks beyond the lateness grace (dropped)", registry=r
+        )
+        self.duplicates = Counter(
+            "roostr_joiner_duplicate_signals", "Redelivered signals ignored", registry=r
+        )
+        self.dead_lettered = Counter(
+            "roostr_joiner_dead_lettered", "Unreadable inputs sent to the DLQ", registry=r
+        )
+        self.commit_failures = Counter(
+            "roostr_joiner_commit_failures", "Partitions whose offset commit failed", registry=r
+        )
+        self.open_signals = Gauge(
+            "roostr_joiner_open_signals", "Signals waiting for their label", registry=r
+        )
