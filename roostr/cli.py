@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "producer_shims.commands",
     "training.commands",
     "consumer.commands",
+    "monitoring.commands",
 )
 
 # flag → Settings field; every command accepts these.
