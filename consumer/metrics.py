@@ -62,6 +62,11 @@ class ServiceMetrics:
         )
         self.model = Info("roostr_model", "Model and mode in use", registry=r)
         self.model_loaded = Gauge("roostr_model_loaded", "1 when a model is in use", registry=r)
+        self.shadow_loaded = Gauge(
+            "roostr_shadow_loaded",
+            "1 when a shadow model is scored beside the champion",
+            registry=r,
+        )
         self.model_load_failures = Counter(
             "roostr_model_load_failures", "Champion loads that failed", registry=r
         )
@@ -98,9 +103,19 @@ class ServiceMetrics:
             with suppress(KeyError):
                 self.lag.remove(topic, str(partition))
 
-    def model_in_use(self, version: str | None, mode: str, error: str | None) -> None:
-        self.model.info({"version": version or "", "mode": mode, "error": (error or "")[:200]})
+    def model_in_use(
+        self, version: str | None, mode: str, error: str | None, shadow: str | None = None
+    ) -> None:
+        self.model.info(
+            {
+                "version": version or "",
+                "mode": mode,
+                "error": (error or "")[:200],
+                "shadow_version": shadow or "",
+            }
+        )
         self.model_loaded.set(1 if version else 0)
+        self.shadow_loaded.set(1 if shadow else 0)
 
 
 class JoinerMetrics:

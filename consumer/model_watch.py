@@ -3,6 +3,9 @@
 The registry is the source of truth; a ``models.updates`` event only asks for an immediate
 check. A champion that is missing, corrupt or refused leaves the service scoring with rules
 (the Scorer marks those signals degraded) and is retried every ``retry_interval_s``.
+
+The registry's shadow (a challenger scored beside the champion) is loaded on the same checks; a
+shadow that fails to load is logged and left out, and never touches the champion.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ class ModelWatcher:
         self.retry_interval_s = retry_interval_s
         self.model: Any | None = None
         self.error: str | None = None
+        self.shadow: Any | None = None
+        self.shadow_error: str | None = None
         self._marker: object = object()  # matches nothing: the first refresh always loads
         self._next_check = 0.0
         self._next_retry = 0.0
@@ -42,8 +47,13 @@ class ModelWatcher:
     def version(self) -> str | None:
         return getattr(self.model, "version", None) if self.model is not None else None
 
+    @property
+    def shadow_version(self) -> str | None:
+        return getattr(self.shadow, "version", None) if self.shadow is not None else None
+
     def refresh(self, force: bool = False) -> bool:
-        """Check the champion if it is time (or ``force``); True when ``model`` changed."""
+        """Check the champion if it is time (or ``force``); True when ``model`` or ``shadow``
+        changed."""
         now = time.monotonic()
         if not force and now < self._next_check:
             return False
@@ -56,6 +66,9 @@ class ModelWatcher:
         if marker == self._marker and not force and not retry_due:
             return False
         self._marker = marker
+        return self._refresh_champion(marker, now) | self._refresh_shadow(marker is not None)
+
+    def _refresh_champion(self, marker: object, now: float) -> bool:
         if marker is None:
             changed = self.model is not None or self.error is not None
             self.model, self.error = None, None
@@ -68,6 +81,22 @@ class ModelWatcher:
             return self._failed(str(exc), now)
         self.model, self.error = model, None
         log.info("model_loaded", model_version=self.version)
+        return True
+
+    def _refresh_shadow(self, has_champion: bool) -> bool:
+        """Load the registry's shadow if it changed; True when ``shadow`` changed."""
+        try:
+            wanted = self.registry.shadow() if has_champion else None
+            if wanted == self.shadow_version and self.shadow_error is None:
+                return False
+            shadow = self.registry.load(wanted) if wanted is not None else None
+        except Exception as exc:  # noqa: BLE001 - a broken challenger is left out, nothing more
+            changed = self.shadow is not None
+            self.shadow, self.shadow_error = None, str(exc)
+            log.error("shadow_load_failed", error=self.shadow_error)
+            return changed
+        self.shadow, self.shadow_error = shadow, None
+        log.info("shadow_loaded" if shadow is not None else "shadow_cleared", model_version=wanted)
         return True
 
     def _failed(self, error: str, now: float) -> bool:

@@ -137,7 +137,7 @@ class ScoringService:
         )
         self.models.refresh(force=True)
         self.scorer, self.extractor = self._factory(self.models.model, self.mode)
-        self._publish_model_metrics()
+        self._use_models()
         updates = TopicTail(s, s.topic_model_updates)
         self.outcomes = TopicTail(s, s.topic_outcomes)
         self._apply_updates(updates.catch_up(heartbeat=self._heartbeat), replaying=True)
@@ -264,8 +264,7 @@ class ScoringService:
         """Control inputs and housekeeping, always between batches (a swap never splits one)."""
         self._apply_updates(updates.poll(0))
         if self.models.refresh():
-            self.scorer.set_model(self.models.model)
-            self._publish_model_metrics()
+            self._use_models()
         self._record_outcomes(self.outcomes.poll(0))
         if time.monotonic() >= self._next_lag:
             self._next_lag = time.monotonic() + _LAG_EVERY_S
@@ -297,11 +296,19 @@ class ScoringService:
                 self.scorer.set_mode(update.mode)
                 log.info("mode_switched", mode=update.mode, replayed=replaying)
             if not replaying and self.models.refresh(force=True):
-                self.scorer.set_model(self.models.model)
+                self._use_models()
             self._publish_model_metrics()
 
+    def _use_models(self) -> None:
+        """Hand the watcher's champion and shadow to the scorer (between batches only)."""
+        self.scorer.set_model(self.models.model)
+        self.scorer.set_shadow(self.models.shadow)
+        self._publish_model_metrics()
+
     def _publish_model_metrics(self) -> None:
-        self.metrics.model_in_use(self.models.version, self.mode, self.models.error)
+        self.metrics.model_in_use(
+            self.models.version, self.mode, self.models.error, self.models.shadow_version
+        )
 
     def _record_lag(self, consumer: Consumer) -> None:
         assigned = [TopicPartition(t, p) for t, p in sorted(self._assigned)]

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "training.commands",
     "training.backtest.commands",
     "consumer.commands",
+    "training.monitoring.commands",
 )
 
 # flag → Settings field; every command accepts these.

@@ -264,6 +264,10 @@ class ScoredSignal(RawSignal):
     model_version: str | None = None
     reasons: list[Reason] = Field(default_factory=list)
     degraded: bool = False
+    # The shadow (challenger) model's view of the same features: logged, never deciding.
+    shadow_model_version: str | None = None
+    shadow_probability: Annotated[float, Field(ge=0, le=1)] | None = None
+    shadow_score: Score | None = None
 
 
 # The fields a ScoredSignal adds to a RawSignal: reserved, never a raw signal's extras.
@@ -306,6 +310,9 @@ class Outcome(_TickerMixin):
     ml_score: Score | None = None
     final_score: Score | None = None
     model_version: str | None = None
+    shadow_model_version: str | None = None
+    shadow_probability: Annotated[float, Field(ge=0, le=1)] | None = None
+    shadow_score: Score | None = None
 
     @model_validator(mode="after")
     def _label_matches_status(self) -> Outcome:
@@ -351,15 +358,22 @@ class DeadLetter(_Contract):
 
 
 class ModelUpdate(_StrictContract):
-    """A champion change announced to running consumers (topic ``models.updates``)."""
+    """A registry change announced to running consumers (topic ``models.updates``).
+
+    Always names the champion as of the change; ``shadow`` and ``mode`` actions leave it as is.
+    Consumers treat every update as "check the registry now"; the registry stays the truth.
+    """
 
     model_version: str
     artifact_path: str
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     promoted_at: ZonedTimestamp
-    action: Literal["promote", "rollback"]
+    action: Literal["promote", "rollback", "shadow", "mode"]
     mode: Mode | None = Field(
         None, description="when set, running consumers switch to this scoring mode"
+    )
+    shadow_version: str | None = Field(
+        None, description="the shadow model after this change (null: none is set)"
     )
 
 

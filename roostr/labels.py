@@ -54,6 +54,9 @@ LOGGED_FIELDS = (
     "ml_score",
     "final_score",
     "model_version",
+    "shadow_model_version",
+    "shadow_probability",
+    "shadow_score",
 )
 _CHUNK = 256  # ticks per changelog entry of a ticker's buffer
 

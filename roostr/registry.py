@@ -2,16 +2,20 @@
 
 Layout under ``settings.registry_dir``::
 
-    champion.json              {"champion": "v0.2-…", "history": ["v0.1-…"], "updated_at": …}
+    champion.json              {"champion": "v0.2-…", "history": ["v0.1-…"], "shadow": "v0.3-…",
+                                "updated_at": …}
     v0.1-bootstrap-20261123T101500Z/
         model.json | model.ubj  XGBoost's own format (never pickle)
         metadata.json           feature names + feature-set version, data fingerprint, metrics,
-                                params, created_at, sha256 of the artifact
+                                params, created_at, sha256 of the artifact, and the training
+                                features' distributions (``feature_reference``, for drift)
 
 A version directory is written under a temporary name and renamed into place, and the pointer is
 replaced atomically (tmp + fsync + rename), so a reader never sees half a model or half a pointer.
 Consumers poll ``champion_marker()`` and reload on change; ``models.updates`` only makes that
-faster. ``history`` is a stack of earlier champions: ``rollback()`` pops it.
+faster. ``history`` is a stack of earlier champions: ``rollback()`` pops it. ``shadow`` is a
+challenger the consumers score beside the champion without letting it decide (``set_shadow``);
+promote and rollback clear it, so a shadow is always judged against the champion it was set for.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from roostr.contracts import ModelUpdate
+from roostr.contracts import Mode, ModelUpdate
 from roostr.model import MODEL_SUFFIXES, ConvictionModel, ModelError
 
 __all__ = ["ModelInfo", "ModelRegistry", "RegistryError"]
@@ -85,8 +89,13 @@ class ModelRegistry:
         metrics: Mapping[str, Any],
         training_data: Mapping[str, Any],
         fmt: Literal["json", "ubj"] = "json",
+        feature_reference: Mapping[str, Any] | None = None,
     ) -> ModelInfo:
-        """Store a fitted model as ``version`` (which must be new); does not promote it."""
+        """Store a fitted model as ``version`` (which must be new); does not promote it.
+
+        ``feature_reference`` (``roostr.drift.feature_reference`` of the training matrix) is what
+        ``roostr monitor`` measures drift against; without it the version has no drift check.
+        """
         if not _VERSION.match(version):
             raise RegistryError(f"version {version!r} must look like v<major>.<minor>[-tag...]")
         if model.feature_set_version is None or not model.feature_names:
@@ -111,6 +120,8 @@ class ModelRegistry:
             "metrics": dict(metrics),
             "params": model.get_params(),
         }
+        if feature_reference is not None:
+            metadata["feature_reference"] = dict(feature_reference)
         _write_json_atomic(staging / METADATA, metadata)
         try:
             staging.rename(final)
@@ -127,7 +138,7 @@ class ModelRegistry:
             history = list(pointer["history"])
             if current is not None and current != version:
                 history.append(current)
-            return self._write_pointer(version, history, "promote")
+            return self._write_pointer(version, history, "promote", shadow=None)
 
     def rollback(self) -> ModelUpdate:
         """Return to the previous champion (refused when there is none, or it fails to verify)."""
@@ -138,12 +149,39 @@ class ModelRegistry:
                 raise RegistryError("no previous champion to roll back to")
             previous = history.pop()
             self.load(previous)
-            return self._write_pointer(previous, history, "rollback")
+            return self._write_pointer(previous, history, "rollback", shadow=None)
+
+    def set_shadow(self, version: str | None) -> ModelUpdate:
+        """Score ``version`` beside the champion from now on (None clears the shadow).
+
+        Refused without a champion, for the champion itself, or when ``version`` fails to verify.
+        """
+        if version is not None:
+            self.load(version)
+        with self._locked():
+            pointer = self._read_pointer()
+            champion = pointer["champion"]
+            if champion is None:
+                raise RegistryError("no champion: a shadow is scored beside one")
+            if version == champion:
+                raise RegistryError(f"{version} is the champion; shadow another version")
+            return self._write_pointer(champion, list(pointer["history"]), "shadow", version)
+
+    def mode_update(self, mode: Mode) -> ModelUpdate:
+        """The announcement that switches running consumers to ``mode`` (the pointer is kept)."""
+        pointer = self._read_pointer()
+        if pointer["champion"] is None:
+            raise RegistryError(f"no champion in {self.root} to announce the mode with")
+        return self._update(pointer["champion"], "mode", pointer.get("shadow"), mode=mode)
 
     # --- reading ------------------------------------------------------------------------------
 
     def champion(self) -> str | None:
         return self._read_pointer()["champion"]
+
+    def shadow(self) -> str | None:
+        """The version scored in shadow beside the champion, if any."""
+        return self._read_pointer().get("shadow")
 
     def history(self) -> list[str]:
         """Earlier champions, oldest first (the last one is where ``rollback`` goes)."""
@@ -265,20 +303,40 @@ class ModelRegistry:
         return pointer
 
     def _write_pointer(
-        self, champion: str, history: list[str], action: Literal["promote", "rollback"]
+        self,
+        champion: str,
+        history: list[str],
+        action: Literal["promote", "rollback", "shadow"],
+        shadow: str | None,
     ) -> ModelUpdate:
-        now = datetime.now(UTC)
+        update = self._update(champion, action, shadow)
         _write_json_atomic(
             self.root / POINTER,
-            {"champion": champion, "history": history, "updated_at": now.isoformat()},
+            {
+                "champion": champion,
+                "history": history,
+                "shadow": shadow,
+                "updated_at": update.promoted_at.isoformat(),
+            },
         )
+        return update
+
+    def _update(
+        self,
+        champion: str,
+        action: Literal["promote", "rollback", "shadow", "mode"],
+        shadow: str | None,
+        mode: Mode | None = None,
+    ) -> ModelUpdate:
         metadata = self.metadata(champion)
         return ModelUpdate(
             model_version=champion,
             artifact_path=str((self.root / champion / metadata["artifact"]).resolve()),
             sha256=metadata["sha256"],
-            promoted_at=now,
+            promoted_at=datetime.now(UTC),
             action=action,
+            mode=mode,
+            shadow_version=shadow,
         )
 
     @contextmanager

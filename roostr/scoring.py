@@ -20,6 +20,11 @@ ml           ml score                             computed
 usable — no model loaded, or the model raised or returned a non-probability. The batch is then
 scored by the rules (final = rule score), ML fields are null, and ``last_model_error`` says why.
 A model failure never raises out of ``score``: a bad model must not stop the stream.
+
+A shadow model (``set_shadow``, the challenger of a live A/B test) is scored on the same feature
+matrix in every mode but ``rules``: one more ``predict_proba`` per batch, only while one is set.
+Its probability, score and version are added to each record as ``shadow_*`` and never decide
+anything; a shadow that fails leaves them out of that batch and changes nothing else.
 """
 
 from __future__ import annotations
@@ -94,6 +99,8 @@ class Scorer:
         self.top_k_reasons = top_k_reasons
         self.last_model_error: str | None = None
         self._model: ConvictionModel | None = None
+        self._shadow: ConvictionModel | None = None
+        self._shadow_error: str | None = None
         self._mode: Mode = "parallel"
         self.set_mode(mode)
         self.set_model(model)
@@ -124,6 +131,10 @@ class Scorer:
         else:
             self.last_model_error = None
         self._model = model
+
+    def set_shadow(self, model: ConvictionModel | None) -> None:
+        """Score ``model`` beside the champion from the next batch (None stops it)."""
+        self._shadow, self._shadow_error = model, None
 
     def set_mode(self, mode: Mode) -> None:
         if mode not in MODES:
@@ -246,7 +257,31 @@ class Scorer:
                 degraded=degraded,
             )
             records.append(record)
+        if (shadow := self._shadow) is not None and self._mode != "rules" and n:
+            self._add_shadow(shadow, records, X)
         return records
+
+    def _add_shadow(
+        self, shadow: ConvictionModel, records: list[dict[str, Any]], X: npt.NDArray[np.float32]
+    ) -> None:
+        """The shadow's ``shadow_*`` fields on each record; nothing at all when it fails."""
+        try:
+            prob = np.asarray(shadow.predict_proba(X), dtype=np.float64)
+            if prob.shape != (X.shape[0],) or not np.all((prob >= 0) & (prob <= 1)):
+                raise ValueError("shadow model returned values that are not probabilities")
+        except Exception as exc:  # noqa: BLE001 - a challenger must never cost the champion
+            error = f"{type(exc).__name__}: {exc}"
+            if error != self._shadow_error:
+                log.error("shadow_failed", model_version=shadow.version, error=error)
+            self._shadow_error = error
+            return
+        self._shadow_error = None
+        for record, p, score in zip(
+            records, prob.tolist(), probability_to_score(prob).tolist(), strict=True
+        ):
+            record.update(
+                shadow_model_version=shadow.version, shadow_probability=p, shadow_score=score
+            )
 
     def _predict(
         self, model: ConvictionModel, X: npt.NDArray[np.float32]

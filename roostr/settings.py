@@ -103,6 +103,37 @@ class Settings(BaseSettings):
     # and an expected calibration error on the hold-out of at most this.
     retrain_max_ece: float = Field(0.1, gt=0.0, le=1.0)
 
+    # --- monitoring (``roostr monitor``; every window is in event time) --------------------------
+    # Outcome windows end where every signal is decided (the newest outcome's decision time minus
+    # the horizon). "current" is the latest window, "baseline" the span just before it.
+    monitor_window_days: float = Field(7.0, gt=0)
+    monitor_baseline_days: float = Field(28.0, gt=0)
+    monitor_history_windows: int = Field(8, ge=1, le=520)
+    # A window with fewer resolved outcomes than this reports its numbers but raises no alert.
+    monitor_min_outcomes: int = Field(30, ge=1)
+    # Alerts: win rate of actionable signals (final score >= 7) below the baseline's by more than
+    # this; the champion's precision below this in each of the last N windows;
+    monitor_win_rate_drop: float = Field(0.05, gt=0, lt=1)
+    monitor_min_precision: float = Field(0.55, gt=0, lt=1)
+    monitor_precision_windows: int = Field(2, ge=1)
+    # drift of recent scored signals against the champion's training reference: PSI of a binned
+    # continuous feature, Jensen-Shannon divergence (bits) of a binary or categorical one;
+    monitor_drift_window_days: float = Field(7.0, gt=0)
+    monitor_drift_psi: float = Field(0.2, gt=0)
+    monitor_drift_js: float = Field(0.05, gt=0, le=1)
+    monitor_top_features: int = Field(5, ge=1)
+    # fewer ML score buckets than this in recent scored signals (no differentiation);
+    monitor_min_scored: int = Field(100, ge=1)
+    monitor_min_score_buckets: int = Field(3, ge=1, le=10)
+    # a champion trained longer ago than this (at the newest scored signal's time);
+    monitor_model_max_age_days: float = Field(30.0, gt=0)
+    # a consumer that degraded more than this share of recent signals, or lags by more records.
+    monitor_max_degraded_share: float = Field(0.01, ge=0, lt=1)
+    monitor_max_group_lag: int = Field(10_000, ge=0)
+    # ``roostr monitor --serve``: re-evaluation period and the /metrics port.
+    monitor_interval_s: float = Field(300.0, gt=0)
+    monitor_http_port: int = Field(9110, ge=0, le=65535)
+
     # --- local state ----------------------------------------------------------------------------
     registry_dir: Path = Path("models")
     spool_dir: Path = Path(".roostr/spool")

@@ -1,10 +1,5 @@
 """Reading deploy/ as the tests of the deployment files need it: YAML documents, the compose
-services, the Kubernetes objects, the systemd units, and every ``roostr`` command line in them.
-
-``PENDING`` names what deploy/ refers to that lands from another branch (the monitor command and
-its port setting, the alert rules and the dashboard); the tests of those are strict xfails, so
-they fail loudly, and must be unmarked, the day it all exists.
-"""
+services, the Kubernetes objects, the systemd units, and every ``roostr`` command line in them."""
 
 from __future__ import annotations
 
@@ -24,9 +19,6 @@ K8S = DEPLOY / "k8s"
 SYSTEMD = DEPLOY / "systemd"
 IMAGE = "roostr"  # the compose image is roostr:local; the Kubernetes manifests use `roostr`
 
-PENDING_COMMANDS = frozenset({"monitor"})
-PENDING_SETTINGS = frozenset({"monitor_http_port"})
-PENDING_FILES = frozenset({"deploy/prometheus/alerts.yml", "deploy/grafana/roostr.json"})
 
 # The setting holding the HTTP port (/healthz, /readyz, /metrics) of each long-running role.
 ROLE_PORT_SETTING = {

@@ -32,7 +32,8 @@ def test_probes_and_metrics_follow_the_service(settings: Settings, tmp_path: Pat
         text = http_get(port, "/metrics")[1]
         assert 'roostr_records_dead_lettered_total{error_kind="invalid_json"} 1.0' in text
         assert "roostr_records_degraded_total 10.0" in text
-        assert 'roostr_model_info{error="",mode="parallel",version=""} 1.0' in text
+        info = 'roostr_model_info{error="",mode="parallel",shadow_version="",version=""} 1.0'
+        assert info in text
         assert "roostr_end_to_end_seconds_count 11.0" in text
         wait_until(lambda: "roostr_consumer_lag{" in http_get(port, "/metrics")[1], 30, "lag gauge")
         assert metric(port, "roostr_consumer_stalled") == 0.0

@@ -7,14 +7,10 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from pathlib import Path
 
 import pytest
 from deploy_files import (
     DEPLOY,
-    PENDING_COMMANDS,
-    PENDING_FILES,
-    PENDING_SETTINGS,
     ROLE_PORT_SETTING,
     ROOT,
     Invocation,
@@ -35,7 +31,6 @@ from roostr.settings import Settings
 
 SETTINGS = Settings.model_fields
 KNOWN_VARIABLES = {f"ROOSTR_{name.upper()}" for name in SETTINGS} | {"KAFKA_BOOTSTRAP_SERVERS"}
-PENDING_VARIABLES = {f"ROOSTR_{name.upper()}" for name in PENDING_SETTINGS}
 GUIDE = DEPLOY / "README.md"
 
 
@@ -69,22 +64,18 @@ def _names_exist(argv: list[str]) -> None:
         parser = subcommands[0].choices[word]
 
 
-def _current(items: list[Invocation]) -> list[Invocation]:
-    return [i for i in items if i.role not in PENDING_COMMANDS]
-
-
 def test_deploy_runs_every_long_running_role() -> None:
     roles = {i.role for i in invocations()}
     assert {"topics", "train", "consume", "join", "retrain", "monitor"} <= roles
 
 
-@pytest.mark.parametrize("invocation", _current(invocations()), ids=lambda i: i.where)
+@pytest.mark.parametrize("invocation", invocations(), ids=lambda i: i.where)
 def test_command_line_parses(invocation: Invocation) -> None:
     _parses(invocation.argv)
 
 
 def test_guide_command_lines_parse() -> None:
-    documented = [a for a in documented_invocations(GUIDE) if a and a[0] not in PENDING_COMMANDS]
+    documented = [a for a in documented_invocations(GUIDE) if a]
     assert len(documented) >= 5, "the guide shows how to run roostr"
     for argv in documented:
         _names_exist(argv)
@@ -96,9 +87,7 @@ def test_every_roostr_variable_named_in_deploy_is_a_setting() -> None:
         for variable in re.findall(r"\b(ROOSTR_[A-Z0-9_]+)\b", path.read_text()):
             named.setdefault(variable, set()).add(str(path.relative_to(ROOT)))
     assert "ROOSTR_HTTP_PORT" in named
-    unknown = {
-        v: files for v, files in named.items() if v not in KNOWN_VARIABLES | PENDING_VARIABLES
-    }
+    unknown = {v: files for v, files in named.items() if v not in KNOWN_VARIABLES}
     assert not unknown, f"not settings (roostr/settings.py): {unknown}"
 
 
@@ -181,7 +170,7 @@ def _role_ports(monkeypatch: pytest.MonkeyPatch, roles: set[str]) -> list[tuple[
 def test_each_role_is_probed_and_scraped_on_the_port_it_listens_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    found = _role_ports(monkeypatch, set(ROLE_PORT_SETTING) - PENDING_COMMANDS)
+    found = _role_ports(monkeypatch, set(ROLE_PORT_SETTING))
     assert {w.split()[1] for w, _, _ in found if w.startswith("k8s")} >= {
         "roostr-consume",
         "roostr-join",
@@ -222,31 +211,3 @@ def test_keda_scales_the_scoring_group_up_to_the_raw_partitions(
         o for o in k8s_objects() if o["kind"] == "Deployment" and o["metadata"]["name"] == target
     ]
     assert pod_spec(deployment)["containers"][0]["args"] == ["consume"]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="`roostr monitor --serve`, ROOSTR_MONITOR_HTTP_PORT, alerts.yml and the dashboard land "
-    "from other branches: when they have, this passes, fails as XPASS, and its mark must go",
-)
-def test_pending_names_exist(monkeypatch: pytest.MonkeyPatch) -> None:
-    for invocation in invocations():
-        if invocation.role in PENDING_COMMANDS:
-            _parses(invocation.argv)
-    for argv in documented_invocations(GUIDE):
-        if argv and argv[0] in PENDING_COMMANDS:
-            _names_exist(argv)
-    assert set(SETTINGS) >= PENDING_SETTINGS
-    wrong = [f for f in _role_ports(monkeypatch, PENDING_COMMANDS) if f[1] != f[2]]
-    assert not wrong
-    assert all((ROOT / path).is_file() for path in PENDING_FILES)
-
-
-def test_pending_list_names_only_what_deploy_uses() -> None:
-    """The pending names are really referenced (so their xfail test checks something)."""
-    text = "\n".join(p.read_text() for p in DEPLOY.rglob("*") if p.is_file())
-    assert all(
-        f"roostr {command}" in text or f'"{command}"' in text for command in PENDING_COMMANDS
-    )
-    assert all(f"ROOSTR_{name.upper()}" in text for name in PENDING_SETTINGS)
-    assert all(Path(path).name in text for path in PENDING_FILES)

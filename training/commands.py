@@ -1,9 +1,11 @@
-"""``roostr train``, ``roostr retrain`` and ``roostr models list|promote|rollback``.
+"""``roostr train``, ``roostr retrain``, ``roostr models list|promote|rollback|shadow`` and
+``roostr mode``.
 
-Promote and rollback change the registry's champion pointer first (the source of truth that
+Promote, rollback and shadow change the registry's pointer first (the source of truth that
 consumers poll), then announce the change on ``models.updates`` so they reload at once. An
 unreachable broker does not undo the change: it prints a warning and the consumers pick the new
-champion up at their next poll.
+champion up at their next poll. ``roostr mode`` exists only as an announcement: consumers replay
+the topic's latest mode when they start.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from roostr.contracts import MODES
 from roostr.settings import Settings
 
 if TYPE_CHECKING:
@@ -68,6 +71,21 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "rollback", parents=[common], help="return to the previous champion"
     )
     rollback.set_defaults(handler=rollback_model)
+    shadow = models.add_parser(
+        "shadow", parents=[common],
+        help="score VERSION beside the champion without letting it decide (--clear stops it)",
+    )  # fmt: skip
+    which = shadow.add_mutually_exclusive_group(required=True)
+    which.add_argument("version", nargs="?")
+    which.add_argument("--clear", action="store_true", help="stop shadow scoring")
+    shadow.set_defaults(handler=shadow_model)
+
+    mode = subparsers.add_parser(
+        "mode", parents=[common],
+        help="switch every running scoring consumer to a mode (rules = the rollback switch)",
+    )  # fmt: skip
+    mode.add_argument("mode", choices=MODES)
+    mode.set_defaults(handler=switch_mode)
 
 
 def run_train(args: argparse.Namespace, settings: Settings) -> int:
@@ -166,6 +184,7 @@ def _register(
     args: argparse.Namespace,
 ) -> str | None:
     """Register the trained model under a new version; None (after saying why) if refused."""
+    from roostr.drift import feature_reference
     from roostr.registry import RegistryError
     from training.pipeline import fingerprint
 
@@ -180,6 +199,7 @@ def _register(
             metrics=result.metrics,
             training_data=training_data,
             fmt=args.format,
+            feature_reference=feature_reference(data.X, result.model.feature_names),
         )
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -206,14 +226,22 @@ def list_models(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def promote_model(args: argparse.Namespace, settings: Settings) -> int:
-    return _change_champion(settings, lambda reg: reg.promote(args.version))
+    return _apply_and_announce(settings, lambda reg: reg.promote(args.version))
 
 
 def rollback_model(args: argparse.Namespace, settings: Settings) -> int:
-    return _change_champion(settings, lambda reg: reg.rollback())
+    return _apply_and_announce(settings, lambda reg: reg.rollback())
 
 
-def _change_champion(settings: Settings, change: Any) -> int:
+def shadow_model(args: argparse.Namespace, settings: Settings) -> int:
+    return _apply_and_announce(settings, lambda reg: reg.set_shadow(args.version))
+
+
+def switch_mode(args: argparse.Namespace, settings: Settings) -> int:
+    return _apply_and_announce(settings, lambda reg: reg.mode_update(args.mode))
+
+
+def _apply_and_announce(settings: Settings, change: Any) -> int:
     from roostr.registry import ModelRegistry, RegistryError
 
     try:
@@ -222,6 +250,9 @@ def _change_champion(settings: Settings, change: Any) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"champion: {update.model_version} ({update.action})")
+    print(f"shadow: {update.shadow_version or 'none'}")
+    if update.mode is not None:
+        print(f"mode: {update.mode}")
     _publish(update, settings)
     return 0
 

@@ -7,17 +7,11 @@ every time.
 
 from __future__ import annotations
 
-import structlog
-from confluent_kafka import Message
-from pydantic import ValidationError
-
 from roostr.contracts import Outcome
 from roostr.settings import Settings
-from training.topic_snapshot import Progress, TopicUnreadable, read_to_end
+from training.topic_snapshot import Progress, TopicUnreadable, read_parsed
 
 __all__ = ["OutcomesUnreadable", "read_outcomes"]
-
-log = structlog.get_logger(__name__)
 
 OutcomesUnreadable = TopicUnreadable
 """The outcomes topic is missing or could not be read to its end in time."""
@@ -28,25 +22,7 @@ def read_outcomes(
 ) -> tuple[list[Outcome], int]:
     """Every Outcome on ``settings.topic_outcomes`` up to its end as of now, in partition order,
     and the count of records that are not valid Outcomes (kept out, never fatal)."""
-    outcomes: list[Outcome] = []
-    invalid = 0
-
-    def keep(message: Message) -> None:
-        nonlocal invalid
-        try:
-            outcomes.append(Outcome.model_validate_json(message.value()))
-        except ValidationError:
-            invalid += 1
-
-    read_to_end(
-        settings,
-        settings.topic_outcomes,
-        keep,
-        purpose="outcomes",
-        timeout_s=timeout_s,
-        progress=progress,
-    )
-    log.info(
-        "outcomes_read", topic=settings.topic_outcomes, outcomes=len(outcomes), invalid=invalid
-    )
-    return outcomes, invalid
+    return read_parsed(
+        settings, settings.topic_outcomes, Outcome.model_validate_json,
+        purpose="outcomes", timeout_s=timeout_s, progress=progress,
+    )  # fmt: skip

@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 import structlog
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, Message, TopicPartition
+from pydantic import ValidationError
 
 from consumer.side_inputs import private_consumer
 from roostr.settings import Settings
 
-__all__ = ["Progress", "TopicUnreadable", "read_to_end"]
+__all__ = ["Progress", "TopicUnreadable", "read_parsed", "read_to_end"]
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 Progress = Callable[[int, int], None]
 """Called after each batch with (records read so far, records known to be in the snapshot)."""
@@ -88,3 +92,29 @@ def read_to_end(
         return read
     finally:
         reader.close()
+
+
+def read_parsed(
+    settings: Settings,
+    topic: str,
+    parse: Callable[[bytes], T],
+    *,
+    purpose: str,
+    timeout_s: float = 60.0,
+    progress: Progress | None = None,
+) -> tuple[list[T], int]:
+    """Every record of ``topic`` that ``parse`` accepts (in offset order per partition), and how
+    many it refused with a ValidationError (kept out, never fatal). Raises TopicUnreadable."""
+    parsed: list[T] = []
+    invalid = 0
+
+    def keep(message: Message) -> None:
+        nonlocal invalid
+        try:
+            parsed.append(parse(message.value() or b""))
+        except ValidationError:
+            invalid += 1
+
+    read_to_end(settings, topic, keep, purpose=purpose, timeout_s=timeout_s, progress=progress)
+    log.info("topic_read", topic=topic, records=len(parsed), invalid=invalid)
+    return parsed, invalid
