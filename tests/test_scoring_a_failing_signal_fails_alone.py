@@ -87,7 +87,13 @@ def test_the_failing_signal_alone_is_dead_lettered_and_the_rest_match_a_clean_ru
         for i, s in enumerate(_batch())
     ]
     batch = score_batch(
-        messages, scorer, scored_topic="scored", dlq_topic="dlq", max_bytes=1 << 20, now=NOW
+        messages,
+        scorer,
+        scored_topic="scored",
+        dlq_topic="dlq",
+        max_bytes=1 << 20,
+        max_payload_bytes=1 << 20,
+        now=NOW,
     )
 
     (letter,) = batch.dead
@@ -121,7 +127,13 @@ def test_a_scorer_failing_as_a_whole_dead_letters_the_batch_without_rescoring() 
         for i, s in enumerate(_batch()[:3])
     ]
     batch = score_batch(
-        messages, Broken(), scored_topic="scored", dlq_topic="dlq", max_bytes=1 << 20, now=NOW
+        messages,
+        Broken(),
+        scored_topic="scored",
+        dlq_topic="dlq",
+        max_bytes=1 << 20,
+        max_payload_bytes=1 << 20,
+        now=NOW,
     )
     assert Broken.calls == 1
     assert [d.error_kind for d in batch.dead] == ["processing"] * 3
