@@ -9,14 +9,14 @@ from __future__ import annotations
 import pytest
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
-from consumer.delivery import DeliveryFailed, deliver, deliver_in_transaction
+from consumer.delivery import DeliveryFailed, Output, deliver, deliver_in_transaction
 from roostr.kafka import make_consumer, make_producer
 from roostr.settings import Settings
 
 
-def _too_large(settings: Settings) -> list[tuple[str, bytes | None, bytes]]:
-    fits = (settings.topic_scored, b"TAO", b"{}")
-    return [fits, (settings.topic_scored, b"TAO", b"x" * (settings.max_record_bytes + 1))]
+def _too_large(settings: Settings) -> list[Output]:
+    fits = Output(settings.topic_scored, b"TAO", b"{}")
+    return [fits, Output(settings.topic_scored, b"TAO", b"x" * (settings.max_record_bytes + 1))]
 
 
 def test_a_record_above_the_producer_limit_is_delivery_failed(settings: Settings) -> None:
