@@ -224,10 +224,12 @@ class ScoringService:
            take the feature-state snapshots due after it (they reflect batch n exactly).
         2. Complete batch n-1, which was produced before batch n was scored (see ``_complete``):
            wait for a delivery report for every one of its outputs, write its snapshots, commit.
-        3. Produce batch n's outputs and return without waiting: the client delivers them while
-           the loop fetches and scores batch n+1. Batch n completes before batch n+1 is sent
-           (step 2 of the next call), when the stream goes idle, before a revocation takes a
-           partition away (``_on_revoke``) and before the member stops.
+        3. Produce batch n's outputs. A full batch (a backlog) returns without waiting: the
+           client delivers it while the loop fetches and scores batch n+1, and batch n completes
+           before batch n+1 is sent (step 2 of the next call), when the stream goes idle, before
+           a revocation takes a partition away (``_on_revoke``) and before the member stops. A
+           partial batch (the member keeps up) completes at once: waiting for the next batch's
+           scoring would only add latency.
         A batch's offsets are therefore committed only after all its outputs were acknowledged,
         and batches commit in the order they were read. If any output failed or is
         unacknowledged, DeliveryFailed is raised: nothing of that batch (nor of any later one) is
@@ -260,6 +262,10 @@ class ScoringService:
         self._in_flight = _InFlight(
             messages, batch, offsets, snapshots, send(producer, batch.outputs), started
         )
+        if len(messages) < self.settings.batch_size:
+            # Keeping up (the fetch did not fill a batch): finish now, for the lowest latency.
+            # Overlap pays only with a backlog, where it hides the wait for acknowledgements.
+            self._complete(consumer)
 
     def _complete(self, consumer: Consumer) -> None:
         """Finish the batch in flight, if any: acknowledgements, snapshots, then the commit.
