@@ -68,7 +68,7 @@ class PendingDelivery:
     """
 
     def __init__(self, producer: Producer, outputs: Iterable[Output]) -> None:
-        self._producer = producer
+        self.producer = producer
         self._acks = _Acks()
         try:
             self._sent = _produce_all(producer, outputs, self._acks)
@@ -78,7 +78,7 @@ class PendingDelivery:
     def wait(self, timeout_s: float) -> int:
         """Wait for every delivery report; the number acknowledged, or DeliveryFailed."""
         try:
-            remaining = self._producer.flush(timeout_s)
+            remaining = self.producer.flush(timeout_s)
         except KafkaException as exc:
             raise DeliveryFailed(f"produce failed: {exc}") from exc
         acks, sent = self._acks, self._sent

@@ -164,7 +164,6 @@ class ScoringService:
         log.info("consumer_started", group=s.group_scoring, topic=s.topic_raw, mode=self.mode)
         _settle_heap()
         status = 0
-        self._producer = producer
         try:
             while not self._stopping.is_set():
                 self._last_beat = time.monotonic()
@@ -222,8 +221,8 @@ class ScoringService:
 
         1. Score every input record into exactly one output (scored record or DeadLetter), and
            take the feature-state snapshots due after it (they reflect batch n exactly).
-        2. Complete batch n-1, which was produced before batch n was scored (see ``_complete``):
-           wait for a delivery report for every one of its outputs, write its snapshots, commit.
+        2. Complete batch n-1 if it is still in flight (see ``_complete``): wait for a delivery
+           report for every one of its outputs, write its snapshots, commit.
         3. Produce batch n's outputs. A full batch (a backlog) returns without waiting: the
            client delivers it while the loop fetches and scores batch n+1, and batch n completes
            before batch n+1 is sent (step 2 of the next call), when the stream goes idle, before
@@ -282,7 +281,7 @@ class ScoringService:
             return
         flight.delivery.wait(_FLUSH_TIMEOUT_S)
         if flight.snapshots:
-            deliver(self._producer, flight.snapshots, _FLUSH_TIMEOUT_S)
+            deliver(flight.delivery.producer, flight.snapshots, _FLUSH_TIMEOUT_S)
         self._commit(consumer, flight.offsets)
         self._report(flight.messages, flight.batch, flight.offsets, flight.started)
 

@@ -73,6 +73,7 @@ def test_hostile_signals_are_dead_lettered_and_the_rest_scored_in_one_pass() -> 
         scored_topic="scored",
         dlq_topic="dlq",
         max_bytes=1 << 20,
+        max_payload_bytes=1 << 20,
         now=SCORED_AT,
     )
 
