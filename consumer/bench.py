@@ -10,7 +10,9 @@ to last), so group-join time is not counted for either side.
   (``deliver``) and commit as the service, producing each record unchanged;
 - pipeline: ``ScoringService`` itself (the code ``roostr consume`` runs), in a thread;
 - latency: ``roostr consume`` as a separate process, a producer offering ``--rate`` signals/s,
-  and a reader timing produce → scored record readable;
+  and a reader timing produce → scored record readable; then the same for the relay (the
+  passthrough as its own process: consume → produce unchanged → commit) and for the broker's
+  own single hop, so the pipeline's cost over a relay is read from one run;
 - scale-out (``--scale-out``): one, then two ``roostr consume`` processes on the same backlog.
 """
 
@@ -20,12 +22,13 @@ import cProfile
 import gc
 import json
 import pstats
+import signal
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +42,7 @@ from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, TopicPartiti
 from consumer.delivery import Output, deliver
 from consumer.pipeline import fetch_batch, next_offsets
 from consumer.synthetic import encoded, synthetic_signals
-from roostr.kafka import ensure_topics, make_consumer, make_producer
+from roostr.kafka import commit_offsets, ensure_topics, make_consumer, make_producer
 from roostr.settings import Settings
 
 __all__ = ["measurement_settings", "run"]
@@ -149,25 +152,42 @@ def _output_rate(settings: Settings, topic: str, expected: int, timeout_s: float
 # --- (a) passthrough -----------------------------------------------------------------------------
 
 
-def passthrough_rate(settings: Settings, count: int) -> float:
-    """Consume a batch, produce it unchanged, commit: the ceiling for this client and broker."""
+def relay(settings: Settings, done: Callable[[int], bool]) -> None:
+    """Consume a batch, produce it unchanged to the scored topic, commit, until ``done(count)``.
+
+    The service's loop and commit protocol (same clients, ``fetch_batch``, ``deliver``, commit
+    after the acknowledgements) without decoding or scoring: the ceiling for this client and
+    broker, and at a steady load the latency any consume → produce service pays.
+    """
     out_topic = settings.topic_scored
-    consumer = make_consumer(settings, settings.group_scoring, **{"fetch.wait.max.ms": 20})
+    consumer = make_consumer(settings, settings.group_scoring)
     producer = make_producer(settings)
     consumer.subscribe([settings.topic_raw])
-    done = 0
-    deadline = time.monotonic() + 300
+    relayed = 0
     try:
-        while done < count and time.monotonic() < deadline:
+        while not done(relayed):
             messages = fetch_batch(consumer, settings.batch_size, settings.batch_wait_ms / 1000)
             if not messages:
                 continue
             deliver(producer, (Output(out_topic, m.key(), m.value()) for m in messages), 60)
-            consumer.commit(offsets=next_offsets(messages), asynchronous=False)
-            done += len(messages)
+            commit_offsets(consumer, next_offsets(messages))
+            relayed += len(messages)
     finally:
         consumer.close()
-    return _output_rate(settings, out_topic, count, 60)
+
+
+def passthrough_rate(settings: Settings, count: int) -> float:
+    """The relay draining a backlog of ``count`` records: its output rate."""
+    deadline = time.monotonic() + 300
+    relay(settings, lambda relayed: relayed >= count or time.monotonic() > deadline)
+    return _output_rate(settings, settings.topic_scored, count, 60)
+
+
+def _serve_relay() -> None:
+    """``python -m consumer.bench relay``: the relay as its own process, until SIGTERM."""
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.set())
+    relay(Settings(), lambda _relayed: stopping.is_set())
 
 
 # --- (b) pipeline ---------------------------------------------------------------------------------
@@ -215,11 +235,14 @@ class _StringSink:
 # --- (c) latency, scale-out: separate processes --------------------------------------------------
 
 
-def _consume_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+def _consume_process(
+    settings: Settings, log: Path, command: tuple[str, ...] = ("roostr", "consume")
+) -> subprocess.Popen[bytes]:
+    """``roostr consume`` (or ``command``, a module and its arguments) on ``settings``."""
     env = settings.child_env()
     with log.open("ab") as sink:
         return subprocess.Popen(
-            [sys.executable, "-m", "roostr", "consume", "--log-level", "WARNING"],
+            [sys.executable, "-m", *command, "--log-level", "WARNING"],
             env=env, stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
@@ -251,9 +274,20 @@ def _wait_scoring(settings: Settings, processes: list[subprocess.Popen[bytes]]) 
     time.sleep(3)  # let the last joiner's rebalance settle
 
 
-def latency_ms(settings: Settings, rate: int, seconds: float, workdir: Path) -> dict[str, float]:
-    """Produce → scored record readable, at a steady offered load, one consumer process."""
-    process = _consume_process(settings, workdir / "latency-consumer.log")
+def latency_ms(
+    settings: Settings,
+    rate: int,
+    seconds: float,
+    workdir: Path,
+    name: str = "latency",
+    command: tuple[str, ...] = ("roostr", "consume"),
+) -> dict[str, float]:
+    """Produce → output readable, at a steady offered load, through one ``command`` process.
+
+    ``roostr consume`` by default (``latency_ms_*``); the relay (``relay_ms_*``) measures what
+    the same clients and commit protocol cost without scoring.
+    """
+    process = _consume_process(settings, workdir / f"{name}-consumer.log", command)
     try:
         _wait_scoring(settings, [process])
         reader = _tail(settings, settings.topic_scored, OFFSET_END)
@@ -265,7 +299,7 @@ def latency_ms(settings: Settings, rate: int, seconds: float, workdir: Path) -> 
         # get it before the clock starts, as a long-running scraper shim would have.
         producer.produce(settings.topic_prices, value=b"warm-up")
         producer.flush(30)
-        payloads = [encoded(s) for s in synthetic_signals(int(rate * seconds), prefix="lat")]
+        payloads = [encoded(s) for s in synthetic_signals(int(rate * seconds), prefix=name)]
 
         def offer() -> None:
             started = time.perf_counter()
@@ -282,23 +316,25 @@ def latency_ms(settings: Settings, rate: int, seconds: float, workdir: Path) -> 
         thread.start()
         deadline = time.monotonic() + seconds + 60
         while len(latencies) < len(payloads) and time.monotonic() < deadline:
-            for message in reader.consume(1000, 0.05):
-                if message.error() is None:
-                    arrived = time.perf_counter()
-                    signal_id = orjson.loads(message.value())["signal_id"]
-                    if signal_id in sent:
-                        latencies.append((arrived - sent[signal_id]) * 1000)
+            # fetch_batch returns as soon as a record arrives; ``consume(n, timeout)`` would
+            # wait for n records or the whole timeout, adding up to that timeout to each figure.
+            batch = fetch_batch(reader, 1000, 0.05)
+            arrived = time.perf_counter()
+            for message in batch:
+                signal_id = orjson.loads(message.value())["signal_id"]
+                if signal_id in sent:
+                    latencies.append((arrived - sent[signal_id]) * 1000)
         thread.join(30)
         reader.close()
     finally:
         _stop([process])
     p50, p95, p99 = np.percentile(latencies, [50, 95, 99]) if latencies else (np.nan,) * 3
     return {
-        "latency_ms_p50": round(float(p50), 2),
-        "latency_ms_p95": round(float(p95), 2),
-        "latency_ms_p99": round(float(p99), 2),
-        "latency_samples": len(latencies),
-        "latency_offered": len(payloads),
+        f"{name}_ms_p50": round(float(p50), 2),
+        f"{name}_ms_p95": round(float(p95), 2),
+        f"{name}_ms_p99": round(float(p99), 2),
+        f"{name}_samples": len(latencies),
+        f"{name}_offered": len(payloads),
     }
 
 
@@ -429,6 +465,10 @@ def run(
 
         result.update(latency_ms(_settings(base, workdir, partitions), rate, seconds, workdir))
         result["latency_offered_per_s"] = rate
+        relay_settings = _settings(base, workdir, partitions)
+        result.update(
+            latency_ms(relay_settings, rate, seconds, workdir, "relay", ("consumer.bench", "relay"))
+        )
         result.update(broker_hop_ms(_settings(base, workdir, partitions), rate, seconds))
 
         if scale_out:
@@ -445,3 +485,7 @@ def run(
         if profile_text:
             print("\nprofile of the pipeline run (by own time):\n" + profile_text)
     return 0
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["relay"]:
+    _serve_relay()

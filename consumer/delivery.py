@@ -7,7 +7,14 @@ from typing import NamedTuple
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer, TopicPartition
 
-__all__ = ["DeliveryFailed", "Output", "deliver", "deliver_in_transaction"]
+__all__ = [
+    "DeliveryFailed",
+    "Output",
+    "PendingDelivery",
+    "deliver",
+    "deliver_in_transaction",
+    "send",
+]
 
 
 class Output(NamedTuple):
@@ -53,6 +60,41 @@ def _produce_all(producer: Producer, outputs: Iterable[Output], acks: _Acks) -> 
     return sent
 
 
+class PendingDelivery:
+    """Outputs handed to the producer whose acknowledgements have not been checked yet.
+
+    ``send`` returns at once (the client delivers them from its own threads), so the caller can
+    work on the next batch meanwhile; ``wait`` is the moment of truth before any commit.
+    """
+
+    def __init__(self, producer: Producer, outputs: Iterable[Output]) -> None:
+        self.producer = producer
+        self._acks = _Acks()
+        try:
+            self._sent = _produce_all(producer, outputs, self._acks)
+        except KafkaException as exc:
+            raise DeliveryFailed(f"produce failed: {exc}") from exc
+
+    def wait(self, timeout_s: float) -> int:
+        """Wait for every delivery report; the number acknowledged, or DeliveryFailed."""
+        try:
+            remaining = self.producer.flush(timeout_s)
+        except KafkaException as exc:
+            raise DeliveryFailed(f"produce failed: {exc}") from exc
+        acks, sent = self._acks, self._sent
+        if acks.error is not None:
+            raise DeliveryFailed(f"delivery failed: {acks.error}")
+        if remaining or acks.acked != sent:
+            missing = sent - acks.acked
+            raise DeliveryFailed(f"{missing} of {sent} outputs unacknowledged after flush")
+        return sent
+
+
+def send(producer: Producer, outputs: Iterable[Output]) -> PendingDelivery:
+    """Hand every output to the producer now; check their delivery later (``wait``)."""
+    return PendingDelivery(producer, outputs)
+
+
 def deliver(producer: Producer, outputs: Iterable[Output], timeout_s: float) -> int:
     """Produce every output, wait for every delivery report, raise unless all were acknowledged.
 
@@ -61,17 +103,7 @@ def deliver(producer: Producer, outputs: Iterable[Output], timeout_s: float) -> 
     refuses when it is handed over (``produce`` raising, e.g. MSG_SIZE_TOO_LARGE) fails the
     delivery the same way: DeliveryFailed, never an unhandled KafkaException.
     """
-    acks = _Acks()
-    try:
-        sent = _produce_all(producer, outputs, acks)
-        remaining = producer.flush(timeout_s)
-    except KafkaException as exc:
-        raise DeliveryFailed(f"produce failed: {exc}") from exc
-    if acks.error is not None:
-        raise DeliveryFailed(f"delivery failed: {acks.error}")
-    if remaining or acks.acked != sent:
-        raise DeliveryFailed(f"{sent - acks.acked} of {sent} outputs unacknowledged after flush")
-    return sent
+    return send(producer, outputs).wait(timeout_s)
 
 
 def deliver_in_transaction(

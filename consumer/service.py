@@ -16,18 +16,25 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 from pydantic import ValidationError
 
-from consumer.delivery import DeliveryFailed, Output, deliver, deliver_in_transaction
+from consumer.delivery import (
+    DeliveryFailed,
+    Output,
+    PendingDelivery,
+    deliver,
+    deliver_in_transaction,
+    send,
+)
 from consumer.feature_state import FeatureState, TickerStore
 from consumer.group_lag import GroupLagReader
 from consumer.health import HealthServer
 from consumer.metrics import ServiceMetrics
 from consumer.model_watch import ModelWatcher
-from consumer.pipeline import BatchScorer, fetch_batch, next_offsets, score_batch
+from consumer.pipeline import BatchScorer, ScoredBatch, fetch_batch, next_offsets, score_batch
 from consumer.side_inputs import TopicTail
 from consumer.stall import StallDetector
 from roostr.contracts import Mode, ModelUpdate, Outcome
@@ -47,6 +54,17 @@ _FLUSH_TIMEOUT_S = 60.0
 _LAG_EVERY_S = 5.0
 _LIVE_WITHIN_S = 60.0
 Partition = tuple[str, int]
+
+
+class _InFlight(NamedTuple):
+    """A batch whose outputs were produced but not yet acknowledged, nor its offsets committed."""
+
+    messages: list[Message]
+    batch: ScoredBatch
+    offsets: list[TopicPartition]
+    snapshots: list[Output]
+    delivery: PendingDelivery
+    started: float
 
 
 def default_scorer_factory(model: Any, mode: Mode) -> tuple[BatchScorer, TickerStore]:
@@ -103,6 +121,7 @@ class ScoringService:
         self._next_lag = 0.0
         self._stall = StallDetector(settings.stall_after_s)
         self.health: HealthServer | None = None
+        self._in_flight: _InFlight | None = None  # produced, not yet acknowledged and committed
 
     # --- control ---------------------------------------------------------------------------------
 
@@ -126,7 +145,7 @@ class ScoringService:
             s.http_host, s.http_port, self.metrics.registry, self.live, self.ready
         ).start()
         log.info("http_listening", host=s.http_host, port=self.health.port)
-        consumer = make_consumer(s, s.group_scoring, **{"fetch.wait.max.ms": 20})
+        consumer = make_consumer(s, s.group_scoring)
         # Subscribe first: the group join runs in the client's background while the model loads
         # and the control topics are read (rebalance callbacks wait for the first poll).
         consumer.subscribe(
@@ -151,11 +170,17 @@ class ScoringService:
             while not self._stopping.is_set():
                 self._last_beat = time.monotonic()
                 self._maintain(consumer, updates, group_lag)
-                messages = fetch_batch(consumer, s.batch_size, s.batch_wait_ms / 1000)
+                # With a batch in flight, take only what the client already fetched: an idle
+                # stream must not hold that batch's commit back by a whole batch wait.
+                wait_s = 0.0 if self._in_flight else s.batch_wait_ms / 1000
+                messages = fetch_batch(consumer, s.batch_size, wait_s)
                 self._prepare_state(consumer)
                 messages = [m for m in messages if self._owned(m)]
                 if messages:
                     self._process(consumer, producer, messages)
+                else:
+                    self._complete(consumer)
+            self._complete(consumer)
         except DeliveryFailed as exc:
             self.metrics.delivery_failures.inc()
             log.error("delivery_failed", error=str(exc), action="exit without committing")
@@ -192,21 +217,27 @@ class ScoringService:
     # --- one batch -------------------------------------------------------------------------------
 
     def _process(self, consumer: Consumer, producer: Producer, messages: list[Message]) -> None:
-        """Score one batch and commit it. The commit protocol, in this order:
+        """Score one batch while the previous one's outputs are acknowledged; commit in order.
 
-        1. Score every input record into exactly one output (scored record or DeadLetter).
-        2. Produce all outputs, then flush: wait for a delivery report for every one of them.
-        3. If any output failed or is unacknowledged, raise DeliveryFailed: nothing is
-           committed, the process exits non-zero, and a restart replays from the last commit
-           (at-least-once; replayed outputs are identical apart from ``scored_at``).
-        3a. Partitions due a feature-state snapshot get it now, acknowledged before the commit
-           (``consumer.feature_state``: a restore trusts the snapshot's offset).
-        4. Only now commit, synchronously, per partition, offset + 1 of the last record.
-           A refused commit (the partition moved in a rebalance) is logged: its outputs are
-           already delivered, so the next owner re-emits identical duplicates, never a gap.
-        Rebalance callbacks run inside ``poll``/``consume`` only, i.e. between batches, so a
-        revoked partition never has a batch in flight: nothing is left to finish or abandon.
-        In transactional mode steps 2-4 are one Kafka transaction (``deliver_in_transaction``).
+        The commit protocol, per batch n and in this order:
+
+        1. Score every input record into exactly one output (scored record or DeadLetter), and
+           take the feature-state snapshots due after it (they reflect batch n exactly).
+        2. Complete batch n-1 if it is still in flight (see ``_complete``): wait for a delivery
+           report for every one of its outputs, write its snapshots, commit.
+        3. Produce batch n's outputs. A full batch (a backlog) returns without waiting: the
+           client delivers it while the loop fetches and scores batch n+1, and batch n completes
+           before batch n+1 is sent (step 2 of the next call), when the stream goes idle, before
+           a revocation takes a partition away (``_on_revoke``) and before the member stops. A
+           partial batch (the member keeps up) completes at once: waiting for the next batch's
+           scoring would only add latency.
+        A batch's offsets are therefore committed only after all its outputs were acknowledged,
+        and batches commit in the order they were read. If any output failed or is
+        unacknowledged, DeliveryFailed is raised: nothing of that batch (nor of any later one) is
+        committed, the process exits non-zero, and a restart replays from the last commit
+        (at-least-once; replayed outputs are identical apart from ``scored_at``).
+        In transactional mode outputs and offsets are one Kafka transaction per batch
+        (``deliver_in_transaction``), nothing overlaps.
         """
         started = time.perf_counter()
         batch = score_batch(
@@ -221,16 +252,49 @@ class ScoringService:
         offsets = next_offsets(messages)
         self._record_tickers(messages, batch.outputs)
         snapshots = self.state.snapshots_due(self.extractor, offsets)
+        self._complete(consumer)
         if self.transactional:
             deliver_in_transaction(
                 producer, batch.outputs + snapshots, offsets,
                 consumer.consumer_group_metadata(), _FLUSH_TIMEOUT_S,
             )  # fmt: skip
-        else:
-            deliver(producer, batch.outputs, _FLUSH_TIMEOUT_S)
-            if snapshots:
-                deliver(producer, snapshots, _FLUSH_TIMEOUT_S)
-            self._commit(consumer, offsets)
+            self._report(messages, batch, offsets, started)
+            return
+        self._in_flight = _InFlight(
+            messages, batch, offsets, snapshots, send(producer, batch.outputs), started
+        )
+        if len(messages) < self.settings.batch_size:
+            # Keeping up (the fetch did not fill a batch): finish now, for the lowest latency.
+            # Overlap pays only with a backlog, where it hides the wait for acknowledgements.
+            self._complete(consumer)
+
+    def _complete(self, consumer: Consumer) -> None:
+        """Finish the batch in flight, if any: acknowledgements, snapshots, then the commit.
+
+        3a. Partitions due a feature-state snapshot get it once the batch's outputs are
+            acknowledged, before its commit (``consumer.feature_state``: a restore trusts the
+            snapshot's offset).
+        4.  Only then commit, synchronously, per partition, offset + 1 of the last record.
+            A refused commit (the partition moved in a rebalance) is logged: its outputs are
+            already delivered, so the next owner re-emits identical duplicates, never a gap.
+        """
+        flight, self._in_flight = self._in_flight, None
+        if flight is None:
+            return
+        flight.delivery.wait(_FLUSH_TIMEOUT_S)
+        if flight.snapshots:
+            deliver(flight.delivery.producer, flight.snapshots, _FLUSH_TIMEOUT_S)
+        self._commit(consumer, flight.offsets)
+        self._report(flight.messages, flight.batch, flight.offsets, flight.started)
+
+    def _report(
+        self,
+        messages: list[Message],
+        batch: ScoredBatch,
+        offsets: list[TopicPartition],
+        started: float,
+    ) -> None:
+        """Metrics and the ``batch_scored`` event of a batch whose outputs were acknowledged."""
         acked_at_ms = time.time() * 1000
         seconds = time.perf_counter() - started
         degraded = sum(1 for s in batch.scored if s["degraded"])
@@ -345,10 +409,11 @@ class ScoringService:
         log.info("partitions_assigned", partitions=sorted(p for _t, p in added))
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Nothing is in flight here (see ``_process``); drop the partitions and their state."""
+        """Complete the batch in flight (``_process``), then drop the partitions and their state."""
         removed = {(tp.topic, tp.partition) for tp in partitions}
         if not removed:
             return
+        self._complete(consumer)
         self._assigned -= removed
         self._to_restore -= removed
         self.state.forget(self.extractor, [p for _t, p in removed])

@@ -39,7 +39,7 @@ def make_producer(settings: Settings, **overrides: Any) -> Producer:
         **settings.kafka_common(),
         "enable.idempotence": True,  # implies acks=all and bounded in-flight requests
         "acks": "all",
-        "linger.ms": 5,
+        "linger.ms": settings.linger_ms,
         # The one record limit: the scoring service bounds every output to it (max_payload_bytes).
         "message.max.bytes": settings.max_record_bytes,
         **overrides,
@@ -60,6 +60,7 @@ def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consum
         "heartbeat.interval.ms": settings.heartbeat_interval_ms,
         "max.poll.interval.ms": settings.max_poll_interval_ms,
         "isolation.level": "read_committed",
+        "fetch.wait.max.ms": settings.fetch_wait_ms,
         **overrides,
     }
     return Consumer(config)

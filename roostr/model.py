@@ -419,6 +419,15 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         Features whose contribution is exactly zero (unused by every tree on the path) are left
         out, so a row may get fewer than ``top_k`` reasons.
         """
+        # model_construct: the values come straight from the model's arrays (see reason_rows).
+        return [[Reason.model_construct(**r) for r in row] for row in self.reason_rows(X, top_k)]
+
+    def reason_rows(self, X: npt.ArrayLike, top_k: int = 3) -> list[list[dict[str, Any]]]:
+        """``explain`` as JSON-ready dicts in Reason's layout (feature, value, contribution).
+
+        What a scored record carries: the serving path builds these directly, because a
+        Reason model per reason cost more than computing it (hot path).
+        """
         self._fitted()
         matrix = _as_matrix(X, len(self.feature_names))
         contribs = self.contributions(matrix)
@@ -433,11 +442,9 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         top_values = np.take_along_axis(matrix, top, axis=1)
         values = np.where(np.isnan(top_values), None, top_values).tolist()
         names = self.feature_names
-        # model_construct: names, floats and None straight from the arrays above; validating
-        # three Reasons per signal would cost more than computing them (hot path).
         return [
             [
-                Reason.model_construct(feature=names[j], value=v, contribution=c)
+                {"feature": names[j], "value": v, "contribution": c}
                 for j, v, c in zip(idx, vals, cons, strict=True)
                 if c != 0.0
             ]

@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
-from roostr.contracts import MODES, Mode, RawSignal, Reason, ScoredSignal
+from roostr.contracts import MODES, Mode, RawSignal, ScoredSignal
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor, feature_dicts
 from roostr.logs import get_logger
 from roostr.model import ConvictionModel
@@ -74,7 +74,7 @@ class BatchScores:
     ml_score: npt.NDArray[np.int64] | None
     hybrid_score: npt.NDArray[np.float64] | None
     final_score: npt.NDArray[np.int64]
-    reasons: list[list[Reason]] | None
+    reasons: list[list[dict[str, Any]]] | None  # per row, Reasons as JSON-ready dicts
     degraded: bool
 
 
@@ -213,7 +213,7 @@ class Scorer:
         rule = np.asarray(rule_scores(self.rule_set, signals, X), dtype=np.int64)
         mode = self._mode
         prob = ml = blended = None
-        reasons: list[list[Reason]] | None = None
+        reasons: list[list[dict[str, Any]]] | None = None
         if mode != "rules" and self._model is not None and len(signals):
             prob, reasons = self._predict(self._model, X)
         if prob is not None:
@@ -285,13 +285,13 @@ class Scorer:
 
     def _predict(
         self, model: ConvictionModel, X: npt.NDArray[np.float32]
-    ) -> tuple[npt.NDArray[np.float64] | None, list[list[Reason]] | None]:
+    ) -> tuple[npt.NDArray[np.float64] | None, list[list[dict[str, Any]]] | None]:
         """Probabilities and reasons, or (None, None) with ``last_model_error`` set."""
         try:
             prob = np.asarray(model.predict_proba(X), dtype=np.float64)
             if prob.shape != (X.shape[0],) or not np.all((prob >= 0) & (prob <= 1)):
                 raise ValueError("model returned values that are not probabilities")
-            reasons = model.explain(X, top_k=self.top_k_reasons)
+            reasons = model.reason_rows(X, top_k=self.top_k_reasons)
         except Exception as exc:  # noqa: BLE001 - any model failure degrades to rules, by design
             error = f"{type(exc).__name__}: {exc}"
             if error != self.last_model_error:
@@ -331,8 +331,5 @@ def _columns(
         batch.ml_probability.tolist(),
         batch.ml_score.tolist(),
         batch.hybrid_score.tolist(),
-        [
-            [{"feature": r.feature, "value": r.value, "contribution": r.contribution} for r in row]
-            for row in reasons
-        ],
+        reasons,
     )

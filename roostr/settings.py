@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     mode: Mode = "parallel"
     batch_size: int = Field(500, ge=1, le=100_000)
     batch_wait_ms: int = Field(100, ge=0)
+    # Client latency settings (consumer/README.md "Latency and throughput"): how long a fetch may
+    # wait at the broker for new records (``fetch.wait.max.ms``), and how long a producer holds
+    # records to send them together (``linger.ms``). Both are the defaults of every roostr
+    # client; lower means less latency at low rates, more requests per record under load.
+    fetch_wait_ms: int = Field(5, ge=0, le=10_000)
+    linger_ms: int = Field(1, ge=0, le=10_000)
     max_message_bytes: int = Field(256 * 1024, ge=1024)
     # The largest record any roostr producer sends (librdkafka ``message.max.bytes``). Keep it at
     # or below the broker's ``message.max.bytes`` and the topics' ``max.message.bytes`` (Kafka's

@@ -14,7 +14,7 @@ from roostr.kafka import make_consumer, make_producer
 from roostr.settings import Settings
 
 
-def _too_large(settings: Settings) -> list[tuple[str, bytes | None, bytes]]:
+def _too_large(settings: Settings) -> list[Output]:
     fits = Output(settings.topic_scored, b"TAO", b"{}")
     return [fits, Output(settings.topic_scored, b"TAO", b"x" * (settings.max_record_bytes + 1))]
 

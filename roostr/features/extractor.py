@@ -19,8 +19,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from roostr.contracts import Market, OnChain, Outcome, RawSignal, Trends
-from roostr.features.specs import FEATURE_NAMES
+from roostr.contracts import Outcome, RawSignal
+from roostr.features.specs import FEATURE_INDEX, FEATURE_NAMES
 from roostr.features.state import MentionHistory, TrackRecord
 from roostr.features.text import FUNDAMENTAL_COLUMNS, SOCIAL_COLUMNS, text_features
 from roostr.labels import resolved_at
@@ -33,23 +33,6 @@ ROCKET_KEYS = ("🚀", ":rocket:", "rocket")
 MIN_VELOCITY_HOURS = 1 / 60  # reactions observed the second they were posted are not "infinite"
 HOUR_DELTA = timedelta(hours=1)
 PEAKED_BELOW = 0.8  # interest at most 80 % of its 90-day peak and not rising = past its high
-_FAILED_ROW = (NAN,) * len(FEATURE_NAMES)
-
-
-def _opt(value: float | bool | None) -> float:
-    return NAN if value is None else float(value)
-
-
-def _log1p(value: float) -> float:
-    return NAN if value != value else math.log1p(value)  # value != value: NaN passes through
-
-
-def _slog(value: float | None) -> float:
-    return NAN if value is None else math.copysign(math.log1p(abs(value)), value)
-
-
-def _ratio(numerator: float | None, denominator: float | None) -> float:
-    return NAN if numerator is None or not denominator else numerator / denominator
 
 
 def feature_dicts(X: np.ndarray) -> list[dict[str, float | None]]:
@@ -112,19 +95,31 @@ class FeatureExtractor:
         A signal whose row raises gets a NaN row and an entry in ``errors``; its mention still
         counts (the failure is a property of the signal, so every replay fails it the same way)
         and the other rows are exactly those of a batch without the failure.
+
+        Per signal (Python): the state it reads and advances, its text and its reactions. For
+        the whole batch at once (numpy, ``_context_columns`` and ``_interactions``): the context
+        blocks and the interactions, with the same float64 arithmetic as one row at a time, so a
+        batch's rows equal those of its signals transformed one by one.
         """
+        n = len(signals)
+        if not n:
+            return FeatureRows(np.empty((0, len(FEATURE_NAMES)), dtype=np.float32), {})
         rows: list[tuple[float, ...]] = []
         errors: dict[int, str] = {}
         for i, signal in enumerate(signals):
             try:
                 self._observe_one(signal)
-                rows.append(self._row(signal))
+                rows.append(self._own_row(signal))
             except Exception as exc:  # noqa: BLE001 - one bad signal must not fail its batch
                 errors[i] = f"{type(exc).__name__}: {exc}"
-                rows.append(_FAILED_ROW)
-        if not rows:
-            return FeatureRows(np.empty((0, len(FEATURE_NAMES)), dtype=np.float32), errors)
-        return FeatureRows(np.array(rows, dtype=np.float32), errors)
+                rows.append(_FAILED_OWN_ROW)
+        matrix = np.empty((n, len(FEATURE_NAMES)), dtype=np.float64)
+        matrix[:, _OWN_COLUMNS] = rows
+        matrix[:, _CONTEXT_COLUMNS] = _context_columns(signals)
+        _interactions(matrix)
+        if errors:
+            matrix[list(errors)] = NAN
+        return FeatureRows(matrix.astype(np.float32), errors)
 
     def transform(self, signals: Sequence[RawSignal]) -> npt.NDArray[np.float32]:
         """Feature matrix (n, len(FEATURE_NAMES)) float32, updating state in the given order.
@@ -173,59 +168,40 @@ class FeatureExtractor:
             signal.ticker, signal.source, signal.signal_id, signal.posted_at.timestamp()
         )
 
-    def _row(self, s: RawSignal) -> tuple[float, ...]:
-        """One row, in the exact order of roostr.features.specs.FEATURES."""
+    def _own_row(self, s: RawSignal) -> tuple[float, ...]:
+        """The signal's own columns (``_OWN_COLUMNS``): state, reactions, text, lag, asset class."""
         posted = s.posted_at.timestamp()
         window = self._mentions.counts(s.ticker, posted)
         source_rate, source_n = self._sources.at(s.source, posted)
         author_rate, author_n = self._authors.at(s.author, posted)
         text = text_features(s.message)
         total = float(s.total_reactions or 0)
-        log_total = math.log1p(total)
         lag_hours = NAN if s.observed_at is None else (s.observed_at - s.posted_at) / HOUR_DELTA
-        trends = _trends_block(s.trends)
-        market = _market_block(s.market)
-        onchain = _onchain_block(s.onchain, s.market.market_cap_usd if s.market else None)
-        whale_up = onchain[1]
-        multi_source = float(window.sources_7d >= 2)
-        dan = float(s.dan_endorsed)
-        # rising x (not peaked) x (not mainstream); NaN when any is unknown
-        early = trends[2] * (1.0 - trends[4]) * (1.0 - trends[5])
         return (
             # source credibility
-            dan,
+            float(s.dan_endorsed),
             source_rate,
             float(source_n),
             author_rate,
             NAN if s.author is None else float(author_n),
             float(window.sources_24h),
             float(window.sources_7d),
-            multi_source,
+            float(window.sources_7d >= 2),
             float(window.mentions_24h),
             float(window.mentions_7d),
             float(s.mention_count),
             math.log1p(s.mention_count),
             # social conviction
-            *_reactions_block(s.reactions, total, log_total, lag_hours),
+            *_reactions_block(s.reactions, total, math.log1p(total), lag_hours),
             *text[SOCIAL_COLUMNS],
             # market timing
-            *trends,
-            *market,
             window.hours_since_first,
             window.hours_since_prev,
             lag_hours,
-            # on-chain
-            *onchain,
             # fundamentals
             *text[FUNDAMENTAL_COLUMNS],
             float(s.asset_class == "equity"),
             # interactions
-            dan * log_total,
-            dan * window.sources_7d,
-            dan * text.thesis_keywords,
-            early,
-            whale_up * multi_source,
-            source_rate * log_total,
             text.green_minus_red_terms,
         )
 
@@ -251,63 +227,127 @@ def _reactions_block(
         *shares,
         float(len(counts) - [*counts].count(0)),
         velocity,
-        _log1p(velocity),
+        math.log1p(velocity),  # NaN passes through
     )
 
 
-_NO_TRENDS = (NAN,) * 6
-_NO_MARKET = (NAN,) * 6
-_NO_ONCHAIN = (NAN,) * 8
+def _columns(*names: str) -> list[int]:
+    return [FEATURE_INDEX[name] for name in names]
 
 
-def _trends_block(trends: Trends | None) -> tuple[float, ...]:
-    """trends_now … mainstream_news (6 columns)."""
-    if trends is None:
-        return _NO_TRENDS
-    now, week_ago, peak = (
-        trends.google_trends_now,
-        trends.google_trends_7d_ago,
-        trends.google_trends_peak_90d,
-    )
-    slope = rising = peaked = NAN
-    if now is not None and week_ago is not None:
-        slope, rising = (now - week_ago) / 7.0, float(now > week_ago)
-        if peak:
-            peaked = float(now <= PEAKED_BELOW * peak and not rising)
-    return (_opt(now), slope, rising, _ratio(now, peak), peaked, _opt(trends.mainstream_news))
+def _span(first: str, last: str) -> list[int]:
+    return list(range(FEATURE_INDEX[first], FEATURE_INDEX[last] + 1))
 
 
-def _market_block(market: Market | None) -> tuple[float, ...]:
-    """price_change_7d … volume_to_market_cap (6 columns)."""
-    if market is None:
-        return _NO_MARKET
-    cap, volume = market.market_cap_usd, market.volume_24h_usd
+# Where ``_own_row``'s values go, in its order; the rest come from the batch-wide columns.
+_OWN_COLUMNS = [
+    *_span("dan_endorsed", "cashtags_in_text"),
+    *_span("hours_since_first_mention", "observation_lag_hours"),
+    *_span("product_terms", "is_equity"),
+    FEATURE_INDEX["green_minus_red_terms"],
+]
+_FAILED_OWN_ROW = (NAN,) * len(_OWN_COLUMNS)
+_CONTEXT_COLUMNS = [
+    *_span("trends_now", "volume_to_market_cap"),
+    *_span("whale_net_flow_slog", "liquidity_to_market_cap"),
+]
+_DAN, _SOURCE_RATE, _SOURCES_7D, _MULTI_SOURCE = _columns(
+    "dan_endorsed", "source_hit_rate", "sources_7d", "multi_source"
+)
+_LOG_TOTAL, _THESIS, _RISING, _PEAKED, _MAINSTREAM, _WHALE_UP = _columns(
+    "log_total_reactions", "thesis_keywords", "trends_rising", "trends_peaked",
+    "mainstream_news", "whale_accumulating",
+)  # fmt: skip
+_INTERACTIONS = _span("dan_x_reactions", "credibility_x_reactions")
+
+# The context fields read per signal, in this order; None (a missing block or field) is NaN.
+_TRENDS_FIELDS = ("google_trends_now", "google_trends_7d_ago", "google_trends_peak_90d")
+_MARKET_FIELDS = (
+    "price_change_7d", "price_change_30d", "ath_distance", "market_cap_usd", "volume_24h_usd",
+)  # fmt: skip
+_ONCHAIN_FIELDS = (
+    "whale_net_flow_usd", "liquidity_usd", "smart_money_inflow_usd", "holder_growth_7d",
+    "top10_holder_share",
+)  # fmt: skip
+_NO_TRENDS = (None,) * (len(_TRENDS_FIELDS) + 1)
+_NO_MARKET = (None,) * len(_MARKET_FIELDS)
+_NO_ONCHAIN = (None,) * len(_ONCHAIN_FIELDS)
+
+
+def _raw_context(s: RawSignal) -> tuple[float | bool | None, ...]:
+    """The signal's context values as given (``_context_columns`` computes from them)."""
+    trends, market, onchain = s.trends, s.market, s.onchain
     return (
-        _opt(market.price_change_7d),
-        _opt(market.price_change_30d),
-        _opt(market.ath_distance),
-        _log1p(_opt(cap)),
-        _log1p(_opt(volume)),
-        _ratio(volume, cap),
-    )
+        *(_NO_TRENDS if trends is None else (*map(trends.__dict__.get, _TRENDS_FIELDS),
+                                             trends.mainstream_news)),
+        *(_NO_MARKET if market is None else map(market.__dict__.get, _MARKET_FIELDS)),
+        *(_NO_ONCHAIN if onchain is None else map(onchain.__dict__.get, _ONCHAIN_FIELDS)),
+    )  # fmt: skip
 
 
-def _onchain_block(onchain: OnChain | None, cap: float | None) -> tuple[float, ...]:
-    """whale_net_flow_slog … liquidity_to_market_cap (8 columns)."""
-    if onchain is None:
-        return _NO_ONCHAIN
-    whale, smart, liquidity = (
-        onchain.whale_net_flow_usd,
-        onchain.smart_money_inflow_usd,
-        onchain.liquidity_usd,
+def _log1p(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``math.log1p`` of each value (NaN stays NaN).
+
+    numpy's SIMD log1p differs from the C library's in the last bit for a few percent of
+    inputs; the features must not change with the batch code, so log1p is the C library's.
+    """
+    return np.fromiter(map(math.log1p, values.tolist()), np.float64, len(values))
+
+
+def _slog(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Signed log: sign(v) · log1p(|v|)."""
+    return np.copysign(_log1p(np.abs(values)), values)
+
+
+def _ratio(numerator: npt.NDArray[np.float64], denominator: npt.NDArray[np.float64]) -> Any:
+    """numerator / denominator, NaN where either is unknown or the denominator is 0."""
+    safe = np.where(denominator == 0, NAN, denominator)
+    return numerator / safe
+
+
+def _above(values: npt.NDArray[np.float64], threshold: float) -> Any:
+    """1.0 / 0.0 for known values, NaN for unknown ones."""
+    return np.where(np.isnan(values), NAN, values > threshold)
+
+
+def _context_columns(signals: Sequence[RawSignal]) -> npt.NDArray[np.float64]:
+    """trends_now … volume_to_market_cap and whale_net_flow_slog … liquidity_to_market_cap.
+
+    Columns of the whole batch; a missing block or field is NaN. Context values are finite and
+    within the contract's bounds (validated on the way in), so no row can fail here.
+    """
+    raw = np.array([_raw_context(s) for s in signals], dtype=np.float64)  # None -> NaN
+    now, week_ago, peak, mainstream = raw[:, 0], raw[:, 1], raw[:, 2], raw[:, 3]
+    change_7d, change_30d, ath, cap, volume = raw[:, 4:9].T
+    whale, liquidity, smart, holders, top10 = raw[:, 9:14].T
+    both = ~(np.isnan(now) | np.isnan(week_ago))
+    rising = np.where(both, now > week_ago, NAN)
+    # peaked: interest at most 80 % of its 90-day peak and not rising; needs a non-zero peak
+    peaked = np.where(
+        both & ~np.isnan(peak) & (peak != 0), (now <= PEAKED_BELOW * peak) & (rising == 0), NAN
     )
-    return (
-        _slog(whale),
-        NAN if whale is None else float(whale > 0),
-        _log1p(_opt(liquidity)),
-        _slog(smart),
-        NAN if smart is None else float(smart > 0),
-        _opt(onchain.holder_growth_7d),
-        _opt(onchain.top10_holder_share),
-        _ratio(liquidity, cap),
+    return np.column_stack(
+        (
+            now, (now - week_ago) / 7.0, rising, _ratio(now, peak), peaked, mainstream,
+            change_7d, change_30d, ath, _log1p(cap), _log1p(volume), _ratio(volume, cap),
+            _slog(whale), _above(whale, 0.0), _log1p(liquidity), _slog(smart), _above(smart, 0.0),
+            holders, top10, _ratio(liquidity, cap),
+        )
+    )  # fmt: skip
+
+
+def _interactions(matrix: npt.NDArray[np.float64]) -> None:
+    """dan_x_reactions … credibility_x_reactions, from the matrix's own columns (in place)."""
+    dan, log_total = matrix[:, _DAN], matrix[:, _LOG_TOTAL]
+    # early attention: rising x (not peaked) x (not mainstream); NaN when any is unknown
+    early = matrix[:, _RISING] * (1.0 - matrix[:, _PEAKED]) * (1.0 - matrix[:, _MAINSTREAM])
+    matrix[:, _INTERACTIONS] = np.column_stack(
+        (
+            dan * log_total,
+            dan * matrix[:, _SOURCES_7D],
+            dan * matrix[:, _THESIS],
+            early,
+            matrix[:, _WHALE_UP] * matrix[:, _MULTI_SOURCE],
+            matrix[:, _SOURCE_RATE] * log_total,
+        )
     )
