@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     outcome_horizon_days: float = Field(30.0, gt=0)
     outcome_entry_tolerance_hours: float = Field(1.0, ge=0)
     outcome_grace_hours: float = Field(1.0, ge=0)
-    outcome_lookback_days: float = Field(31.0, gt=0)
+    outcome_lookback_days: float = Field(400.0, gt=0)
     joiner_http_port: int = Field(9109, ge=0, le=65535)
 
     # --- retraining (``roostr retrain``) ---------------------------------------------------------

@@ -134,3 +134,36 @@ def test_a_signal_older_than_the_tick_buffer_is_unresolved_not_guessed() -> None
     (outcome,) = labeler.add_signal(scored_record("old", "AAA", T0, 1.0))
     assert outcome.status == "unresolved"
     assert "buffer" in (outcome.reason or "")
+
+
+def test_restores_with_a_short_tick_buffer_label_as_an_uninterrupted_run() -> None:
+    """Evicted ticks stay evicted and kept ones stay kept across changes and snapshots."""
+    rules = LabelRules(
+        horizon=timedelta(days=30), entry_tolerance=timedelta(hours=4),
+        grace=timedelta(hours=2), lookback=timedelta(days=9),
+    )  # fmt: skip
+    signals, ticks = world(7)
+    records = interleave(signals, ticks, 7)
+    uninterrupted = run(PartitionLabeler(rules), records)
+
+    store: dict = {}
+    labeler = PartitionLabeler(rules)
+    outcomes = []
+    rng = random.Random(7)
+    for record in records:
+        if isinstance(record, PriceTick):
+            outcomes += labeler.add_tick(record)
+        else:
+            outcomes += labeler.add_signal(record)
+        if rng.random() < 0.03:
+            if rng.random() < 0.7:
+                store.update(labeler.drain_changes())
+            else:
+                store = dict(labeler.snapshot())
+            labeler = PartitionLabeler.restore(rules, store)
+    outcomes += labeler.advance(math.inf)
+
+    assert sorted(o.model_dump_json() for o in outcomes) == sorted(
+        o.model_dump_json() for o in uninterrupted
+    )
+    assert any(o.reason == "ticks after posted_at left the buffer" for o in outcomes)
