@@ -31,8 +31,8 @@ from rich.table import Table
 
 from consumer.side_inputs import private_consumer
 from roostr.settings import Settings
-from training.world import HORIZON_DAYS, World, generate_world
 from training.world import START as WORLD_START
+from training.world import World, generate_world
 
 __all__ = ["DemoPlan", "run_demo"]
 
@@ -72,8 +72,6 @@ def run_demo(settings: Settings, *, embedded: bool, run_dir: Path, plan: DemoPla
         settings = stack.enter_context(_broker(settings, embedded, run_dir))
         settings = settings.model_copy(
             update={
-                # prices are published at once, long before some signals are scored
-                "outcome_lookback_days": plan.span_days + HORIZON_DAYS + 10,
                 "retrain_min_outcomes": min(300, plan.signals // 3),
                 "http_port": 0,
                 "joiner_http_port": 0,

@@ -37,7 +37,6 @@ def test_signals_are_scored_labelled_retrained_on_and_the_new_champion_used(
     settings = settings.model_copy(
         update={
             "mode": "hybrid",
-            "outcome_lookback_days": 200,  # prices may be read long before their signals
             "retrain_min_outcomes": 150,
             "retrain_promote_margin": 0.0,
             "retrain_rules_tolerance": 1.0,  # the mechanics, not the world's difficulty
