@@ -19,13 +19,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from confluent_kafka import OFFSET_END, Consumer, TopicPartition
 
+from consumer.delivery import Output, deliver
 from consumer.synthetic import encoded, synthetic_signals
 from roostr.kafka import ensure_topics, make_consumer, make_producer
 from roostr.settings import Settings
@@ -44,21 +45,10 @@ def broker(servers: str | None, workdir: Path) -> Iterator[str]:
         yield embedded.bootstrap_servers
 
 
-def produce(settings: Settings, documents: Iterator[dict]) -> int:
+def produce(settings: Settings, documents: Iterable[dict]) -> None:
     producer = make_producer(settings, **{"linger.ms": 20, "batch.size": 1_000_000})
-    count = 0
-    for document in documents:
-        key, value = encoded(document)
-        while True:
-            try:
-                producer.produce(settings.topic_raw, key=key, value=value)
-                break
-            except BufferError:
-                producer.poll(0.05)
-        count += 1
-    if producer.flush(300) != 0:
-        raise RuntimeError("input not acknowledged")
-    return count
+    outputs = (Output(settings.topic_raw, *encoded(document)) for document in documents)
+    deliver(producer, outputs, timeout_s=300)
 
 
 def member(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
@@ -157,7 +147,7 @@ def run(signals: int, servers: str | None) -> dict[str, object]:
             {**doc, "signal_id": f"restore-probe:{i}"}
             for i, doc in enumerate(synthetic_signals(24, tickers=2_000, seed=9, start=last))
         ]
-        produce(settings, iter(probes))
+        produce(settings, probes)
         times = probe_times(reader, len(probes), 120)
         restore = events(restarted_log, "feature_state_restored")
 

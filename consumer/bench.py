@@ -113,15 +113,7 @@ def _payloads(count: int) -> list[tuple[bytes, bytes]]:
 
 def _produce(settings: Settings, payloads: list[tuple[bytes, bytes]]) -> None:
     producer = make_producer(settings, **{"linger.ms": 20, "batch.size": 1_000_000})
-    for key, value in payloads:
-        while True:
-            try:
-                producer.produce(settings.topic_raw, key=key, value=value)
-                break
-            except BufferError:
-                producer.poll(0.05)
-    if producer.flush(120) != 0:
-        raise RuntimeError("benchmark input was not acknowledged")
+    deliver(producer, (Output(settings.topic_raw, k, v) for k, v in payloads), timeout_s=120)
 
 
 def _tail(settings: Settings, topic: str, start: int = OFFSET_BEGINNING) -> Consumer:

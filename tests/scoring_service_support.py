@@ -18,6 +18,7 @@ from confluent_kafka import Message
 from conftest import ROOSTR
 from topic_reading import read_topic
 
+from consumer.delivery import Output, deliver
 from consumer.synthetic import encoded, synthetic_signals
 from roostr.contracts import DeadLetter, Mode, RawSignal, ScoredSignal
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
@@ -64,15 +65,8 @@ def produce(
 
 def publish(settings: Settings, topic: str, records: Iterable[Any]) -> None:
     """Contract records (anything with a ``ticker``) as JSON to ``topic``, keyed by ticker."""
-    producer = make_producer(settings, **{"linger.ms": 5})
-    for record in records:
-        while True:
-            try:
-                producer.produce(topic, record.model_dump_json(), record.ticker.encode())
-                break
-            except BufferError:  # the local queue is full: let deliveries drain it
-                producer.poll(0.1)
-    assert producer.flush(30) == 0
+    outputs = (Output(topic, r.ticker.encode(), r.model_dump_json().encode()) for r in records)
+    deliver(make_producer(settings, **{"linger.ms": 5}), outputs, timeout_s=60)
 
 
 class ConsumerProcess:

@@ -52,13 +52,12 @@ def test_labels_equal_the_independent_computation_in_any_arrival_order(seed: int
     assert statuses == {"won", "lost", "unresolved"}  # the world exercises every ending
 
 
-def test_state_restored_from_its_changes_or_a_snapshot_labels_identically() -> None:
-    signals, ticks = world(5)
-    records = interleave(signals, ticks, 5)
+def run_with_restarts(rules: LabelRules, records: list, seed: int) -> list[Outcome]:
+    """``run``, restarting now and then from what was persisted (changes or a snapshot)."""
     store: dict = {}
-    labeler = PartitionLabeler(RULES)
+    labeler = PartitionLabeler(rules)
     outcomes = []
-    rng = random.Random(5)
+    rng = random.Random(seed)
     for i, record in enumerate(records):
         if isinstance(record, PriceTick):
             outcomes += labeler.add_tick(record)
@@ -66,14 +65,18 @@ def test_state_restored_from_its_changes_or_a_snapshot_labels_identically() -> N
             outcomes += labeler.add_signal(record)
         if i % 97 == 0:
             outcomes += labeler.advance()
-        if rng.random() < 0.02:  # a restart: only what was persisted survives
-            if rng.random() < 0.5:
+        if rng.random() < 0.03:  # a restart: only what was persisted survives
+            if rng.random() < 0.6:
                 store.update(labeler.drain_changes())
             else:
                 store = dict(labeler.snapshot())
-            labeler = PartitionLabeler.restore(RULES, store)
-    outcomes += labeler.advance(math.inf)
-    assert_matches(outcomes, signals, ticks)
+            labeler = PartitionLabeler.restore(rules, store)
+    return outcomes + labeler.advance(math.inf)
+
+
+def test_state_restored_from_its_changes_or_a_snapshot_labels_identically() -> None:
+    signals, ticks = world(5)
+    assert_matches(run_with_restarts(RULES, interleave(signals, ticks, 5), 5), signals, ticks)
 
 
 def tick(hours: float, price: float, ticker: str = "AAA") -> PriceTick:
@@ -144,25 +147,8 @@ def test_restores_with_a_short_tick_buffer_label_as_an_uninterrupted_run() -> No
     )  # fmt: skip
     signals, ticks = world(7)
     records = interleave(signals, ticks, 7)
+    outcomes = run_with_restarts(rules, records, 7)
     uninterrupted = run(PartitionLabeler(rules), records)
-
-    store: dict = {}
-    labeler = PartitionLabeler(rules)
-    outcomes = []
-    rng = random.Random(7)
-    for record in records:
-        if isinstance(record, PriceTick):
-            outcomes += labeler.add_tick(record)
-        else:
-            outcomes += labeler.add_signal(record)
-        if rng.random() < 0.03:
-            if rng.random() < 0.7:
-                store.update(labeler.drain_changes())
-            else:
-                store = dict(labeler.snapshot())
-            labeler = PartitionLabeler.restore(rules, store)
-    outcomes += labeler.advance(math.inf)
-
     assert sorted(o.model_dump_json() for o in outcomes) == sorted(
         o.model_dump_json() for o in uninterrupted
     )
