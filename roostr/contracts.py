@@ -30,6 +30,7 @@ __all__ = [
     "TIERS",
     "DeadLetter",
     "ErrorKind",
+    "LetterPart",
     "Market",
     "Mode",
     "ModelUpdate",
@@ -51,6 +52,7 @@ MODES: tuple[Mode, ...] = ("rules", "parallel", "hybrid", "ml")
 Tier = Literal["high", "medium", "low", "avoid"]
 TIERS: tuple[Tier, ...] = ("high", "medium", "low", "avoid")
 ErrorKind = Literal["undecodable", "invalid_json", "schema_violation", "oversized", "processing"]
+LetterPart = Literal["value", "key", "headers", "error", "signal_id"]  # a dead letter's cut parts
 
 # Bounds that separate "a big number" from "a scraper bug": values beyond them are rejected.
 MAX_COUNT = 10**9
@@ -341,7 +343,7 @@ class DeadLetter(_Contract):
     error: str
     signal_id: str | None = None
     failed_at: datetime
-    truncated: list[Literal["value", "key", "headers", "error", "signal_id"]] = Field(
+    truncated: list[LetterPart] = Field(
         default_factory=list,
         description="parts cut to a prefix (value, key, error, signal_id) or, for headers, "
         "kept whole in order up to the first that did not fit; a dropped part is null or empty",
