@@ -36,6 +36,7 @@ __all__ = [
     "ModelUpdate",
     "OnChain",
     "Outcome",
+    "OutcomeStatus",
     "PriceTick",
     "RawSignal",
     "Reason",
@@ -53,6 +54,7 @@ Tier = Literal["high", "medium", "low", "avoid"]
 TIERS: tuple[Tier, ...] = ("high", "medium", "low", "avoid")
 ErrorKind = Literal["undecodable", "invalid_json", "schema_violation", "oversized", "processing"]
 LetterPart = Literal["value", "key", "headers", "error", "signal_id"]  # a dead letter's cut parts
+OutcomeStatus = Literal["won", "lost", "unresolved"]
 
 # Bounds that separate "a big number" from "a scraper bug": values beyond them are rejected.
 MAX_COUNT = 10**9
@@ -301,7 +303,7 @@ class Outcome(_TickerMixin):
     max_multiple: Annotated[float, Field(ge=0)] | None = None
     return_at_horizon: float | None = None
     horizon_days: Annotated[float, Field(gt=0)] = 30
-    status: Literal["won", "lost", "unresolved"]
+    status: OutcomeStatus
     reason: str | None = Field(None, description="why an outcome is unresolved")
     source: str | None = None
     author: str | None = None
