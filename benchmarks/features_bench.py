@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from roostr.contracts import RawSignal
+from roostr.contracts import Market, OnChain, RawSignal, Trends
 from roostr.features import FeatureExtractor
 from roostr.features.text import _cached, _compute, sentiment_scorer, text_features
 
@@ -61,11 +61,11 @@ def make_signals(n: int, unique_share: float, seed: int = 7) -> list[RawSignal]:
                 mention_count=rng.randrange(10),
                 posted_at=posted,
                 observed_at=posted + timedelta(minutes=rng.randrange(1, 600)),
-                market={"market_cap_usd": rng.uniform(1e6, 1e10), "price_change_7d": 0.1},
-                trends={"google_trends_now": 40, "google_trends_7d_ago": 25}
+                market=Market(market_cap_usd=rng.uniform(1e6, 1e10), price_change_7d=0.1),
+                trends=Trends(google_trends_now=40, google_trends_7d_ago=25)
                 if rng.random() < 0.7
                 else None,
-                onchain={"whale_net_flow_usd": rng.uniform(-1e6, 1e6)}
+                onchain=OnChain(whale_net_flow_usd=rng.uniform(-1e6, 1e6))
                 if rng.random() < 0.5
                 else None,
             )

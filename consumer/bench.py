@@ -313,7 +313,7 @@ def latency_ms(
             batch = fetch_batch(reader, 1000, 0.05)
             arrived = time.perf_counter()
             for message in batch:
-                signal_id = orjson.loads(message.value())["signal_id"]
+                signal_id = orjson.loads(message.value() or b"")["signal_id"]
                 if signal_id in sent:
                     latencies.append((arrived - sent[signal_id]) * 1000)
         thread.join(30)
@@ -349,7 +349,7 @@ def broker_hop_ms(settings: Settings, rate: int, seconds: float) -> dict[str, fl
         producer.poll(0)
         for message in reader.consume(1000, 0.001):
             if message.error() is None:
-                latencies.append((time.perf_counter() - sent[int(message.value())]) * 1000)
+                latencies.append((time.perf_counter() - sent[int(message.value() or b"")]) * 1000)
     reader.close()
     p50, p99 = np.percentile(latencies, [50, 99])
     return {"broker_hop_ms_p50": round(float(p50), 2), "broker_hop_ms_p99": round(float(p99), 2)}

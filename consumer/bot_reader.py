@@ -91,7 +91,7 @@ class ScoredSignalReader:
                 log.warning("consumer_error", error=str(message.error()))
                 continue
             try:
-                signal = ScoredSignal.model_validate_json(message.value())
+                signal = ScoredSignal.model_validate_json(message.value() or b"")
             except ValidationError as exc:
                 self.invalid += 1
                 log.warning(

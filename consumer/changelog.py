@@ -33,6 +33,7 @@ from confluent_kafka import (
 
 from consumer.delivery import Output
 from consumer.side_inputs import private_consumer
+from roostr.kafka import coordinates
 from roostr.settings import Settings
 
 __all__ = ["PartitionLog", "RestoreIncomplete", "Restored", "restore_partitions"]
@@ -133,9 +134,10 @@ def _last_snapshots(
         last: dict[int, int] = {}
         for message in _records(reader, topic, todo, deadline):
             if message.key() == MARKER:
-                distance = orjson.loads(message.value()).get("snapshot_distance")
+                distance = orjson.loads(message.value() or b"").get("snapshot_distance")
                 if distance:
-                    last[message.partition()] = message.offset() - distance
+                    _topic, partition, offset = coordinates(message)
+                    last[partition] = offset - distance
         for partition, begin in todo.items():
             if partition in last:
                 starts[partition] = last[partition]
@@ -151,7 +153,8 @@ def _read(
     """Apply each partition's records from its start on; None where the start is no snapshot."""
     states = {p: _Replay(expect_snapshot=start != OFFSET_BEGINNING) for p, start in starts.items()}
     for message in _records(reader, topic, starts, deadline):
-        states[message.partition()].apply(message)
+        _topic, partition, _offset = coordinates(message)
+        states[partition].apply(message)
     return {p: state.result() for p, state in states.items()}
 
 
@@ -184,7 +187,7 @@ class _Replay:
                     self.entries[name] = entry
             self.pending.clear()
             self.replacing = False
-            self.offsets = orjson.loads(value)["offsets"]
+            self.offsets = orjson.loads(value or b"")["offsets"]
         elif key == SNAPSHOT:
             self.pending.clear()
             self.replacing = True

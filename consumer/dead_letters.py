@@ -23,13 +23,15 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 import orjson
 from confluent_kafka import Message
 from pydantic import TypeAdapter
 
 from consumer.decoding import Rejection
-from roostr.contracts import DeadLetter
+from roostr.contracts import DeadLetter, LetterPart
+from roostr.kafka import coordinates
 
 __all__ = ["DLQ_KEY_MAX_BYTES", "DeadLetterRecord", "dead_letter"]
 
@@ -55,18 +57,22 @@ def dead_letter(
 ) -> DeadLetterRecord:
     """The record as it arrived (key, value, headers base64), where it came from and why."""
     value, key = message.value(), message.key()
-    headers = [(_text(name), data) for name, data in message.headers() or []]
+    topic, partition, offset = coordinates(message)
+    # confluent-kafka types headers() as produce() takes them (a dict, or str values too); a
+    # consumed record's headers are always (name, bytes | None) pairs.
+    consumed_headers = cast(list[tuple[str, bytes | None]], message.headers() or [])
+    headers = [(_text(name), data) for name, data in consumed_headers]
     dlq_key = _dlq_key(key)
     budget = max_payload_bytes - len(dlq_key or b"")
-    truncated: list[str] = []
+    truncated: list[LetterPart] = []
     error = _cut_error(rejection.error, min(_ERROR_MAX_BYTES, budget // 8), truncated)
     signal_id = rejection.signal_id
     if signal_id is not None:
         signal_id = _cut(_text(signal_id), _SIGNAL_ID_MAX_BYTES, "signal_id", truncated)
-    fields = {
-        "source_topic": message.topic(),
-        "partition": message.partition(),
-        "offset": message.offset(),
+    fields: dict[str, Any] = {  # the DeadLetter fields shared by the measuring and the real letter
+        "source_topic": topic,
+        "partition": partition,
+        "offset": offset,
         "error_kind": rejection.error_kind,
         "error": error,
         "signal_id": signal_id,
@@ -97,9 +103,9 @@ def dead_letter(
 
 def _minimal(letter: DeadLetter, rejection: Rejection, error_bytes: int) -> DeadLetter:
     """Coordinates, kind, original sizes and digests, a short error: none of the record's bytes."""
-    truncated: list[str] = []
+    truncated: list[LetterPart] = []
     error = _cut_error(rejection.error, error_bytes, truncated)
-    dropped = {
+    dropped: dict[LetterPart, bool] = {
         "value": bool(letter.value_bytes),
         "key": letter.key_bytes is not None,
         "headers": bool(letter.header_count),
@@ -126,7 +132,7 @@ def _dlq_key(key: bytes | None) -> bytes | None:
 
 
 def _whole_headers(
-    headers: list[tuple[str, bytes | None]], max_bytes: int, truncated: list[str]
+    headers: list[tuple[str, bytes | None]], max_bytes: int, truncated: list[LetterPart]
 ) -> list[tuple[str, str | None]]:
     """Headers kept whole, in order, while their JSON fits ``max_bytes``."""
     kept: list[tuple[str, str | None]] = []
@@ -142,7 +148,7 @@ def _whole_headers(
     return kept
 
 
-def _cut_error(error: str, max_bytes: int, truncated: list[str]) -> str:
+def _cut_error(error: str, max_bytes: int, truncated: list[LetterPart]) -> str:
     """The error text, or as much of its start as fits, saying how long it was."""
     text = _text(error)
     if _json_len(text) <= max_bytes:
@@ -151,7 +157,7 @@ def _cut_error(error: str, max_bytes: int, truncated: list[str]) -> str:
     return _cut(text, max_bytes - len(note.encode()), "error", truncated) + note
 
 
-def _cut(text: str, max_bytes: int, part: str, truncated: list[str]) -> str:
+def _cut(text: str, max_bytes: int, part: LetterPart, truncated: list[LetterPart]) -> str:
     """The longest prefix of ``text`` whose JSON string takes at most ``max_bytes``."""
     if _json_len(text) <= max_bytes:
         return text
@@ -167,7 +173,7 @@ def _cut(text: str, max_bytes: int, part: str, truncated: list[str]) -> str:
 
 
 def _cut_bytes(
-    data: bytes | None, max_b64_bytes: int, part: str, truncated: list[str]
+    data: bytes | None, max_b64_bytes: int, part: LetterPart, truncated: list[LetterPart]
 ) -> bytes | None:
     """The longest prefix of ``data`` whose base64 takes at most ``max_b64_bytes``."""
     if data is None or _b64_len(len(data)) <= max_b64_bytes:

@@ -30,6 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from consumer.side_inputs import private_consumer
+from roostr.kafka import coordinates
 from roostr.settings import Settings
 from training.world import START as WORLD_START
 from training.world import World, generate_world
@@ -109,12 +110,14 @@ def run_demo(settings: Settings, *, embedded: bool, run_dir: Path, plan: DemoPla
         with _progress(console) as progress:
             scored = progress.add_task("scored or dead-lettered", total=inputs)
             labelled = progress.add_task("outcomes labelled", total=len(world.signals))
+
+            def show(c: _Counts) -> None:
+                progress.update(scored, completed=c.scored + c.dead)
+                progress.update(labelled, completed=c.outcomes)
+
             finished = _wait(
                 lambda: counts.read(services),
-                lambda c: (
-                    progress.update(scored, completed=c.scored + c.dead)
-                    or progress.update(labelled, completed=c.outcomes)
-                ),
+                show,
                 lambda c: c.scored + c.dead >= inputs and c.outcomes >= len(world.signals),
                 plan.timeout_s,
             )
@@ -229,8 +232,9 @@ class _Counter:
         for message in self._reader.consume(5_000, 0.5):
             if message.error() is not None:
                 continue
-            document = orjson.loads(message.value())
-            kind = self._topics[message.topic()]
+            topic, _partition, _offset = coordinates(message)
+            document = orjson.loads(message.value() or b"")
+            kind = self._topics[topic]
             if kind == "scored":
                 self._scored.add(document["signal_id"])
             elif kind == "dead":

@@ -26,6 +26,7 @@ from consumer.decoding import decode_signal
 from consumer.delivery import Output
 from consumer.side_inputs import replay_until
 from roostr.contracts import RawSignal
+from roostr.kafka import coordinates
 from roostr.logs import get_logger
 from roostr.settings import Settings
 
@@ -105,7 +106,8 @@ class FeatureState:
                 signal = decode_signal(message.value(), max_bytes)
                 if isinstance(signal, RawSignal):
                     store.observe([signal])
-                    self._tickers[message.partition()].add(signal.ticker)
+                    _topic, partition, _offset = coordinates(message)
+                    self._tickers[partition].add(signal.ticker)
 
         read, unfinished = replay_until(
             self.settings,

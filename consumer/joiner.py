@@ -31,7 +31,13 @@ from consumer.delivery import DeliveryFailed, Output, deliver
 from consumer.health import HealthServer
 from consumer.metrics import JoinerMetrics
 from roostr.contracts import Outcome, PriceTick, ScoredSignal, describe_validation_error
-from roostr.kafka import commit_offsets, make_consumer, make_producer, max_payload_bytes
+from roostr.kafka import (
+    commit_offsets,
+    coordinates,
+    make_consumer,
+    make_producer,
+    max_payload_bytes,
+)
 from roostr.labels import LOGGED_FIELDS, PartitionLabeler
 from roostr.logs import get_logger
 from roostr.settings import Settings
@@ -142,14 +148,15 @@ class OutcomeJoiner:
         for message in consumer.consume(
             self.settings.batch_size, self.settings.batch_wait_ms / 1000
         ):
-            where = (message.topic(), message.partition())
             error = message.error()
             if error is None:
-                self._at_end[where] = False
+                topic, partition, _offset = coordinates(message)
+                self._at_end[(topic, partition)] = False
                 messages.append(message)
             elif error.code() == KafkaError._PARTITION_EOF:
-                self._at_end[where] = True
-                self._prices_caught_up |= where[0] == self.settings.topic_prices
+                topic, partition, _offset = coordinates(message)
+                self._at_end[(topic, partition)] = True
+                self._prices_caught_up |= topic == self.settings.topic_prices
             elif error.fatal():
                 raise KafkaException(error)
             else:
@@ -177,14 +184,14 @@ class OutcomeJoiner:
         touched: set[int] = set()
         counts: dict[str, int] = defaultdict(int)
         for message in messages:
-            partition = message.partition()
+            topic, partition, offset = coordinates(message)
             labeler = self._labelers.get(partition)
             if labeler is None:
                 continue  # revoked while the batch was fetched: its next owner reads it
             touched.add(partition)
-            self._positions[(message.topic(), partition)] = message.offset() + 1
-            counts[message.topic()] += 1
-            if message.topic() == s.topic_scored:
+            self._positions[(topic, partition)] = offset + 1
+            counts[topic] += 1
+            if topic == s.topic_scored:
                 outcomes += self._add_signal(labeler, message, outputs, now)
             else:
                 outcomes += self._add_tick(labeler, message, outputs, now)
@@ -216,7 +223,7 @@ class OutcomeJoiner:
         signal = self._decode(ScoredSignal, message, outputs, now)
         if signal is None:
             return []
-        partition = message.partition()
+        _topic, partition, _offset = coordinates(message)
         posted = signal.posted_at.timestamp()
         self._signal_time[partition] = max(self._signal_time.get(partition, -math.inf), posted)
         record = {name: getattr(signal, name) for name in LOGGED_FIELDS}

@@ -9,6 +9,8 @@ from contextlib import suppress
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
+from roostr.contracts import ErrorKind
+
 __all__ = ["JoinerMetrics", "ServiceMetrics"]
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -82,7 +84,7 @@ class ServiceMetrics:
         consumed: int,
         tiers: Iterable[str],
         degraded: int,
-        dead_lettered: Mapping[str, int],
+        dead_lettered: Mapping[ErrorKind, int],
         seconds: float,
         ages_s: Iterable[float],
     ) -> None:

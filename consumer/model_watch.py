@@ -12,13 +12,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from roostr.logs import get_logger
 
-__all__ = ["ModelWatcher"]
+if TYPE_CHECKING:  # kept out of start-up: it imports xgboost
+    from roostr.model import ConvictionModel
+
+__all__ = ["ModelSource", "ModelWatcher"]
 
 log = get_logger("roostr.consumer.models")
+
+
+class ModelSource(Protocol):
+    """What the watcher needs of the registry (``roostr.registry.ModelRegistry``)."""
+
+    def champion_marker(self) -> object:
+        """A value that changes whenever the champion does; None when there is no champion."""
+        ...
+
+    def shadow(self) -> str | None: ...
+    def load(self, version: str | None = None) -> ConvictionModel: ...
 
 
 class ModelWatcher:
@@ -26,7 +40,7 @@ class ModelWatcher:
 
     def __init__(
         self,
-        registry: Any,
+        registry: ModelSource,
         check_interval_s: float = 3.0,
         retry_interval_s: float = 10.0,
         on_failure: Callable[[str], None] | None = None,
@@ -35,9 +49,9 @@ class ModelWatcher:
         self._on_failure = on_failure
         self.check_interval_s = check_interval_s
         self.retry_interval_s = retry_interval_s
-        self.model: Any | None = None
+        self.model: ConvictionModel | None = None
         self.error: str | None = None
-        self.shadow: Any | None = None
+        self.shadow: ConvictionModel | None = None
         self.shadow_error: str | None = None
         self._marker: object = object()  # matches nothing: the first refresh always loads
         self._next_check = 0.0
@@ -45,11 +59,11 @@ class ModelWatcher:
 
     @property
     def version(self) -> str | None:
-        return getattr(self.model, "version", None) if self.model is not None else None
+        return self.model.version if self.model is not None else None
 
     @property
     def shadow_version(self) -> str | None:
-        return getattr(self.shadow, "version", None) if self.shadow is not None else None
+        return self.shadow.version if self.shadow is not None else None
 
     def refresh(self, force: bool = False) -> bool:
         """Check the champion if it is time (or ``force``); True when ``model`` or ``shadow``

@@ -18,6 +18,7 @@ from consumer.dead_letters import dead_letter
 from consumer.decoding import Rejection, decode_signal
 from consumer.delivery import Output
 from roostr.contracts import DeadLetter, Mode, RawSignal
+from roostr.kafka import coordinates
 from roostr.logs import get_logger
 
 __all__ = [
@@ -30,8 +31,9 @@ __all__ = [
     "score_batch",
 ]
 
-if TYPE_CHECKING:
-    from roostr.scoring import Unscored  # the scorer's per-signal failure (kept out of start-up)
+if TYPE_CHECKING:  # kept out of start-up: they import xgboost and the feature stack
+    from roostr.model import ConvictionModel
+    from roostr.scoring import Unscored  # the scorer's per-signal failure
 
 log = get_logger("roostr.consumer")
 
@@ -53,8 +55,8 @@ class BatchScorer(Protocol):
     def score_records(
         self, signals: Sequence[RawSignal], scored_at: datetime
     ) -> Sequence[ScoredRecord | Unscored]: ...
-    def set_model(self, model: object | None) -> None: ...
-    def set_shadow(self, model: object | None) -> None: ...
+    def set_model(self, model: ConvictionModel | None) -> None: ...
+    def set_shadow(self, model: ConvictionModel | None) -> None: ...
     def set_mode(self, mode: Mode) -> None: ...
 
 
@@ -179,8 +181,8 @@ def next_offsets(messages: Sequence[Message]) -> list[TopicPartition]:
     """Per partition, the offset to commit: one past the last message of the batch."""
     last: dict[tuple[str, int], int] = {}
     for message in messages:
-        where = (message.topic(), message.partition())
-        last[where] = max(last.get(where, -1), message.offset())
+        topic, partition, offset = coordinates(message)
+        last[(topic, partition)] = max(last.get((topic, partition), -1), offset)
     return [
         TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in last.items()
     ]

@@ -13,10 +13,10 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 from pydantic import ValidationError
@@ -33,22 +33,51 @@ from consumer.feature_state import FeatureState, TickerStore
 from consumer.group_lag import GroupLagReader
 from consumer.health import HealthServer
 from consumer.metrics import ServiceMetrics
-from consumer.model_watch import ModelWatcher
+from consumer.model_watch import ModelSource, ModelWatcher
 from consumer.pipeline import BatchScorer, ScoredBatch, fetch_batch, next_offsets, score_batch
 from consumer.side_inputs import TopicTail
 from consumer.stall import StallDetector
 from roostr.contracts import Mode, ModelUpdate, Outcome
-from roostr.kafka import commit_offsets, make_consumer, make_producer, max_payload_bytes
+from roostr.kafka import (
+    commit_offsets,
+    coordinates,
+    make_consumer,
+    make_producer,
+    max_payload_bytes,
+)
 from roostr.logs import get_logger
 from roostr.settings import Settings
 
-__all__ = ["EXIT_DELIVERY_FAILED", "ScorerFactory", "ScoringService", "default_scorer_factory"]
+if TYPE_CHECKING:  # kept out of start-up: it imports xgboost
+    from roostr.model import ConvictionModel
+
+__all__ = [
+    "EXIT_DELIVERY_FAILED",
+    "FeatureStore",
+    "ScorerFactory",
+    "ScoringService",
+    "default_scorer_factory",
+]
 
 log = get_logger("roostr.consumer")
 
 EXIT_DELIVERY_FAILED = 3
-ScorerFactory = Callable[[Any, Mode], tuple[BatchScorer, TickerStore]]
-"""(model or None, mode) → (scorer, its feature extractor)."""
+
+
+class FeatureStore(TickerStore, Protocol):
+    """What the service needs of the FeatureExtractor: the feature state's seam, plus the
+    outcomes that build the per-source / per-author track records."""
+
+    def record_outcome(self, outcome: Outcome) -> bool: ...
+
+
+class ScorerFactory(Protocol):
+    """(model or None, mode) → (scorer, its feature extractor)."""
+
+    def __call__(
+        self, model: ConvictionModel | None, mode: Mode, /
+    ) -> tuple[BatchScorer, FeatureStore]: ...
+
 
 _FLUSH_TIMEOUT_S = 60.0
 _LAG_EVERY_S = 5.0
@@ -67,7 +96,9 @@ class _InFlight(NamedTuple):
     started: float
 
 
-def default_scorer_factory(model: Any, mode: Mode) -> tuple[BatchScorer, TickerStore]:
+def default_scorer_factory(
+    model: ConvictionModel | None, mode: Mode
+) -> tuple[BatchScorer, FeatureStore]:
     """The shared Scorer over a fresh FeatureExtractor (imports kept out of CLI start-up)."""
     from roostr.features import FeatureExtractor
     from roostr.scoring import Scorer
@@ -93,7 +124,7 @@ class ScoringService:
         settings: Settings,
         *,
         scorer_factory: ScorerFactory = default_scorer_factory,
-        registry: Any | None = None,
+        registry: ModelSource | None = None,
         model_check_interval_s: float = 3.0,
         transactional: bool = False,
     ) -> None:
@@ -339,7 +370,7 @@ class ScoringService:
         """Outcomes feed the per-source / per-author track records of the feature state."""
         for message in messages:
             try:
-                self.extractor.record_outcome(Outcome.model_validate_json(message.value()))
+                self.extractor.record_outcome(Outcome.model_validate_json(message.value() or b""))
             except ValidationError as exc:
                 log.warning("outcome_ignored", offset=message.offset(), error=str(exc)[:200])
 
@@ -351,7 +382,7 @@ class ScoringService:
         """
         for message in messages:
             try:
-                update = ModelUpdate.model_validate_json(message.value())
+                update = ModelUpdate.model_validate_json(message.value() or b"")
             except ValidationError as exc:
                 log.warning("model_update_ignored", offset=message.offset(), error=str(exc)[:200])
                 continue
@@ -440,15 +471,16 @@ class ScoringService:
 
     def _owned(self, message: Message) -> bool:
         """A record of a held partition that no restored snapshot already covers."""
-        where = (message.topic(), message.partition())
-        return where in self._assigned and message.offset() >= self._skip_below.get(where[1], 0)
+        topic, partition, offset = coordinates(message)
+        return (topic, partition) in self._assigned and offset >= self._skip_below.get(partition, 0)
 
     def _record_tickers(self, messages: list[Message], outputs: list[Output]) -> None:
         """Tell the feature state which tickers each partition's scored records moved."""
         scored = self.settings.topic_scored
         by_partition: dict[int, list[str]] = {}
         for message, output in zip(messages, outputs, strict=True):
-            tickers = by_partition.setdefault(message.partition(), [])
+            _topic, partition, _offset = coordinates(message)
+            tickers = by_partition.setdefault(partition, [])
             if output.topic == scored and output.key is not None:
                 tickers.append(output.key.decode())
         for partition, tickers in by_partition.items():

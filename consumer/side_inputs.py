@@ -19,7 +19,7 @@ from confluent_kafka import (
 )
 
 from consumer.pipeline import fetch_batch
-from roostr.kafka import make_consumer
+from roostr.kafka import coordinates, make_consumer
 from roostr.settings import Settings
 
 __all__ = ["TopicTail", "private_consumer", "replay_until"]
@@ -64,11 +64,11 @@ def replay_until(
         read = 0
         deadline = time.monotonic() + timeout_s
         while todo and time.monotonic() < deadline:
-            batch = [
-                m
-                for m in fetch_batch(reader, 1000, 0.2)
-                if m.offset() < todo.get((m.topic(), m.partition()), 0)
-            ]
+            batch = []
+            for message in fetch_batch(reader, 1000, 0.2):
+                topic, partition, offset = coordinates(message)
+                if offset < todo.get((topic, partition), 0):
+                    batch.append(message)
             if batch:
                 handle(batch)
                 read += len(batch)

@@ -15,9 +15,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from roostr.settings import Settings
+
+if TYPE_CHECKING:  # the publishers are imported when a command runs (fast CLI start-up)
+    from producer_shims.publisher import C, Publisher
 
 __all__ = ["register"]
 
@@ -97,7 +100,7 @@ def publish_prices(args: argparse.Namespace, settings: Settings) -> int:
     return _publish_lines(PricePublisher, args, settings)
 
 
-def _parse_line(publisher: Any, line: str) -> tuple[Any, str | None]:
+def _parse_line(publisher: Publisher[C], line: str) -> tuple[C | None, str | None]:
     """(validated record, None) or (None, the reason the line is rejected)."""
     from pydantic import ValidationError
 
@@ -114,7 +117,9 @@ def _parse_line(publisher: Any, line: str) -> tuple[Any, str | None]:
         return None, str(exc)
 
 
-def _publish_lines(publisher_class: Any, args: argparse.Namespace, settings: Settings) -> int:
+def _publish_lines(
+    publisher_class: type[Publisher[C]], args: argparse.Namespace, settings: Settings
+) -> int:
     """Validate line by line, publish the good ones in durable batches, report the bad ones."""
     from producer_shims.spool import SpoolLockedError
 
@@ -129,12 +134,12 @@ def _publish_lines(publisher_class: Any, args: argparse.Namespace, settings: Set
     published = rejected = 0
     try:
         with _open_input(args.file) as lines:
-            batch: list[Any] = []
+            batch: list[C] = []
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
                 record, reason = _parse_line(publisher, line)
-                if reason is not None:
+                if record is None:
                     rejected += 1
                     print(f"line {number}: rejected: {reason}", file=sys.stderr)
                     continue

@@ -205,7 +205,7 @@ class Publisher(Generic[C]):
 
     def _model(self, record: C | Mapping[str, Any]) -> C:
         if isinstance(record, self.contract):
-            return cast(C, record)
+            return record
         return cast(C, self.contract.model_validate(record))
 
     def _encode(self, model: C) -> SpoolRecord:

@@ -56,7 +56,7 @@ TICKERS: dict[str, tuple[str, float, float]] = {
     "PLTR": ("equity", 71.0, 2.3e9),
 }
 
-SOURCES = {
+SOURCES: dict[str, tuple[list[str | None], list[str]]] = {  # channels, authors
     "Yieldschool-YieldHub": (
         ["#alpha-calls", "#dan-picks", "#research", "#altcoin-chat"],
         ["dan", "yieldmaxi", "0xMira", "degen_dave", "cryptokev", "sol_sarah"],

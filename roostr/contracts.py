@@ -30,11 +30,13 @@ __all__ = [
     "TIERS",
     "DeadLetter",
     "ErrorKind",
+    "LetterPart",
     "Market",
     "Mode",
     "ModelUpdate",
     "OnChain",
     "Outcome",
+    "OutcomeStatus",
     "PriceTick",
     "RawSignal",
     "Reason",
@@ -51,6 +53,8 @@ MODES: tuple[Mode, ...] = ("rules", "parallel", "hybrid", "ml")
 Tier = Literal["high", "medium", "low", "avoid"]
 TIERS: tuple[Tier, ...] = ("high", "medium", "low", "avoid")
 ErrorKind = Literal["undecodable", "invalid_json", "schema_violation", "oversized", "processing"]
+LetterPart = Literal["value", "key", "headers", "error", "signal_id"]  # a dead letter's cut parts
+OutcomeStatus = Literal["won", "lost", "unresolved"]
 
 # Bounds that separate "a big number" from "a scraper bug": values beyond them are rejected.
 MAX_COUNT = 10**9
@@ -299,7 +303,7 @@ class Outcome(_TickerMixin):
     max_multiple: Annotated[float, Field(ge=0)] | None = None
     return_at_horizon: float | None = None
     horizon_days: Annotated[float, Field(gt=0)] = 30
-    status: Literal["won", "lost", "unresolved"]
+    status: OutcomeStatus
     reason: str | None = Field(None, description="why an outcome is unresolved")
     source: str | None = None
     author: str | None = None
@@ -341,7 +345,7 @@ class DeadLetter(_Contract):
     error: str
     signal_id: str | None = None
     failed_at: datetime
-    truncated: list[Literal["value", "key", "headers", "error", "signal_id"]] = Field(
+    truncated: list[LetterPart] = Field(
         default_factory=list,
         description="parts cut to a prefix (value, key, error, signal_id) or, for headers, "
         "kept whole in order up to the first that did not fit; a dropped part is null or empty",

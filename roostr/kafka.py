@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from roostr.logs import get_logger
@@ -13,6 +13,7 @@ from roostr.settings import Settings
 __all__ = [
     "RECORD_OVERHEAD_BYTES",
     "commit_offsets",
+    "coordinates",
     "ensure_topics",
     "make_admin",
     "make_consumer",
@@ -31,6 +32,18 @@ travels alone carries a 61-byte batch header to the broker."""
 def max_payload_bytes(settings: Settings) -> int:
     """The most key + value bytes one produced record may carry and still be accepted."""
     return settings.max_record_bytes - RECORD_OVERHEAD_BYTES
+
+
+def coordinates(message: Message) -> tuple[str, int, int]:
+    """A consumed record's topic, partition and offset.
+
+    librdkafka sets all three on every record a consumer returns; confluent-kafka types them
+    Optional because a message built by hand or an error event may lack them.
+    """
+    topic, partition, offset = message.topic(), message.partition(), message.offset()
+    if topic is None or partition is None or offset is None:
+        raise ValueError(f"not a consumed record: {topic}/{partition}@{offset}")
+    return topic, partition, offset
 
 
 def make_producer(settings: Settings, **overrides: Any) -> Producer:

@@ -40,7 +40,7 @@ from typing import Any
 
 import orjson
 
-from roostr.contracts import Outcome, PriceTick
+from roostr.contracts import Outcome, OutcomeStatus, PriceTick
 
 __all__ = ["LOGGED_FIELDS", "LabelRules", "PartitionLabeler", "resolved_at"]
 
@@ -279,7 +279,11 @@ class PartitionLabeler:
         return self._resolve(signal, "lost")
 
     def _resolve(
-        self, signal: _Open, status: str, reason: str | None = None, hit_at: float | None = None
+        self,
+        signal: _Open,
+        status: OutcomeStatus,
+        reason: str | None = None,
+        hit_at: float | None = None,
     ) -> Outcome:
         entry = signal.entry
         seen = entry is not None and signal.max_price > -math.inf

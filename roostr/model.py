@@ -256,6 +256,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
             train_x, train_y = matrix[:start], labels[:start]
             if kind == "gblinear":
                 booster, scale = self._train(kind, train_x, train_y, names, LINEAR_ROUNDS)
+                assert scale is not None  # a linear booster always comes with its scaling
                 margins.append(_linear_margin(booster, matrix[start:stop], names, scale))
                 continue
             dtrain = xgb.DMatrix(train_x, label=train_y, feature_names=list(names))
@@ -329,7 +330,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
 
     def _linear_violations(self, booster: xgb.Booster) -> list[str]:
         """Features whose linear weight points against their monotone constraint."""
-        weights = booster.get_score(importance_type="weight")
+        weights = _feature_scores(booster, "weight")
         return [
             name
             for name, direction in (self.monotone_constraints or {}).items()
@@ -440,7 +441,8 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         top = np.take_along_axis(top, order, axis=1)
         top_contrib = np.take_along_axis(contribs, top, axis=1).tolist()
         top_values = np.take_along_axis(matrix, top, axis=1)
-        values = np.where(np.isnan(top_values), None, top_values).tolist()
+        # numpy's stubs refuse a None branch in np.where; at run time it makes an object array.
+        values = np.where(np.isnan(top_values), None, top_values).tolist()  # type: ignore[call-overload]
         names = self.feature_names
         return [
             [
@@ -456,9 +458,9 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         absolute weight, i.e. log-odds per standard deviation (zero weights are absent)."""
         booster = self._fitted()
         if self.standardization_ is not None:
-            weights = booster.get_score(importance_type="weight")
+            weights = _feature_scores(booster, "weight")
             return {name: abs(w) for name, w in weights.items() if w != 0.0}
-        return dict(booster.get_score(importance_type="total_gain"))
+        return _feature_scores(booster, "total_gain")
 
     # --- persistence --------------------------------------------------------------------------
 
@@ -601,6 +603,17 @@ def _standardize(
     mean = np.asarray(scale["mean"], dtype=np.float32)
     sd = np.asarray(scale["scale"], dtype=np.float32)
     return np.ascontiguousarray((matrix - mean) / sd, dtype=np.float32)
+
+
+def _feature_scores(booster: xgb.Booster, importance_type: str) -> dict[str, float]:
+    """``booster.get_score`` of this single-output model: one number per feature (xgboost gives
+    a list per feature only for a model with several outputs)."""
+    scores: dict[str, float] = {}
+    for name, score in booster.get_score(importance_type=importance_type).items():
+        if isinstance(score, list):
+            raise ModelError(f"{name} has {len(score)} scores; a single-output model has one")
+        scores[name] = score
+    return scores
 
 
 def _linear_margin(

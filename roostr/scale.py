@@ -36,8 +36,8 @@ _STRICT_EDGES = np.array([0.8, 0.9])
 _TIERS: tuple[Tier, ...] = ("avoid",) * 5 + ("low",) * 2 + ("medium",) * 2 + ("high",) * 2
 _TIER_ARRAY = np.array(_TIERS, dtype=object)
 
-FloatArray = npt.NDArray[np.floating]
-IntArray = npt.NDArray[np.integer]
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 @overload

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -241,7 +242,7 @@ def switch_mode(args: argparse.Namespace, settings: Settings) -> int:
     return _apply_and_announce(settings, lambda reg: reg.mode_update(args.mode))
 
 
-def _apply_and_announce(settings: Settings, change: Any) -> int:
+def _apply_and_announce(settings: Settings, change: Callable[[ModelRegistry], ModelUpdate]) -> int:
     from roostr.registry import ModelRegistry, RegistryError
 
     try:

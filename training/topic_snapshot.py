@@ -20,6 +20,7 @@ from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, Messag
 from pydantic import ValidationError
 
 from consumer.side_inputs import private_consumer
+from roostr.kafka import coordinates
 from roostr.settings import Settings
 
 __all__ = ["Progress", "TopicUnreadable", "read_parsed", "read_to_end"]
@@ -71,8 +72,8 @@ def read_to_end(
                     if error.code() != KafkaError._PARTITION_EOF:
                         log.warning("consumer_error", error=str(error))
                     continue
-                partition = message.partition()
-                if partition in ends and message.offset() >= ends[partition]:
+                _topic, partition, offset = coordinates(message)
+                if partition in ends and offset >= ends[partition]:
                     continue  # written after this read began: the next read gets it
                 handle(message)
                 read += 1

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -158,7 +159,7 @@ def label_signal(signal: RawSignal, path: PricePath, horizon_days: int = HORIZON
     window = (path.ts > start) & (path.ts <= end)
     prices, times = path.price[window], path.ts[window]
     hits = np.flatnonzero(prices >= 2.0 * entry)
-    common = {
+    common: dict[str, Any] = {  # the Outcome fields of both a win and a loss
         "signal_id": signal.signal_id,
         "ticker": signal.ticker,
         "posted_at": signal.posted_at,

@@ -177,7 +177,8 @@ class FeatureExtractor:
         text = text_features(s.message)
         total = float(s.total_reactions or 0)
         lag_hours = NAN if s.observed_at is None else (s.observed_at - s.posted_at) / HOUR_DELTA
-        return (
+        # mypy types a tuple indexed by a slice *object* (text[SOCIAL_COLUMNS]) as one element.
+        return (  # type: ignore[misc]
             # source credibility
             float(s.dan_endorsed),
             source_rate,

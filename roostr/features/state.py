@@ -238,7 +238,9 @@ class TrackRecord:
 
     def at(self, key: str | None, when: float) -> tuple[float, int]:
         """(hit rate, resolved count) as known at ``when``; the rate is NaN with no history."""
-        resolved = self._resolved.get(key) if key is not None else None
+        if key is None:
+            return math.nan, 0
+        resolved = self._resolved.get(key)
         if not resolved:
             return math.nan, 0
         count = bisect_right(resolved, when)

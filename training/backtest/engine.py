@@ -188,8 +188,8 @@ def _score(
     for first, stop, window_start in segments:
         if window_start is not None and wf is not None:
             logged = _logged(signals[:first], features[:first], rule[:first], labels)
-            fitted, record = wf.fit(logged, window_start, settings)
-            windows.append(record)
+            fitted, window = wf.fit(logged, window_start, settings)
+            windows.append(window)
             if fitted is not None:
                 scorer.set_model(fitted)
         for at in range(first, stop, BATCH):

@@ -28,6 +28,7 @@ from rich.progress import (
 
 from consumer.decoding import Rejection, decode_signal
 from roostr.contracts import PriceTick, RawSignal
+from roostr.kafka import coordinates
 from roostr.logs import get_logger
 from roostr.settings import Settings
 from training.backtest.engine import BacktestInputs
@@ -74,7 +75,8 @@ def _read_signals(
         elif signal.posted_at >= end:
             counts["after_range"] += 1
         else:
-            found.append((signal, message.partition(), message.offset()))
+            _topic, partition, offset = coordinates(message)
+            found.append((signal, partition, offset))
 
     read_to_end(
         settings, topic, keep, purpose="backtest", timeout_s=READ_TIMEOUT_S, progress=progress
@@ -100,11 +102,12 @@ def _read_ticks(
     def keep(message: Message) -> None:
         nonlocal invalid
         try:
-            tick = PriceTick.model_validate_json(message.value())
+            tick = PriceTick.model_validate_json(message.value() or b"")
         except ValidationError:
             invalid += 1
             return
-        found.append((tick, message.partition(), message.offset()))
+        _topic, partition, offset = coordinates(message)
+        found.append((tick, partition, offset))
 
     try:
         read_to_end(

@@ -35,8 +35,8 @@ def label_signals(
 ) -> Labels:
     """Labels for ``signals``; ``topic_outcomes`` in read order (the last copy of an id wins)."""
     logged: dict[str, Outcome] = {}
-    for outcome in topic_outcomes:
-        logged[outcome.signal_id] = outcome
+    for record in topic_outcomes:
+        logged[record.signal_id] = record
     labels = Labels()
     missing = []
     for signal in signals:
