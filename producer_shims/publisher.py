@@ -188,6 +188,10 @@ class Publisher(Generic[C]):
             )
         self._spool.close()
         atexit.unregister(self.close)
+        # Release the client now: its delivery callbacks refer back to this publisher, so it would
+        # otherwise live (and keep reconnecting to a broker that may be gone) until a GC pass.
+        # Whatever it still held is in the spool for the next publisher.
+        del self._producer
         return left
 
     def __enter__(self) -> Publisher[C]:
