@@ -108,3 +108,28 @@ def test_a_joiner_killed_halfway_resumes_from_its_state_without_relabelling(
             restarted.ensure_stopped()
     finally:
         first.ensure_stopped()
+
+
+def test_two_joiners_one_killed_while_the_other_takes_over_label_everything_once(
+    join_settings: Settings, tmp_path: Path
+) -> None:
+    """A rebalance moves partitions and their state: the survivor restores what the killed member
+    held and every signal still gets exactly the outcome its prices define."""
+    settings = join_settings.model_copy(update={"batch_size": 40})
+    signals, ticks = publish_world(settings, seed=13)
+    first = ConsumerProcess(settings, tmp_path, "first", command="join")
+    second = ConsumerProcess(settings, tmp_path, "second", command="join")
+    try:
+        wait_until(
+            lambda: first.events("batch_joined") and second.events("batch_joined"), 90,
+            "both members labelling",
+        )  # fmt: skip
+        second.kill()
+        found = outcomes_by_id(settings, len(signals), timeout_s=150)
+        assert_labels(found, signals, ticks)
+        restored = {p for e in first.events("joiner_state_restored") for p in [e["partition"]]}
+        assert restored == set(range(settings.partitions_raw))  # it took over every partition
+        assert first.terminate() == 0
+    finally:
+        first.ensure_stopped()
+        second.ensure_stopped()
