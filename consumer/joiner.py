@@ -71,7 +71,7 @@ class OutcomeJoiner:
         self._paused: set[tuple[str, int]] = set()
         self._watermark = -math.inf
         self._counted = (0, 0)  # late ticks, duplicates already reported to the metrics
-        self._prices_caught_up = False  # a prices partition just reached its end
+        self._last_tick_read: dict[int, float] = {}  # monotonic time of each pair's last tick
 
     # --- control ---------------------------------------------------------------------------
 
@@ -115,7 +115,7 @@ class OutcomeJoiner:
             while not self._stopping.is_set():
                 self._last_beat = time.monotonic()
                 messages = self._fetch(consumer)
-                if messages or self._prices_caught_up:
+                if messages or self._member_watermark() != self._watermark:
                     self._process(consumer, producer, messages)
                 self._align(consumer)
         except DeliveryFailed as exc:
@@ -152,11 +152,12 @@ class OutcomeJoiner:
             if error is None:
                 topic, partition, _offset = coordinates(message)
                 self._at_end[(topic, partition)] = False
+                if topic == self.settings.topic_prices:
+                    self._last_tick_read[partition] = time.monotonic()
                 messages.append(message)
             elif error.code() == KafkaError._PARTITION_EOF:
                 topic, partition, _offset = coordinates(message)
                 self._at_end[(topic, partition)] = True
-                self._prices_caught_up |= topic == self.settings.topic_prices
             elif error.fatal():
                 raise KafkaException(error)
             else:
@@ -167,8 +168,8 @@ class OutcomeJoiner:
         """Label one batch and commit it. The commit protocol, in this order:
 
         1. Fold every record into its partition's labeler (bad records become dead letters).
-        2. Resolve what the clocks passed; a partition whose prices were read to their end also
-           follows the member's watermark, so a quiet ticker still resolves.
+        2. Resolve what the clocks passed: each ticker's own, and the member's watermark, so a
+           quiet ticker still resolves (``_member_watermark``).
         3. Produce outcomes, dead letters, then per partition the changed state and a marker
            with the input offsets it reflects; wait until the broker acknowledged all of them.
         4. Only then commit the input offsets (the marker, not the commit, is what a restore
@@ -177,7 +178,6 @@ class OutcomeJoiner:
         (at-least-once; readers dedupe by signal_id).
         """
         s = self.settings
-        self._prices_caught_up = False
         now = datetime.now(UTC)  # dead letters' failed_at only: labels never read the clock
         outcomes: list[Outcome] = []
         outputs: list[Output] = []
@@ -195,12 +195,10 @@ class OutcomeJoiner:
                 outcomes += self._add_signal(labeler, message, outputs, now)
             else:
                 outcomes += self._add_tick(labeler, message, outputs, now)
-        self._watermark = max(
-            (lab.stream_time for lab in self._labelers.values()), default=-math.inf
-        )
+        # Recomputed, never carried over: a partition just taken over may be behind the rest.
+        self._watermark = self._member_watermark()
         for partition, labeler in self._labelers.items():
-            caught_up = self._at_end.get((s.topic_prices, partition), False)
-            resolved = labeler.advance(self._watermark if caught_up else -math.inf)
+            resolved = labeler.advance(self._watermark)
             if resolved:
                 touched.add(partition)
                 outcomes += resolved
@@ -295,6 +293,30 @@ class OutcomeJoiner:
                      watermark=_iso(self._watermark))  # fmt: skip
 
     # --- event-time alignment of the two inputs -------------------------------------------
+
+    def _member_watermark(self) -> float:
+        """The event time every price partition this member reads has reached.
+
+        The lowest stream time over its prices partitions, so a partition read ahead of another
+        (a replay, a backlog, a feed publishing partitions unevenly) never resolves the other's
+        signals early. A partition read to its end with no tick for
+        ``ROOSTR_OUTCOME_IDLE_PARTITION_S`` is idle and does not hold the watermark back (the one
+        use of the clock: it decides when to stop waiting, never what a label says); with every
+        partition idle, all was read and the newest stream time is the watermark.
+        """
+        idle_after = self.settings.outcome_idle_partition_s
+        now = time.monotonic()
+        active, every = [], []
+        for partition, labeler in self._labelers.items():
+            every.append(labeler.stream_time)
+            idle = self._at_end.get((self.settings.topic_prices, partition), False) and (
+                now - self._last_tick_read.get(partition, 0.0) >= idle_after
+            )
+            if not idle:
+                active.append(labeler.stream_time)
+        if active:
+            return min(active)
+        return max(every, default=-math.inf)
 
     def _align(self, consumer: Consumer) -> None:
         """Pause the input of a pair that runs over half the lookback ahead of the other."""

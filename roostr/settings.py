@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     outcome_entry_tolerance_hours: float = Field(1.0, ge=0)
     outcome_grace_hours: float = Field(1.0, ge=0)
     outcome_lookback_days: float = Field(400.0, gt=0)
+    # A prices partition read to its end with no tick for this long stops holding the joiner's
+    # watermark back (its tickers went quiet): when to stop waiting, never what a label says.
+    outcome_idle_partition_s: float = Field(60.0, gt=0)
     joiner_http_port: int = Field(9109, ge=0, le=65535)
 
     # --- retraining (``roostr retrain``) ---------------------------------------------------------

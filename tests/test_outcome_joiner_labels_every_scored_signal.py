@@ -26,21 +26,38 @@ def join_settings(settings: Settings) -> Settings:
             "outcome_entry_tolerance_hours": TOLERANCE_H,
             "outcome_grace_hours": GRACE_H,
             "outcome_lookback_days": 100,
+            "outcome_idle_partition_s": 2,
         }
     )
 
 
-def publish_world(settings: Settings, seed: int) -> tuple[list[dict], list]:
+def publish_world(
+    settings: Settings, seed: int, tick_share: float = 1.0
+) -> tuple[list[dict], list, list]:
+    """The world's signals, the first ``tick_share`` of its ticks and one bad tick; returns the
+    signals, every tick, and the ticks not published yet.
+
+    Ticks go out in time order across tickers, as a live feed publishes them: a ticker whose
+    ticks came far behind the others' would be resolved on the watermark, its later ticks late.
+    """
     signals, ticks = world(seed, tickers=6, days=80)
+    ticks = sorted(ticks, key=lambda t: t.ts)
+    cut = int(len(ticks) * tick_share)
     producer = make_producer(settings, **{"linger.ms": 5})
     for signal in signals:
         producer.produce(settings.topic_scored, scored_json(signal), signal["ticker"].encode())
+    publish_ticks(settings, ticks[:cut])
+    producer.produce(settings.topic_prices, b"{not json", b"AAA")  # bad input: dead-lettered
+    assert producer.flush(30) == 0
+    return signals, ticks, ticks[cut:]
+
+
+def publish_ticks(settings: Settings, ticks: list) -> None:
+    producer = make_producer(settings, **{"linger.ms": 5})
     for tick in ticks:
         producer.produce(settings.topic_prices, tick.model_dump_json(), tick.ticker.encode())
         producer.poll(0)
-    producer.produce(settings.topic_prices, b"{not json", b"AAA")  # bad input: dead-lettered
     assert producer.flush(30) == 0
-    return signals, ticks
 
 
 def outcomes_by_id(settings: Settings, wanted: int, timeout_s: float = 90.0) -> dict[str, list]:
@@ -76,7 +93,7 @@ def assert_labels(found: dict[str, list[Outcome]], signals: list[dict], ticks: l
 def test_every_scored_signal_gets_the_outcome_its_prices_define(
     join_settings: Settings, tmp_path: Path
 ) -> None:
-    signals, ticks = publish_world(join_settings, seed=11)
+    signals, ticks, _rest = publish_world(join_settings, seed=11)
     joiner = ConsumerProcess(join_settings, tmp_path, "joiner", command="join")
     try:
         found = outcomes_by_id(join_settings, len(signals))
@@ -93,7 +110,7 @@ def test_a_joiner_killed_halfway_resumes_from_its_state_without_relabelling(
     join_settings: Settings, tmp_path: Path
 ) -> None:
     settings = join_settings.model_copy(update={"batch_size": 50})
-    signals, ticks = publish_world(settings, seed=12)
+    signals, ticks, _rest = publish_world(settings, seed=12)
     first = ConsumerProcess(settings, tmp_path, "first", command="join")
     try:
         wait_until(lambda: len(first.events("batch_joined")) >= 5, 60, "a few batches")
@@ -115,8 +132,9 @@ def test_two_joiners_one_killed_while_the_other_takes_over_label_everything_once
 ) -> None:
     """A rebalance moves partitions and their state: the survivor restores what the killed member
     held and every signal still gets exactly the outcome its prices define."""
-    settings = join_settings.model_copy(update={"batch_size": 40})
-    signals, ticks = publish_world(settings, seed=13)
+    # The pause between the two halves of the prices must not look like quiet tickers.
+    settings = join_settings.model_copy(update={"batch_size": 40, "outcome_idle_partition_s": 20})
+    signals, ticks, rest = publish_world(settings, seed=13, tick_share=0.5)
     first = ConsumerProcess(settings, tmp_path, "first", command="join")
     second = ConsumerProcess(settings, tmp_path, "second", command="join")
     try:
@@ -125,6 +143,7 @@ def test_two_joiners_one_killed_while_the_other_takes_over_label_everything_once
             "both members labelling",
         )  # fmt: skip
         second.kill()
+        publish_ticks(settings, rest)  # the second half of the prices: only the survivor reads it
         found = outcomes_by_id(settings, len(signals), timeout_s=150)
         assert_labels(found, signals, ticks)
         restored = {p for e in first.events("joiner_state_restored") for p in [e["partition"]]}
