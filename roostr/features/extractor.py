@@ -85,7 +85,7 @@ class FeatureExtractor:
         return FEATURE_NAMES
 
     def observe(self, signals: Iterable[RawSignal]) -> None:
-        """Update the state only (e.g. warm-up from a topic replay after a rebalance)."""
+        """Update the state only (a restored partition's tail replay, a backtest's history)."""
         for signal in signals:
             self._observe_one(signal)
 
