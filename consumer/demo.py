@@ -165,12 +165,19 @@ class _Services:
 
     def start(self, name: str, *args: str, job: bool = False) -> None:
         """A service (must keep running) or a ``job`` (must exit 0), in the background."""
-        with (self.run_dir / f"{name}.log").open("ab") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "roostr", *args], env=self.env,
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            )  # fmt: skip
-        (self.jobs if job else self.running)[name] = process
+        # Ctrl-C waits until the child is recorded, so ``stop`` always knows every child.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            with (self.run_dir / f"{name}.log").open("ab") as log:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "roostr", *args], env=self.env,
+                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    # the child starts with the usual mask: Ctrl-C reaches it as well
+                    preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, blocked),
+                )  # fmt: skip
+            (self.jobs if job else self.running)[name] = process
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
     def run(self, name: str, *args: str) -> str:
         """Run a command to completion; its output (also in its log file)."""

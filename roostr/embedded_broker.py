@@ -90,7 +90,11 @@ class EmbeddedBroker:
                 # NO_COLOR: the log file gets plain text, not terminal colour codes.
                 env={**os.environ, "RUST_LOG": self.log_level, "NO_COLOR": "1"},
             )
-        self._wait_ready(timeout_s)
+        try:
+            self._wait_ready(timeout_s)
+        except BaseException:  # Ctrl-C included: a broker that was started is never left behind
+            self.stop()
+            raise
         return self
 
     def _wait_ready(self, timeout_s: float) -> None:

@@ -56,9 +56,11 @@ def test_ctrl_c_stops_every_service_and_the_broker(tmp_path: Path) -> None:
     )  # fmt: skip
     try:
         wait_until(lambda: (tmp_path / "run" / "join.log").exists(), 120, "services running")
-        assert len(_processes_in(tmp_path)) >= 4  # demo, broker, two consumers, the joiner
+        running = _processes_in(tmp_path)
+        assert len(running) >= 4, running  # demo, broker, two consumers, the joiner
         demo.send_signal(signal.SIGINT)
-        assert demo.wait(90) == 130
+        status = demo.wait(90)
+        assert status == 130, (status, demo.stderr.read().decode(errors="replace")[-3000:])
         wait_until(lambda: _processes_in(tmp_path) == [], 30, "no process left behind")
     finally:
         if demo.poll() is None:
