@@ -249,8 +249,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         names: Sequence[str],
         slices: list[tuple[int, int]],
     ) -> _Candidate:
-        """Margins of ``kind`` on every slice from boosters trained on the rows before it
-        ."""
+        """Margins of ``kind`` on every slice from boosters trained on the rows before it."""
         margins, best_rounds = [], []
         for start, stop in slices:
             train_x, train_y = matrix[:start], labels[:start]
@@ -273,7 +272,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
             )
             best = booster.best_iteration + 1
             best_rounds.append(best)
-            rounds = int(min(self.n_estimators, max(best, self.min_rounds)))
+            rounds = self._rounds(best)
             missing = rounds - booster.num_boosted_rounds()
             if missing > 0:  # stopped before the floor: boost on to it
                 booster = xgb.train(
@@ -287,8 +286,11 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         if kind == "gblinear":
             return _Candidate(kind, margin, LINEAR_ROUNDS, None)
         best = int(np.median(best_rounds))
-        rounds = int(min(self.n_estimators, max(best, self.min_rounds)))
-        return _Candidate(kind, margin, rounds, best)
+        return _Candidate(kind, margin, self._rounds(best), best)
+
+    def _rounds(self, best: int) -> int:
+        """Boosting rounds for an early-stopping ``best``: at least the floor, at most the cap."""
+        return int(min(self.n_estimators, max(best, self.min_rounds)))
 
     def _train(
         self,
