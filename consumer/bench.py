@@ -39,10 +39,11 @@ import numpy as np
 import orjson
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, TopicPartition
 
+from consumer.commit_queue import CommitQueue
 from consumer.delivery import Output, deliver
 from consumer.pipeline import fetch_batch, next_offsets
 from consumer.synthetic import encoded, synthetic_signals
-from roostr.kafka import commit_offsets, ensure_topics, make_consumer, make_producer
+from roostr.kafka import ensure_topics, log_refused_commits, make_consumer, make_producer
 from roostr.settings import Settings
 
 __all__ = ["measurement_settings", "run"]
@@ -145,25 +146,32 @@ def _output_rate(settings: Settings, topic: str, expected: int, timeout_s: float
 
 
 def relay(settings: Settings, done: Callable[[int], bool]) -> None:
-    """Consume a batch, produce it unchanged to the scored topic, commit, until ``done(count)``.
+    """Consume a batch, produce it unchanged to the scored topic, until ``done(count)``.
 
-    The service's loop and commit protocol (same clients, ``fetch_batch``, ``deliver``, commit
-    after the acknowledgements) without decoding or scoring: the ceiling for this client and
-    broker, and at a steady load the latency any consume → produce service pays.
+    The service's loop and commit protocol (same clients, ``fetch_batch``, ``CommitQueue``)
+    without decoding or scoring: the ceiling for this client and broker, and at a steady load
+    the latency any consume → produce service pays.
     """
     out_topic = settings.topic_scored
-    consumer = make_consumer(settings, settings.group_scoring)
-    producer = make_producer(settings)
-    consumer.subscribe([settings.topic_raw])
+    consumer = make_consumer(settings, settings.group_scoring, on_commit=log_refused_commits)
+    commits = CommitQueue(
+        consumer,
+        make_producer(settings),
+        max_records=settings.batch_size,
+        commit_interval_s=settings.commit_interval_ms / 1000,
+    )
+    consumer.subscribe([settings.topic_raw], on_revoke=lambda _c, _p: commits.drain())
     relayed = 0
     try:
         while not done(relayed):
-            messages = fetch_batch(consumer, settings.batch_size, settings.batch_wait_ms / 1000)
-            if not messages:
-                continue
-            deliver(producer, (Output(out_topic, m.key(), m.value()) for m in messages), 60)
-            commit_offsets(consumer, next_offsets(messages))
-            relayed += len(messages)
+            wait_s = commits.fetch_wait(settings.batch_wait_ms / 1000)
+            messages = fetch_batch(consumer, settings.batch_size, wait_s)
+            if messages:
+                outputs = [Output(out_topic, m.key(), m.value()) for m in messages]
+                commits.send(outputs, next_offsets(messages))
+                relayed += len(messages)
+            commits.poll()
+        commits.drain()
     finally:
         consumer.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -75,19 +76,35 @@ class PendingDelivery:
         except KafkaException as exc:
             raise DeliveryFailed(f"produce failed: {exc}") from exc
 
+    @property
+    def sent(self) -> int:
+        return self._sent
+
+    def settled(self) -> bool:
+        """Has every output been acknowledged? (delivery reports are served by the producer's
+        ``poll``); DeliveryFailed as soon as one failed."""
+        if self._acks.error is not None:
+            raise DeliveryFailed(f"delivery failed: {self._acks.error}")
+        return self._acks.acked == self._sent
+
     def wait(self, timeout_s: float) -> int:
-        """Wait for every delivery report; the number acknowledged, or DeliveryFailed."""
+        """Wait for every delivery report; the number acknowledged, or DeliveryFailed.
+
+        Only these outputs are waited for: records produced after them may still be in flight.
+        """
+        deadline = time.monotonic() + timeout_s
         try:
-            remaining = self.producer.flush(timeout_s)
+            while not self.settled():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    missing = self._sent - self._acks.acked
+                    raise DeliveryFailed(
+                        f"{missing} of {self._sent} outputs unacknowledged after {timeout_s}s"
+                    )
+                self.producer.poll(min(remaining, 0.1))
         except KafkaException as exc:
             raise DeliveryFailed(f"produce failed: {exc}") from exc
-        acks, sent = self._acks, self._sent
-        if acks.error is not None:
-            raise DeliveryFailed(f"delivery failed: {acks.error}")
-        if remaining or acks.acked != sent:
-            missing = sent - acks.acked
-            raise DeliveryFailed(f"{missing} of {sent} outputs unacknowledged after flush")
-        return sent
+        return self._sent
 
 
 def send(producer: Producer, outputs: Iterable[Output]) -> PendingDelivery:

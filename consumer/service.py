@@ -16,19 +16,21 @@ from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from functools import partial
+from typing import TYPE_CHECKING, Protocol
 
-from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import (
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 from pydantic import ValidationError
 
-from consumer.delivery import (
-    DeliveryFailed,
-    Output,
-    PendingDelivery,
-    deliver,
-    deliver_in_transaction,
-    send,
-)
+from consumer.commit_queue import CommitQueue
+from consumer.delivery import DeliveryFailed, Output, deliver_in_transaction
 from consumer.feature_state import FeatureState, TickerStore
 from consumer.group_lag import GroupLagReader
 from consumer.health import HealthServer
@@ -39,8 +41,8 @@ from consumer.side_inputs import TopicTail
 from consumer.stall import StallDetector
 from roostr.contracts import Mode, ModelUpdate, Outcome
 from roostr.kafka import (
-    commit_offsets,
     coordinates,
+    log_refused_commits,
     make_consumer,
     make_producer,
     max_payload_bytes,
@@ -83,17 +85,6 @@ _FLUSH_TIMEOUT_S = 60.0
 _LAG_EVERY_S = 5.0
 _LIVE_WITHIN_S = 60.0
 Partition = tuple[str, int]
-
-
-class _InFlight(NamedTuple):
-    """A batch whose outputs were produced but not yet acknowledged, nor its offsets committed."""
-
-    messages: list[Message]
-    batch: ScoredBatch
-    offsets: list[TopicPartition]
-    snapshots: list[Output]
-    delivery: PendingDelivery
-    started: float
 
 
 def default_scorer_factory(
@@ -152,7 +143,7 @@ class ScoringService:
         self._next_lag = 0.0
         self._stall = StallDetector(settings.stall_after_s)
         self.health: HealthServer | None = None
-        self._in_flight: _InFlight | None = None  # produced, not yet acknowledged and committed
+        self.commits: CommitQueue | None = None  # batches produced, not yet committed
 
     # --- control ---------------------------------------------------------------------------------
 
@@ -176,7 +167,7 @@ class ScoringService:
             s.http_host, s.http_port, self.metrics.registry, self.live, self.ready
         ).start()
         log.info("http_listening", host=s.http_host, port=self.health.port)
-        consumer = make_consumer(s, s.group_scoring)
+        consumer = make_consumer(s, s.group_scoring, on_commit=self._on_commit)
         # Subscribe first: the group join runs in the client's background while the model loads
         # and the control topics are read (rebalance callbacks wait for the first poll).
         consumer.subscribe(
@@ -194,6 +185,14 @@ class ScoringService:
         self._record_outcomes(self.outcomes.catch_up(heartbeat=self._heartbeat))
         group_lag = GroupLagReader(s, s.group_scoring, s.topic_raw)
         producer = self._make_producer()
+        commits = self.commits = CommitQueue(
+            consumer,
+            producer,
+            max_records=s.batch_size,
+            commit_interval_s=s.commit_interval_ms / 1000,
+            timeout_s=_FLUSH_TIMEOUT_S,
+            on_refused=self.metrics.commit_failures.inc,
+        )
         log.info("consumer_started", group=s.group_scoring, topic=s.topic_raw, mode=self.mode)
         _settle_heap()
         status = 0
@@ -201,17 +200,14 @@ class ScoringService:
             while not self._stopping.is_set():
                 self._last_beat = time.monotonic()
                 self._maintain(consumer, updates, group_lag)
-                # With a batch in flight, take only what the client already fetched: an idle
-                # stream must not hold that batch's commit back by a whole batch wait.
-                wait_s = 0.0 if self._in_flight else s.batch_wait_ms / 1000
+                wait_s = commits.fetch_wait(s.batch_wait_ms / 1000)
                 messages = fetch_batch(consumer, s.batch_size, wait_s)
                 self._prepare_state(consumer)
                 messages = [m for m in messages if self._owned(m)]
                 if messages:
                     self._process(consumer, producer, messages)
-                else:
-                    self._complete(consumer)
-            self._complete(consumer)
+                commits.poll()
+            commits.drain()
         except DeliveryFailed as exc:
             self.metrics.delivery_failures.inc()
             log.error("delivery_failed", error=str(exc), action="exit without committing")
@@ -248,25 +244,17 @@ class ScoringService:
     # --- one batch -------------------------------------------------------------------------------
 
     def _process(self, consumer: Consumer, producer: Producer, messages: list[Message]) -> None:
-        """Score one batch while the previous one's outputs are acknowledged; commit in order.
-
-        The commit protocol, per batch n and in this order:
+        """Score one batch and hand its outputs to the producer; the commit follows its acks.
 
         1. Score every input record into exactly one output (scored record or DeadLetter), and
-           take the feature-state snapshots due after it (they reflect batch n exactly).
-        2. Complete batch n-1 if it is still in flight (see ``_complete``): wait for a delivery
-           report for every one of its outputs, write its snapshots, commit.
-        3. Produce batch n's outputs. A full batch (a backlog) returns without waiting: the
-           client delivers it while the loop fetches and scores batch n+1, and batch n completes
-           before batch n+1 is sent (step 2 of the next call), when the stream goes idle, before
-           a revocation takes a partition away (``_on_revoke``) and before the member stops. A
-           partial batch (the member keeps up) completes at once: waiting for the next batch's
-           scoring would only add latency.
-        A batch's offsets are therefore committed only after all its outputs were acknowledged,
-        and batches commit in the order they were read. If any output failed or is
-        unacknowledged, DeliveryFailed is raised: nothing of that batch (nor of any later one) is
-        committed, the process exits non-zero, and a restart replays from the last commit
-        (at-least-once; replayed outputs are identical apart from ``scored_at``).
+           take the feature-state snapshots due after it (they reflect this batch exactly).
+        2. Send the outputs and queue the offsets (``consumer.commit_queue``): they are
+           committed in read order once every output of this batch and of the batches before it
+           was acknowledged, after the snapshots were delivered. The loop goes on fetching and
+           scoring meanwhile; the queue is drained before a revocation and before a stop.
+        If an output failed, DeliveryFailed is raised: nothing of that batch (nor of any later
+        one) is committed, the process exits non-zero, and a restart replays from the last
+        commit (at-least-once; replayed outputs are identical apart from ``scored_at``).
         In transactional mode outputs and offsets are one Kafka transaction per batch
         (``deliver_in_transaction``), nothing overlaps.
         """
@@ -283,7 +271,6 @@ class ScoringService:
         offsets = next_offsets(messages)
         self._record_tickers(messages, batch.outputs)
         snapshots = self.state.snapshots_due(self.extractor, offsets)
-        self._complete(consumer)
         if self.transactional:
             deliver_in_transaction(
                 producer, batch.outputs + snapshots, offsets,
@@ -291,32 +278,18 @@ class ScoringService:
             )  # fmt: skip
             self._report(messages, batch, offsets, started)
             return
-        self._in_flight = _InFlight(
-            messages, batch, offsets, snapshots, send(producer, batch.outputs), started
+        assert self.commits is not None
+        self.commits.send(
+            batch.outputs,
+            offsets,
+            after_ack=snapshots,
+            on_done=partial(self._report, messages, batch, offsets, started),
         )
-        if len(messages) < self.settings.batch_size:
-            # Keeping up (the fetch did not fill a batch): finish now, for the lowest latency.
-            # Overlap pays only with a backlog, where it hides the wait for acknowledgements.
-            self._complete(consumer)
 
-    def _complete(self, consumer: Consumer) -> None:
-        """Finish the batch in flight, if any: acknowledgements, snapshots, then the commit.
-
-        3a. Partitions due a feature-state snapshot get it once the batch's outputs are
-            acknowledged, before its commit (``consumer.feature_state``: a restore trusts the
-            snapshot's offset).
-        4.  Only then commit, synchronously, per partition, offset + 1 of the last record.
-            A refused commit (the partition moved in a rebalance) is logged: its outputs are
-            already delivered, so the next owner re-emits identical duplicates, never a gap.
-        """
-        flight, self._in_flight = self._in_flight, None
-        if flight is None:
-            return
-        flight.delivery.wait(_FLUSH_TIMEOUT_S)
-        if flight.snapshots:
-            deliver(flight.delivery.producer, flight.snapshots, _FLUSH_TIMEOUT_S)
-        self._commit(consumer, flight.offsets)
-        self._report(flight.messages, flight.batch, flight.offsets, flight.started)
+    def _on_commit(self, error: KafkaError | None, partitions: list[TopicPartition]) -> None:
+        """The consumer's callback for the asynchronous commits (``consumer.commit_queue``)."""
+        if refused := log_refused_commits(error, partitions):
+            self.metrics.commit_failures.inc(len(refused))
 
     def _report(
         self,
@@ -348,10 +321,6 @@ class ScoringService:
             model_version=self.models.version,
             ms=round(seconds * 1000, 2),
         )
-
-    def _commit(self, consumer: Consumer, offsets: list[TopicPartition]) -> None:
-        if failed := commit_offsets(consumer, offsets):
-            self.metrics.commit_failures.inc(len(failed))
 
     # --- between batches ---------------------------------------------------------------------
 
@@ -440,11 +409,12 @@ class ScoringService:
         log.info("partitions_assigned", partitions=sorted(p for _t, p in added))
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Complete the batch in flight (``_process``), then drop the partitions and their state."""
+        """Commit what was sent (``_process``), then drop the partitions and their state."""
         removed = {(tp.topic, tp.partition) for tp in partitions}
         if not removed:
             return
-        self._complete(consumer)
+        if self.commits is not None:
+            self.commits.drain()
         self._assigned -= removed
         self._to_restore -= removed
         self.state.forget(self.extractor, [p for _t, p in removed])

@@ -15,6 +15,7 @@ __all__ = [
     "commit_offsets",
     "coordinates",
     "ensure_topics",
+    "log_refused_commits",
     "make_admin",
     "make_consumer",
     "make_producer",
@@ -86,25 +87,36 @@ def commit_offsets(
 
     A commit fails either whole (confluent-kafka raises) or per partition: it returns the
     TopicPartitions and sets ``.error`` on a refused one without raising. Both kinds are logged
-    (``commit_failed``, one event per partition) and returned for the caller to count. Nothing
-    is retried: a later commit of the same partition carries a later offset anyway, and a
-    partition that moved in a rebalance is replayed by its next owner (duplicates, never a gap).
+    (``log_refused_commits``) and returned for the caller to count. Nothing is retried: a later
+    commit of the same partition carries a later offset anyway, and a partition that moved in a
+    rebalance is replayed by its next owner (duplicates, never a gap).
     """
     try:
         results = consumer.commit(offsets=offsets, asynchronous=False)
     except KafkaException as exc:
-        failed = [(tp, exc.args[0]) for tp in offsets]
-    else:
-        failed = [(tp, tp.error) for tp in results or () if tp.error is not None]
-    for tp, error in failed:
+        return log_refused_commits(exc.args[0], offsets)
+    return log_refused_commits(None, results or [])
+
+
+def log_refused_commits(
+    error: KafkaError | None, partitions: list[TopicPartition]
+) -> list[tuple[TopicPartition, KafkaError]]:
+    """The partitions a commit result refused (all of them when ``error`` is set), each logged
+    as one ``commit_failed`` event; the shape of an ``on_commit`` callback's arguments."""
+    refused = []
+    for tp in partitions:
+        why = error if error is not None else tp.error
+        if why is None:
+            continue
+        refused.append((tp, why))
         log.warning(
             "commit_failed",
             topic=tp.topic,
             partition=tp.partition,
             offset=tp.offset,
-            error=error.str() if isinstance(error, KafkaError) else str(error),
+            error=why.str() if isinstance(why, KafkaError) else str(why),
         )
-    return failed
+    return refused
 
 
 def make_admin(settings: Settings) -> AdminClient:

@@ -10,6 +10,17 @@ import structlog
 __all__ = ["configure_logging", "get_logger"]
 
 
+class _CurrentStderr:
+    """``sys.stderr`` as it is when a line is written, not when logging was configured: a host
+    that swaps it (pytest's capture, an embedding tool) must not leave loggers on a closed file."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "INFO", json: bool = True) -> None:
     """Route structlog (and stdlib logging) to stderr as JSON, or pretty for a terminal."""
     renderer: structlog.typing.Processor = (
@@ -24,7 +35,8 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # structlog types ``file`` as TextIO; it only calls write and flush
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
 

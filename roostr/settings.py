@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # client; lower means less latency at low rates, more requests per record under load.
     fetch_wait_ms: int = Field(5, ge=0, le=10_000)
     linger_ms: int = Field(1, ge=0, le=10_000)
+    # Offsets of acknowledged batches are committed (asynchronously) at most this often: one
+    # commit request per interval instead of per batch; a crash replays at most this much more.
+    commit_interval_ms: int = Field(100, ge=0, le=60_000)
     max_message_bytes: int = Field(256 * 1024, ge=1024)
     # The largest record any roostr producer sends (librdkafka ``message.max.bytes``). Keep it at
     # or below the broker's ``message.max.bytes`` and the topics' ``max.message.bytes`` (Kafka's

@@ -11,6 +11,7 @@ from scoring_service_support import wait_until
 from structlog.testing import capture_logs
 
 from consumer.bot_reader import ScoredSignalReader
+from consumer.commit_queue import CommitQueue
 from consumer.service import ScoringService
 from roostr.kafka import commit_offsets, make_consumer, make_producer
 from roostr.settings import Settings
@@ -69,21 +70,39 @@ def test_commit_offsets_commits_and_reports_what_the_broker_refused(settings: Se
 
 
 def test_scoring_service_counts_each_partition_refused(settings: Settings) -> None:
+    """Asynchronous commits report through the consumer's ``on_commit`` callback."""
     service = ScoringService(settings)
-    offsets = [TopicPartition(settings.topic_raw, p, 10 + p) for p in range(3)]
+    refused = KafkaError(KafkaError.REBALANCE_IN_PROGRESS)
+    partitions = [
+        _Committed(settings.topic_raw, p, 10 + p, refused if p == 1 else None) for p in range(3)
+    ]
     with capture_logs() as events:
-        service._commit(_PartlyRefusingConsumer(), offsets)  # type: ignore[arg-type]
+        service._on_commit(None, partitions)  # type: ignore[arg-type]
     assert _counted(service) == 1
     assert _failures(events) == [(settings.topic_raw, 1, 11)]
-    assert events[0]["error"] == KafkaError(KafkaError.REBALANCE_IN_PROGRESS).str()
+    assert events[0]["error"] == refused.str()
 
-    consumer = make_consumer(settings, settings.group_scoring)
-    try:
-        missing = [TopicPartition(f"{settings.topic_raw}-missing", p, 1) for p in range(2)]
-        service._commit(consumer, missing)  # refused whole: every partition counts
-    finally:
-        consumer.close()
-    assert _counted(service) == 3
+    whole = KafkaError(KafkaError.UNKNOWN_MEMBER_ID)
+    service._on_commit(whole, [TopicPartition(settings.topic_raw, p, 1) for p in range(2)])
+    assert _counted(service) == 3  # refused whole: every partition counts
+
+
+def test_commit_queue_counts_what_a_synchronous_commit_refused(settings: Settings) -> None:
+    """``drain`` commits synchronously (before a revocation or a stop): refusals are counted."""
+    counted: list[int] = []
+    queue = CommitQueue(
+        _PartlyRefusingConsumer(),  # type: ignore[arg-type]
+        make_producer(settings),
+        max_records=10,
+        commit_interval_s=60,
+        on_refused=counted.append,
+    )
+    offsets = [TopicPartition(settings.topic_raw, p, 10 + p) for p in range(3)]
+    with capture_logs() as events:
+        queue.send([], offsets)
+        queue.drain()
+    assert counted == [1]
+    assert _failures(events) == [(settings.topic_raw, 1, 11)]
 
 
 def test_bot_reader_counts_a_commit_the_broker_refused(settings: Settings) -> None:
