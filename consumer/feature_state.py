@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from confluent_kafka import Consumer, Message, TopicPartition
 
-from consumer.changelog import PartitionLog, restore_partitions
+from consumer.changelog import PartitionLog, RestoreIncomplete, restore_partitions
 from consumer.decoding import decode_signal
 from consumer.delivery import Output
 from consumer.side_inputs import replay_until
@@ -60,8 +60,11 @@ class FeatureState:
     ) -> dict[int, int]:  # fmt: skip
         """Load the partitions' snapshots and replay their tails up to the committed offsets.
 
-        Returns, per partition whose snapshot is ahead of its committed offset, the offset to
-        start reading at (its records before that were scored and delivered already).
+        Returns, per partition, the offset its scoring resumes at: the committed offset, or the
+        snapshot's when it is ahead (its records before that were scored and delivered already).
+        Raises RestoreIncomplete when the changelog or a tail could not be read to its end, and
+        KafkaException when the committed offsets could not be read: the caller then ``forget``s
+        the partitions (part of their state may be loaded) and tries again later.
         """
         s = self.settings
         started = time.perf_counter()
@@ -70,7 +73,7 @@ class FeatureState:
             for tp in consumer.committed([TopicPartition(s.topic_raw, p) for p in partitions], 30)
         }
         restored = restore_partitions(s, s.topic_feature_state, partitions)
-        tails, skip_to = [], {}
+        tails, starts = [], {}
         for partition in partitions:
             state = restored.get(partition)
             entries = state.entries if state is not None else {}
@@ -81,8 +84,7 @@ class FeatureState:
             snapshot_at = (state.offsets or {}).get(s.topic_raw, 0) if state else 0
             if snapshot_at < committed[partition]:
                 tails.append((partition, snapshot_at, committed[partition]))
-            elif snapshot_at > committed[partition]:
-                skip_to[partition] = snapshot_at
+            starts[partition] = max(snapshot_at, committed[partition])
         replayed = self._replay(store, tails, heartbeat)
         log.info(
             "feature_state_restored",
@@ -92,7 +94,7 @@ class FeatureState:
             tail_records=replayed,
             ms=round((time.perf_counter() - started) * 1000, 1),
         )
-        return skip_to
+        return starts
 
     def _replay(
         self, store: TickerStore, tails: list[tuple[int, int, int]], heartbeat: Callable[[], None]
@@ -116,7 +118,8 @@ class FeatureState:
             starts={(topic, p): start for p, start, _end in tails},
         )
         if unfinished:
-            log.warning("feature_state_partial", partitions=[tp.partition for tp in unfinished])
+            partitions = sorted(tp.partition for tp in unfinished)
+            raise RestoreIncomplete(f"{topic} {partitions}: tails not replayed to the commit")
         return read
 
     def scored(self, partition: int, tickers: Iterable[str], count: int) -> None:

@@ -29,6 +29,7 @@ from confluent_kafka import (
 )
 from pydantic import ValidationError
 
+from consumer.changelog import RestoreIncomplete
 from consumer.commit_queue import CommitQueue
 from consumer.delivery import DeliveryFailed, Output, deliver_in_transaction
 from consumer.feature_state import FeatureState, TickerStore
@@ -82,6 +83,7 @@ class ScorerFactory(Protocol):
 
 
 _FLUSH_TIMEOUT_S = 60.0
+_RESTORE_RETRY_S = 5.0
 _LAG_EVERY_S = 5.0
 _LIVE_WITHIN_S = 60.0
 Partition = tuple[str, int]
@@ -137,7 +139,9 @@ class ScoringService:
         self._joined = False
         self._assigned: set[Partition] = set()
         self._to_restore: set[Partition] = set()
-        self._skip_below: dict[int, int] = {}  # records already delivered (see FeatureState)
+        self._restore_at = 0.0  # when the partitions to restore are tried (again)
+        self._restore_failed = False  # their last try failed: they are paused, we are not ready
+        self._skip_below: dict[int, int] = {}  # where each partition's scoring resumed
         self.state = FeatureState(settings)
         self._last_beat = time.monotonic()
         self._next_lag = 0.0
@@ -155,8 +159,14 @@ class ScoringService:
         return time.monotonic() - self._last_beat < _LIVE_WITHIN_S
 
     def ready(self) -> bool:
-        """In the group, not stopping, and not stalled (see ``consumer.stall``)."""
-        return self._joined and not self._stopping.is_set() and not self._stall.stalled
+        """In the group, not stopping, not stalled (see ``consumer.stall``), and every partition
+        held has its feature state (a failed restore is being retried)."""
+        return (
+            self._joined
+            and not self._stopping.is_set()
+            and not self._stall.stalled
+            and not self._restore_failed
+        )
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -200,9 +210,9 @@ class ScoringService:
             while not self._stopping.is_set():
                 self._last_beat = time.monotonic()
                 self._maintain(consumer, updates, group_lag)
+                self._prepare_state(consumer)
                 wait_s = commits.fetch_wait(s.batch_wait_ms / 1000)
                 messages = fetch_batch(consumer, s.batch_size, wait_s)
-                self._prepare_state(consumer)
                 messages = [m for m in messages if self._owned(m)]
                 if messages:
                     self._process(consumer, producer, messages)
@@ -424,25 +434,59 @@ class ScoringService:
         log.info("partitions_revoked", partitions=sorted(p for _t, p in removed))
 
     def _prepare_state(self, consumer: Consumer) -> None:
-        """After an assignment: restore the new partitions' state before any record is scored."""
-        if not self._to_restore:
+        """Restore newly assigned partitions' state before any of their records is scored.
+
+        Runs before each fetch. Records of a partition still to restore are not scored
+        (``_owned``); once its state is restored the partition is read again from where that
+        state ends (seek: the committed offset, or a snapshot ahead of it), so what is scored
+        always follows the restored state. A restore that fails (the changelog or a tail not read
+        to its end in time, the broker not answering) keeps nothing of what it loaded, pauses its
+        partitions, marks the member not ready and is tried again after
+        ``_RESTORE_RETRY_S``: a partition is never scored on partial state, and no record is
+        skipped (the seek after the retry goes back to the restored state's end).
+        """
+        if not self._to_restore or time.monotonic() < self._restore_at:
             return
+        topic = self.settings.topic_raw
         partitions = sorted(p for _t, p in self._to_restore)
+        held = [TopicPartition(topic, p) for p in partitions]
+        try:
+            starts = self.state.restore(self.extractor, consumer, partitions, self._heartbeat)
+            for partition, offset in starts.items():
+                consumer.seek(TopicPartition(topic, partition, offset))
+        except (RestoreIncomplete, KafkaException) as exc:
+            self.state.forget(self.extractor, partitions)
+            with suppress(KafkaException):  # paused or not, nothing of them is scored
+                consumer.pause(held)
+            self._restore_failed = True
+            self._restore_at = time.monotonic() + _RESTORE_RETRY_S
+            log.error(
+                "feature_state_restore_failed",
+                partitions=partitions,
+                error=str(exc),
+                retry_in_s=_RESTORE_RETRY_S,
+            )
+            return
+        self._skip_below.update(starts)
         self._to_restore = set()
-        skip_to = self.state.restore(self.extractor, consumer, partitions, self._heartbeat)
-        for partition, offset in skip_to.items():
-            self._skip_below[partition] = offset
-            with suppress(KafkaException):  # the filter in ``_owned`` is what guarantees it
-                consumer.seek(TopicPartition(self.settings.topic_raw, partition, offset))
+        if self._restore_failed:
+            consumer.resume(held)
+            self._restore_failed = False
+            log.info("feature_state_restore_recovered", partitions=partitions)
         _settle_heap()
 
     def _heartbeat(self) -> None:
         self._last_beat = time.monotonic()
 
     def _owned(self, message: Message) -> bool:
-        """A record of a held partition that no restored snapshot already covers."""
+        """A record of a held, restored partition, at or after where its scoring resumed."""
         topic, partition, offset = coordinates(message)
-        return (topic, partition) in self._assigned and offset >= self._skip_below.get(partition, 0)
+        key = (topic, partition)
+        return (
+            key in self._assigned
+            and key not in self._to_restore
+            and offset >= self._skip_below.get(partition, 0)
+        )
 
     def _record_tickers(self, messages: list[Message], outputs: list[Output]) -> None:
         """Tell the feature state which tickers each partition's scored records moved."""

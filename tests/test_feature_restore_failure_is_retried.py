@@ -1,0 +1,93 @@
+"""A feature-state restore that fails is retried, its partitions paused meanwhile: no record is
+scored on partial state, none is skipped, and the member reports itself not ready until it
+holds every partition's state (``ScoringService._prepare_state``)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from scoring_service_support import (
+    assert_each_input_once_after_dedupe,
+    assert_scored_as_one_clean_run,
+    good_records,
+    produce,
+    read_outputs,
+    wait_until,
+)
+from structlog.testing import capture_logs
+
+import consumer.feature_state
+from consumer.changelog import RestoreIncomplete
+from consumer.service import ScoringService
+from roostr.settings import Settings
+
+
+class _Running:
+    """A ScoringService in a thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.service = ScoringService(settings, model_check_interval_s=60)
+        self.thread = threading.Thread(target=self.service.run, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.service.stop()
+        self.thread.join(60)
+        assert not self.thread.is_alive()
+
+
+def _failing_once(original: Callable[..., Any]) -> Callable[..., Any]:
+    calls = []
+
+    def restore(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 1:
+            raise RestoreIncomplete("injected: changelog not read to its end")
+        return original(*args, **kwargs)
+
+    return restore
+
+
+def test_a_failed_restore_is_retried_and_nothing_is_scored_on_partial_state(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings.model_copy(update={"feature_snapshot_every": 20})
+    records = good_records(240, prefix="restore")
+    ids = {f"restore:7:{i}" for i in range(240)}
+
+    produce(settings, records[:120])
+    first = _Running(settings)  # scores and snapshots the first half, commits, leaves
+    read_outputs(settings, expected=120)
+    first.stop()
+
+    produce(settings, records[120:])
+    monkeypatch.setattr(
+        consumer.feature_state,
+        "restore_partitions",
+        _failing_once(consumer.feature_state.restore_partitions),
+    )
+    with capture_logs() as events:
+        second = _Running(settings)
+        try:
+            wait_until(
+                lambda: any(e["event"] == "feature_state_restore_failed" for e in events),
+                60,
+                "the injected restore failure",
+            )
+            assert not second.service.ready()
+            scored, dead = read_outputs(settings, expected=240, timeout_s=90)
+            wait_until(second.service.ready, 30, "the member ready after the retry")
+        finally:
+            second.stop()
+
+    names = [e["event"] for e in events]
+    failed = names.index("feature_state_restore_failed")
+    assert "feature_state_restore_recovered" in names[failed:]
+    (restored,) = [e for e in events if e["event"] == "feature_state_restored"]
+    assert restored["snapshot_entries"] > 0  # the retry loaded the first member's snapshots
+    assert not dead
+    assert_each_input_once_after_dedupe(scored, ids, allow_duplicates=True)
+    assert_scored_as_one_clean_run(scored, records, None, settings.mode)
