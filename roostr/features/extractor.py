@@ -225,7 +225,8 @@ def _reactions_block(
     rocket = float(sum(map(get, ROCKET_KEYS, _ZEROS)))
     velocity = total / max(lag_hours, MIN_VELOCITY_HOURS) if lag_hours >= 0 else NAN
     if denominator:
-        shares = (fire / denominator, rocket / denominator, max(counts, default=0) / denominator)
+        most = max(counts) if counts else 0
+        shares = (fire / denominator, rocket / denominator, most / denominator)
     else:
         shares = (NAN, NAN, NAN)
     return (
