@@ -50,7 +50,7 @@ _PUNCTUATION = string.punctuation
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _NEGATE = frozenset(NEGATE)
 DECAY = (1.0, 0.95, 0.9)
-# The token memo (``VaderScorer._words_of``): at most this many tokens of at most this length.
+# The token memo (``VaderScorer._words_of``): about this many tokens, of at most this length.
 _MEMO_SIZE = 65_536
 _MEMO_TOKEN_CHARS = 40
 # Multi-word entries checked around a lexicon word; only looked for when one of their words is
@@ -96,7 +96,7 @@ class VaderScorer:
         # one-character entries can ever match.
         self._emojis = {e: " " + d for e, d in self.analyser.emojis.items() if len(e) == 1}
         # token -> its word (see ``_word``): chat repeats its words far more than its messages.
-        self._words: dict[str, str] = {}
+        self._word_memo: dict[str, str] = {}
 
     def polarity(self, text: str, split: list[str] | None = None) -> Polarity:
         """VADER's compound score and positive / negative shares of ``text``.
@@ -131,7 +131,7 @@ class VaderScorer:
         A pure function of the token, so the memo changes no result; it is emptied when full
         and keeps only short tokens (long ones rarely repeat), so its memory stays bounded.
         """
-        memo = self._words
+        memo = self._word_memo
         words = list(map(memo.get, raw))
         if None in words:
             if len(memo) >= _MEMO_SIZE:
