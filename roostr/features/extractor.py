@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -108,8 +109,7 @@ class FeatureExtractor:
         errors: dict[int, str] = {}
         for i, signal in enumerate(signals):
             try:
-                self._observe_one(signal)
-                rows.append(self._own_row(signal))
+                rows.append(self._own_row(signal, self._observe_one(signal)))
             except Exception as exc:  # noqa: BLE001 - one bad signal must not fail its batch
                 errors[i] = f"{type(exc).__name__}: {exc}"
                 rows.append(_FAILED_OWN_ROW)
@@ -162,16 +162,23 @@ class FeatureExtractor:
             self._authors.add(outcome.author, resolved, won)
         return True
 
-    def _observe_one(self, signal: RawSignal) -> None:
-        """Count the mention once per signal id and ticker (a redelivery is not counted again)."""
-        self._mentions.add(
-            signal.ticker, signal.source, signal.signal_id, signal.posted_at.timestamp()
-        )
+    def _observe_one(self, signal: RawSignal) -> float:
+        """Count the mention once per signal id and ticker (a redelivery is not counted again).
 
-    def _own_row(self, s: RawSignal) -> tuple[float, ...]:
-        """The signal's own columns (``_OWN_COLUMNS``): state, reactions, text, lag, asset class."""
-        posted = s.posted_at.timestamp()
-        window = self._mentions.counts(s.ticker, posted)
+        Returns the signal's ``posted_at`` in POSIX seconds, which ``_own_row`` reads too.
+        """
+        posted = signal.posted_at.timestamp()
+        self._mentions.add(signal.ticker, signal.source, signal.signal_id, posted)
+        return posted
+
+    def _own_row(self, s: RawSignal, posted: float) -> tuple[float, ...]:
+        """The signal's own columns (``_OWN_COLUMNS``): state, reactions, text, lag, asset class.
+
+        ``posted`` is ``s.posted_at`` in POSIX seconds (from ``_observe_one``).
+        """
+        sources_24h, sources_7d, mentions_24h, mentions_7d, since_first, since_prev = (
+            self._mentions.counts(s.ticker, posted)
+        )
         source_rate, source_n = self._sources.at(s.source, posted)
         author_rate, author_n = self._authors.at(s.author, posted)
         text = text_features(s.message)
@@ -185,19 +192,19 @@ class FeatureExtractor:
             float(source_n),
             author_rate,
             NAN if s.author is None else float(author_n),
-            float(window.sources_24h),
-            float(window.sources_7d),
-            float(window.sources_7d >= 2),
-            float(window.mentions_24h),
-            float(window.mentions_7d),
+            float(sources_24h),
+            float(sources_7d),
+            float(sources_7d >= 2),
+            float(mentions_24h),
+            float(mentions_7d),
             float(s.mention_count),
             math.log1p(s.mention_count),
             # social conviction
             *_reactions_block(s.reactions, total, math.log1p(total), lag_hours),
             *text[SOCIAL_COLUMNS],
             # market timing
-            window.hours_since_first,
-            window.hours_since_prev,
+            since_first,
+            since_prev,
             lag_hours,
             # fundamentals
             *text[FUNDAMENTAL_COLUMNS],
@@ -213,11 +220,13 @@ def _reactions_block(
     """total … log_reaction_velocity (10 columns)."""
     counts = reactions.values()
     denominator = max(total, sum(counts))
-    fire = float(sum(reactions.get(k, 0) for k in FIRE_KEYS))
-    rocket = float(sum(reactions.get(k, 0) for k in ROCKET_KEYS))
+    get = reactions.get
+    fire = float(sum(map(get, FIRE_KEYS, _ZEROS)))
+    rocket = float(sum(map(get, ROCKET_KEYS, _ZEROS)))
     velocity = total / max(lag_hours, MIN_VELOCITY_HOURS) if lag_hours >= 0 else NAN
     if denominator:
-        shares = (fire / denominator, rocket / denominator, max(counts, default=0) / denominator)
+        most = max(counts) if counts else 0
+        shares = (fire / denominator, rocket / denominator, most / denominator)
     else:
         shares = (NAN, NAN, NAN)
     return (
@@ -230,6 +239,9 @@ def _reactions_block(
         velocity,
         math.log1p(velocity),  # NaN passes through
     )
+
+
+_ZEROS = (0,) * max(len(FIRE_KEYS), len(ROCKET_KEYS))  # reactions.get's default, per key
 
 
 def _columns(*names: str) -> list[int]:
@@ -273,17 +285,21 @@ _ONCHAIN_FIELDS = (
 _NO_TRENDS = (None,) * (len(_TRENDS_FIELDS) + 1)
 _NO_MARKET = (None,) * len(_MARKET_FIELDS)
 _NO_ONCHAIN = (None,) * len(_ONCHAIN_FIELDS)
+# Read from a block's ``__dict__``, one C call per block: the blocks' fields all have defaults,
+# so every field is there.
+_TRENDS_VALUES = itemgetter(*_TRENDS_FIELDS, "mainstream_news")
+_MARKET_VALUES = itemgetter(*_MARKET_FIELDS)
+_ONCHAIN_VALUES = itemgetter(*_ONCHAIN_FIELDS)
 
 
 def _raw_context(s: RawSignal) -> tuple[float | bool | None, ...]:
     """The signal's context values as given (``_context_columns`` computes from them)."""
     trends, market, onchain = s.trends, s.market, s.onchain
     return (
-        *(_NO_TRENDS if trends is None else (*map(trends.__dict__.get, _TRENDS_FIELDS),
-                                             trends.mainstream_news)),
-        *(_NO_MARKET if market is None else map(market.__dict__.get, _MARKET_FIELDS)),
-        *(_NO_ONCHAIN if onchain is None else map(onchain.__dict__.get, _ONCHAIN_FIELDS)),
-    )  # fmt: skip
+        (_NO_TRENDS if trends is None else _TRENDS_VALUES(trends.__dict__))
+        + (_NO_MARKET if market is None else _MARKET_VALUES(market.__dict__))
+        + (_NO_ONCHAIN if onchain is None else _ONCHAIN_VALUES(onchain.__dict__))
+    )
 
 
 def _log1p(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -31,8 +31,8 @@ import re
 import string
 from collections.abc import Mapping
 from itertools import compress, count, repeat
-from operator import ne
-from typing import NamedTuple
+from operator import is_
+from typing import NamedTuple, cast
 
 from vaderSentiment.vaderSentiment import (
     BOOSTER_DICT,
@@ -50,6 +50,9 @@ _PUNCTUATION = string.punctuation
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _NEGATE = frozenset(NEGATE)
 DECAY = (1.0, 0.95, 0.9)
+# The token memo (``VaderScorer._words_of``): about this many tokens, of at most this length.
+_MEMO_SIZE = 65_536
+_MEMO_TOKEN_CHARS = 40
 # Multi-word entries checked around a lexicon word; only looked for when one of their words is
 # near it.
 _PHRASE_BOOSTERS = {k: v for k, v in BOOSTER_DICT.items() if " " in k}
@@ -92,14 +95,22 @@ class VaderScorer:
         # extra spaces this adds change no word. It reads text one code point at a time, so only
         # one-character entries can ever match.
         self._emojis = {e: " " + d for e, d in self.analyser.emojis.items() if len(e) == 1}
+        # token -> its word (see ``_word``): chat repeats its words far more than its messages.
+        self._word_memo: dict[str, str] = {}
 
-    def polarity(self, text: str) -> Polarity:
-        """VADER's compound score and positive / negative shares of ``text``."""
+    def polarity(self, text: str, split: list[str] | None = None) -> Polarity:
+        """VADER's compound score and positive / negative shares of ``text``.
+
+        ``split`` is ``text.split()`` when the caller has it (used for ASCII text only: emojis
+        are replaced by their descriptions first).
+        """
         if not text.isascii():  # replace emojis by their descriptions, as VADER does
             for emoji in self._emojis.keys() & set(_NON_ASCII.findall(text)):
                 text = text.replace(emoji, self._emojis[emoji])
-        raw = text.split()
-        words = _words(raw)
+            raw = text.split()
+        else:
+            raw = text.split() if split is None else split
+        words = self._words_of(raw)
         scored = list(map(self._scored.__contains__, words))
         if not any(scored):
             return _NEUTRAL
@@ -113,6 +124,25 @@ class VaderScorer:
         else:
             scores = self._apply_rules(words, list(compress(count(), scored)), raw)
         return _summarise(scores, len(words), text)
+
+    def _words_of(self, raw: list[str]) -> list[str]:
+        """``_word`` of each token, memoised: a dict lookup per known token instead of 3 calls.
+
+        A pure function of the token, so the memo changes no result; it is emptied when full
+        and keeps only short tokens (long ones rarely repeat), so its memory stays bounded.
+        """
+        memo = self._word_memo
+        words = list(map(memo.get, raw))
+        if None in words:
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            for i in compress(count(), map(is_, words, repeat(None))):
+                token = raw[i]
+                words[i] = word = _word(token)
+                if len(token) <= _MEMO_TOKEN_CHARS:
+                    memo[token] = word
+        # No None is left in ``words`` (mypy does not narrow a list by ``None in``).
+        return cast(list[str], words)
 
     def _apply_rules(self, words: list[str], hits: list[int], raw: list[str]) -> list[float]:
         """Scores of the lexicon words ``hits`` in ``words`` after VADER's rules.
@@ -164,14 +194,11 @@ class VaderScorer:
         return _least(valence, words, i, lexicon)
 
 
-def _words(raw: list[str]) -> list[str]:
-    """VADER's words, lower-cased: strip punctuation unless that leaves <= 2 characters."""
-    tokens = list(map(str.lower, raw))
-    words = list(map(str.strip, tokens, repeat(_PUNCTUATION)))
-    for i in compress(count(), map(ne, words, tokens)):
-        if len(words[i]) <= 2:
-            words[i] = tokens[i]  # an emoticon such as ":)" or "no."
-    return words
+def _word(token: str) -> str:
+    """VADER's word for a token, lower-cased: punctuation stripped unless <= 2 characters remain."""
+    lowered = token.lower()
+    word = lowered.strip(_PUNCTUATION)
+    return word if len(word) > 2 or word == lowered else lowered  # an emoticon such as ":)"
 
 
 def _negated(word: str) -> bool:

@@ -209,13 +209,13 @@ class MentionHistory:
             if prev_index >= 0 and times[prev_index] >= week_ago
             else math.nan
         )
-        return TickerWindowCounts(
-            sources_24h=sources_24h,
-            sources_7d=sources_7d,
-            mentions_24h=upto - bisect_left(times, day_ago),
-            mentions_7d=upto - bisect_left(times, week_ago),
-            hours_since_first=(posted - first) / HOUR,
-            hours_since_prev=hours_since_prev,
+        return TickerWindowCounts(  # positional (in field order): keywords cost per signal
+            sources_24h,
+            sources_7d,
+            upto - bisect_left(times, day_ago),
+            upto - bisect_left(times, week_ago),
+            (posted - first) / HOUR,
+            hours_since_prev,
         )
 
 

@@ -14,7 +14,7 @@ import math
 import re
 import string
 from functools import cache, lru_cache
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 from roostr.features.sentiment import VaderScorer
 
@@ -202,12 +202,12 @@ def _keyword_counts(message: str) -> tuple[int, ...]:
     """Number of terms of each lexicon in ``message``, in ``LEXICONS`` order."""
     lowered = " " + message.lower()
     terms = (_KEYWORDS_ASCII if lowered.isascii() else KEYWORDS).findall(lowered)
-    codes = list(map(_TERM_CODE.get, terms))
-    if None in codes:  # a term matched with other whitespace than one space ("all  in")
-        codes = [_TERM_CODE[_WHITESPACE.sub(" ", term)] for term in terms]
     # One character per match, counted per lexicon by str.count: no per-match Python code.
-    # No None is left in ``codes`` (mypy does not narrow a list by ``None in``).
-    return tuple(map("".join(cast(list[str], codes)).count, _LEXICON_CODES))
+    try:
+        codes = "".join(map(_TERM_CODE.__getitem__, terms))
+    except KeyError:  # a term matched with other whitespace than one space ("all  in")
+        codes = "".join([_TERM_CODE[_WHITESPACE.sub(" ", term)] for term in terms])
+    return tuple(map(codes.count, _LEXICON_CODES))
 
 
 def _compute(message: str) -> TextFeatures:
@@ -216,16 +216,18 @@ def _compute(message: str) -> TextFeatures:
     )
     chars = len(message)
     letters, upper, hype = _shape(message)
+    words = message.split()
     nan = math.nan
-    compound, positive, negative = (
-        sentiment_scorer().polarity(message[:SENTIMENT_MAX_CHARS])
-        if message.strip()
-        else (nan, nan, nan)
-    )
+    if not words:  # blank: no sentiment
+        compound, positive, negative = nan, nan, nan
+    elif chars <= SENTIMENT_MAX_CHARS:  # the scorer's own split, unless emojis are replaced
+        compound, positive, negative = sentiment_scorer().polarity(message, words)
+    else:
+        compound, positive, negative = sentiment_scorer().polarity(message[:SENTIMENT_MAX_CHARS])
     green = thesis + conviction + product + partnership + catalyst
     return TextFeatures(  # positional (in field order): keywords cost ~1 µs per message
         chars,
-        len(message.split()),
+        len(words),
         message.count("!") / chars if chars else nan,
         upper / letters if letters else nan,
         hype,
