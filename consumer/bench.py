@@ -6,8 +6,8 @@ environment); every client and child process it starts then uses the command's s
 security included. Rates are measured from the broker timestamps of the output records (first
 to last), so group-join time is not counted for either side.
 
-- passthrough: the same client configuration, fetch step (``fetch_batch``), delivery step
-  (``deliver``) and commit as the service, producing each record unchanged;
+- passthrough: the same client configuration, fetch step (``fetch_batch``) and commit protocol
+  (``CommitQueue``) as the service, producing each record unchanged;
 - pipeline: ``ScoringService`` itself (the code ``roostr consume`` runs), in a thread;
 - latency: ``roostr consume`` as a separate process, a producer offering ``--rate`` signals/s,
   and a reader timing produce → scored record readable; then the same for the relay (the

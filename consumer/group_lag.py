@@ -2,7 +2,8 @@
 
 Approximate by nature: ListOffsets can answer a stale end offset (the embedded broker
 under-reports it), which reads too low, and committed offsets trail the members' positions by
-the batch in flight, which reads too high by at most that batch.
+the batches not yet committed (``consumer.commit_queue``: acknowledged within a commit interval),
+which reads too high by about that much.
 """
 
 from __future__ import annotations
