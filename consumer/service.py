@@ -427,6 +427,8 @@ class ScoringService:
             self.commits.drain()
         self._assigned -= removed
         self._to_restore -= removed
+        if not self._to_restore:
+            self._restore_failed = False  # no partition of a failed restore is held any more
         self.state.forget(self.extractor, [p for _t, p in removed])
         for _topic, partition in removed:
             self._skip_below.pop(partition, None)
