@@ -10,6 +10,10 @@ Reading both inputs in event time: a replay may offer one topic far ahead of the
 labeler buffers a lookback of ticks, and the member pauses whichever input of a pair runs more
 than half that lookback ahead of the other (unless the other has nothing more to read), so a
 signal always finds the ticks it needs.
+
+After each batch's outcomes are acknowledged, the member publishes how far its partitions'
+labels are final (``LabelCutoff`` on ``signals.outcomes.cutoffs``, see ``_cutoff``): what
+retraining and the scoring consumer's track records wait for instead of the wall clock.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import math
 import threading
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
@@ -30,7 +34,13 @@ from consumer.decoding import Rejection
 from consumer.delivery import DeliveryFailed, Output, deliver
 from consumer.health import HealthServer
 from consumer.metrics import JoinerMetrics
-from roostr.contracts import Outcome, PriceTick, ScoredSignal, describe_validation_error
+from roostr.contracts import (
+    LabelCutoff,
+    Outcome,
+    PriceTick,
+    ScoredSignal,
+    describe_validation_error,
+)
 from roostr.kafka import (
     commit_offsets,
     coordinates,
@@ -72,6 +82,8 @@ class OutcomeJoiner:
         self._watermark = -math.inf
         self._counted = (0, 0)  # late ticks, duplicates already reported to the metrics
         self._last_tick_read: dict[int, float] = {}  # monotonic time of each pair's last tick
+        self._published: dict[int, float] = {}  # the cutoff last published, per partition
+        self._partition_count = 0
 
     # --- control ---------------------------------------------------------------------------
 
@@ -117,6 +129,9 @@ class OutcomeJoiner:
                 messages = self._fetch(consumer)
                 if messages or self._member_watermark() != self._watermark:
                     self._process(consumer, producer, messages)
+                # Between batches nothing is in flight: every outcome so far is acknowledged.
+                if cutoffs := self._cutoff_outputs():
+                    deliver(producer, cutoffs, _FLUSH_TIMEOUT_S)
                 self._align(consumer)
         except DeliveryFailed as exc:
             log.error("delivery_failed", error=str(exc), action="exit without committing")
@@ -135,6 +150,7 @@ class OutcomeJoiner:
         metadata = consumer.list_topics(timeout=30).topics
         counts = {t: len(metadata[t].partitions) if t in metadata else 0 for t in topics}
         if len(set(counts.values())) == 1 and 0 not in counts.values():
+            self._partition_count = counts[s.topic_scored]
             return None
         return (
             f"partition counts differ or topics are missing: {counts} (run `roostr topics create`)"
@@ -174,6 +190,8 @@ class OutcomeJoiner:
            with the input offsets it reflects; wait until the broker acknowledged all of them.
         4. Only then commit the input offsets (the marker, not the commit, is what a restore
            trusts; the commit keeps the group's lag meaningful).
+        5. After the batch (``run``), the label cutoffs that rose are published: they vouch
+           for outcomes already acknowledged.
         A crash before 3 completes re-reads the batch: outcomes are re-emitted identically
         (at-least-once; readers dedupe by signal_id).
         """
@@ -258,6 +276,48 @@ class OutcomeJoiner:
         self.metrics.dead_lettered.inc()
         log.warning("dead_lettered", topic=message.topic(), partition=message.partition(),
                     offset=message.offset(), error=error[:200])  # fmt: skip
+
+    def _cutoff(self, partition: int) -> float:
+        """The event time up to which partition ``partition``'s matured labels are all out.
+
+        A signal posted at p loses once the clock passes p + horizon + grace, so with the
+        member's watermark W every signal read with p + horizon <= W - grace is decided. Signals
+        not read yet bound it too: while ``signals.scored`` has more to read, they may be
+        posted as early as the newest read so far (S), so the cutoff stays at or below
+        S + horizon. Read to its end, the topic bounds nothing: what comes later is posted later
+        (the scoring consumer holds a signal until the cutoff reaches it; see
+        ``consumer.track_records``) or is a signal arriving over a horizon late.
+        """
+        rules = self.rules
+        cutoff = self._watermark - rules.grace.total_seconds()
+        if not self._at_end.get((self.settings.topic_scored, partition), False):
+            newest = self._signal_time.get(partition, -math.inf)
+            cutoff = min(cutoff, newest + rules.horizon.total_seconds())
+        return cutoff
+
+    def _cutoff_outputs(self) -> list[Output]:
+        """LabelCutoff records for the partitions whose cutoff rose since last published."""
+        outputs = []
+        horizon_days = self.rules.horizon / timedelta(days=1)
+        for partition in sorted(self._labelers):
+            cutoff = self._cutoff(partition)
+            if not math.isfinite(cutoff) or cutoff <= self._published.get(partition, -math.inf):
+                continue
+            self._published[partition] = cutoff
+            record = LabelCutoff(
+                partition=partition,
+                partitions=self._partition_count,
+                cutoff=datetime.fromtimestamp(cutoff, UTC),
+                horizon_days=horizon_days,
+            )
+            outputs.append(
+                Output(
+                    self.settings.topic_label_cutoffs,
+                    str(partition).encode(),
+                    record.model_dump_json().encode(),
+                )
+            )
+        return outputs
 
     def _offsets(self, partition: int) -> dict[str, int]:
         s = self.settings
@@ -371,6 +431,7 @@ class OutcomeJoiner:
             self._labelers.pop(tp.partition, None)
             self._logs.pop(tp.partition, None)
             self._signal_time.pop(tp.partition, None)
+            self._published.pop(tp.partition, None)
             where = (tp.topic, tp.partition)
             self._positions.pop(where, None)
             self._at_end.pop(where, None)

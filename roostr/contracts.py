@@ -30,6 +30,7 @@ __all__ = [
     "TIERS",
     "DeadLetter",
     "ErrorKind",
+    "LabelCutoff",
     "LetterPart",
     "Market",
     "Mode",
@@ -381,6 +382,25 @@ class ModelUpdate(_StrictContract):
     )
 
 
+class LabelCutoff(_StrictContract):
+    """How far the outcome joiner's labels are final, for one of its input partitions (topic
+    ``signals.outcomes.cutoffs``, key = the partition number, compacted).
+
+    Every signal of ``signals.scored`` partition ``partition`` posted at or before
+    ``cutoff − horizon`` has its Outcome on ``signals.outcomes``, acknowledged by the broker
+    before this record was written. A reader takes, per partition, the highest cutoff seen, and
+    over the topic the lowest of those once all ``partitions`` have reported: the event time up
+    to which every label is known (``roostr.cutoffs``). Signals that reach ``signals.scored``
+    more than a horizon behind their partition's newest are the exception: their outcomes may
+    follow later.
+    """
+
+    partition: Annotated[int, Field(ge=0)]
+    partitions: Annotated[int, Field(ge=1)]
+    cutoff: ZonedTimestamp
+    horizon_days: Annotated[float, Field(gt=0)]
+
+
 CONTRACTS: dict[str, type[BaseModel]] = {
     "RawSignal": RawSignal,
     "ScoredSignal": ScoredSignal,
@@ -388,4 +408,5 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "Outcome": Outcome,
     "DeadLetter": DeadLetter,
     "ModelUpdate": ModelUpdate,
+    "LabelCutoff": LabelCutoff,
 }

@@ -42,7 +42,7 @@ import orjson
 
 from roostr.contracts import Outcome, OutcomeStatus, PriceTick
 
-__all__ = ["LOGGED_FIELDS", "LabelRules", "PartitionLabeler", "resolved_at"]
+__all__ = ["LOGGED_FIELDS", "LabelRules", "PartitionLabeler", "matured_at", "resolved_at"]
 
 # What an Outcome carries from the scored record, exactly as logged at scoring time.
 LOGGED_FIELDS = (
@@ -70,6 +70,17 @@ def resolved_at(outcome: Outcome) -> datetime:
     """
     if outcome.status == "won" and outcome.hit_at is not None:
         return outcome.hit_at
+    return outcome.posted_at + timedelta(days=outcome.horizon_days)
+
+
+def matured_at(outcome: Outcome) -> datetime:
+    """When an outcome's label became final *whatever it turned out to be*: its horizon's end.
+
+    At a cutoff, the outcomes already resolved but not yet matured are mostly early wins (a win
+    is known at ``hit_at``, a loss only at the horizon's end), so anything that estimates rates
+    or learns from outcomes (training sets, hold-outs, folds, track records) counts only those
+    matured by then. ``resolved_at`` is when a trade on the signal would have closed.
+    """
     return outcome.posted_at + timedelta(days=outcome.horizon_days)
 
 

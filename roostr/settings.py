@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     topic_model_updates: str = "models.updates"
     topic_joiner_state: str = "signals.outcomes.joiner-state"
     topic_feature_state: str = "signals.raw.feature-state"
+    topic_label_cutoffs: str = "signals.outcomes.cutoffs"
     partitions_raw: int = Field(12, ge=1)
     partitions_default: int = Field(6, ge=1)
     replication_factor: int = Field(1, ge=1)
@@ -225,9 +226,14 @@ class Settings(BaseSettings):
             self.topic_model_updates: 1,
             self.topic_joiner_state: self.partitions_raw,
             self.topic_feature_state: self.partitions_raw,
+            self.topic_label_cutoffs: 1,
         }
 
     def topic_configs(self) -> dict[str, dict[str, str]]:
         """Topic configs set at creation (some brokers do not report their defaults)."""
         compacted = {"cleanup.policy": "compact"}
-        return {self.topic_joiner_state: compacted, self.topic_feature_state: compacted}
+        return {
+            self.topic_joiner_state: compacted,
+            self.topic_feature_state: compacted,
+            self.topic_label_cutoffs: compacted,
+        }

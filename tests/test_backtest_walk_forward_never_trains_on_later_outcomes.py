@@ -1,15 +1,16 @@
-"""Walk-forward retraining learns, before each test window, only from outcomes resolved before
-that window starts (a win at ``hit_at``, a loss at the horizon's end): never from the future."""
+"""Walk-forward retraining learns, before each test window, only from outcomes matured before
+that window starts (their whole horizon ended): never from the future, and never from the early
+wins of signals whose losses are still pending."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from signal_factory import T0, make_outcome, make_signal
 
 from roostr.contracts import Outcome
-from roostr.labels import resolved_at
+from roostr.labels import matured_at
 from roostr.settings import Settings
 from training.backtest import walk_forward as walk_forward_module
 from training.backtest.engine import BacktestConfig, BacktestInputs, run_backtest
@@ -20,7 +21,7 @@ from training.world import START, generate_world
 DAY = timedelta(days=1)
 
 
-def test_training_set_holds_only_outcomes_resolved_before_the_window() -> None:
+def test_training_set_holds_only_outcomes_matured_before_the_window() -> None:
     window = T0 + 100 * DAY
     early_win = make_signal(1, posted_at=window - 20 * DAY)
     open_loss = make_signal(2, posted_at=window - 20 * DAY)  # resolves at window + 10 days
@@ -35,7 +36,8 @@ def test_training_set_holds_only_outcomes_resolved_before_the_window() -> None:
         make_outcome(too_old, won=True, hit_at=window - 190 * DAY),
     ]
     chosen = WalkForward(train_window=180 * DAY).training_outcomes(outcomes, window)
-    assert [o.signal_id for o in chosen] == [early_win.signal_id, closed_loss.signal_id]
+    # the early win is decided but its horizon is still open, like the pending loss beside it
+    assert [o.signal_id for o in chosen] == [closed_loss.signal_id]
 
 
 def test_every_window_model_saw_only_the_past(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,9 +45,9 @@ def test_every_window_model_saw_only_the_past(monkeypatch: pytest.MonkeyPatch) -
     seen: list[tuple[str, list[Outcome]]] = []
     real = walk_forward_module.labelled_for_retrain
 
-    def spy(outcomes: list[Outcome], settings: Settings, *, source: str):  # type: ignore[no-untyped-def]
+    def spy(outcomes: list[Outcome], settings: Settings, *, source: str, cutoff: datetime):  # type: ignore[no-untyped-def]
         seen.append((source, list(outcomes)))
-        return real(outcomes, settings, source=source)
+        return real(outcomes, settings, source=source, cutoff=cutoff)
 
     monkeypatch.setattr(walk_forward_module, "labelled_for_retrain", spy)
     ticks = [t for path in world.prices.values() for t in path.ticks()]
@@ -64,10 +66,11 @@ def test_every_window_model_saw_only_the_past(monkeypatch: pytest.MonkeyPatch) -
     assert len(seen) == 4 and all(w["model_version"] for w in windows)
     for (_source, outcomes), window in zip(seen, windows, strict=True):
         start = START + (windows.index(window) * 30 + 120) * DAY
-        resolved = [resolved_at(o) for o in outcomes]
-        assert max(resolved) < start
+        matured = [matured_at(o) for o in outcomes]
+        assert max(matured) <= start
         assert min(o.posted_at for o in outcomes) >= start - 120 * DAY
-        # the cut is at the window start, not far before it: recent wins are used
-        assert max(resolved) > start - 2 * DAY
+        # the cut is at the window start, not far before it: the latest matured ones are used
+        assert max(matured) > start - 2 * DAY
         assert window["train_outcomes"] == len(outcomes)
+        assert window["immature"] > 0  # the last 30 days' early wins were left out
     assert "ml" in result.summary["scorers"]

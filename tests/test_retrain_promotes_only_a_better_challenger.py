@@ -1,9 +1,11 @@
-"""`roostr retrain` reads signals.outcomes from the broker, trains a challenger, and promotes it
-only when it beats the champion on the same later hold-out and passes the gates; it refuses to
-train on too few outcomes or on one class."""
+"""`roostr retrain` reads signals.outcomes from the broker, trains a challenger on the outcomes
+matured at the joiner's label cutoff, and promotes it only when it beats the champion on the
+same later hold-out and passes the gates; it refuses to train on too few outcomes or on one
+class. Outcomes still inside their horizon at the cutoff change nothing."""
 
 import subprocess
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +13,8 @@ import pytest
 from conftest import ROOSTR
 from topic_reading import read_topic
 
-from roostr.contracts import ModelUpdate, Outcome
+from roostr.contracts import LabelCutoff, ModelUpdate, Outcome
+from roostr.labels import matured_at
 from roostr.kafka import make_producer
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
@@ -29,11 +32,23 @@ def outcomes() -> list[Outcome]:
     return logged_outcomes(generate_world(ROWS, seed=11))
 
 
-def _produce(settings: Settings, records: Sequence[Outcome]) -> None:
+def _produce(
+    settings: Settings, records: Sequence[Outcome], cutoff: datetime | None = None
+) -> None:
+    """The outcomes, then what the joiner would publish with them: a label cutoff for every
+    partition (by default one at which every outcome has matured)."""
     producer = make_producer(settings)
     for record in records:
         producer.produce(
             settings.topic_outcomes, key=record.signal_id, value=record.model_dump_json()
+        )
+    at = cutoff or max(matured_at(o) for o in records)
+    for partition in range(settings.partitions_raw):
+        claim = LabelCutoff(
+            partition=partition, partitions=settings.partitions_raw, cutoff=at, horizon_days=30
+        )
+        producer.produce(
+            settings.topic_label_cutoffs, key=str(partition), value=claim.model_dump_json()
         )
     assert producer.flush(30) == 0
 
@@ -106,7 +121,7 @@ def test_a_single_bucket_challenger_is_not_promoted(
     _produce(settings, outcomes)
     records, invalid = read_outcomes(settings)
     assert (len(records), invalid) == (ROWS, 0)
-    data = labelled_for_retrain(records, settings, source="test")
+    data = labelled_for_retrain(records, settings, source="test", cutoff=None)
     # trees with a learning rate this small leave every probability at the base rate
     result = challenger_for(
         data, settings, seed=1, booster="gbtree", learning_rate=1e-6, calibration="none"
@@ -129,5 +144,44 @@ def test_one_class_or_too_few_outcomes_are_refused(
     fewer = settings.model_copy(update={"retrain_min_outcomes": len(losers) + 1})
     done = _retrain(fewer, tmp_path)
     assert done.returncode == 1
-    assert f"only {len(losers)} labelled outcomes" in done.stderr
+    assert f"only {len(losers)} matured labelled outcomes" in done.stderr
     assert ModelRegistry(settings.registry_dir).versions() == []
+
+
+def _open_at(outcomes: list[Outcome], days_open: int) -> tuple[datetime, list[Outcome]]:
+    """A cutoff ``days_open`` days before the last signal, and the outcomes known by then: every
+    earlier signal's, with the still-open ones cut to what was decided (their early wins)."""
+    cutoff = max(o.posted_at for o in outcomes) - timedelta(days=days_open)
+    known = [o for o in outcomes if o.posted_at <= cutoff]
+    decided = [
+        o for o in known if matured_at(o) <= cutoff or (o.hit_at is not None and o.hit_at <= cutoff)
+    ]
+    return cutoff, decided
+
+
+def test_a_retrain_with_open_days_equals_one_without_the_open_signals(
+    settings: Settings, outcomes: list[Outcome], tmp_path: Path
+) -> None:
+    settings = settings.model_copy(update={"retrain_min_outcomes": 100})
+    cutoff, decided = _open_at(outcomes, 0)
+    early_wins = [o for o in decided if matured_at(o) > cutoff]
+    matured = [o for o in decided if matured_at(o) <= cutoff]
+    assert early_wins and all(o.label == 1 for o in early_wins)
+    models = []
+    for records in (decided, matured):
+        data = labelled_for_retrain(records, settings, source="test", cutoff=cutoff)
+        model = challenger_for(data, settings, seed=3).model
+        path = model.save(tmp_path / f"model-{len(models)}.json")
+        models.append(path.read_bytes())
+    assert models[0] == models[1]
+
+    # and through the command: the cutoff comes from the joiner's topic, the open ones are named
+    _produce(settings, decided, cutoff)
+    done = _retrain(settings, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"immature left out: {len(early_wins)}" in done.stdout
+    registry = ModelRegistry(settings.registry_dir)
+    [version] = registry.versions()
+    metadata = registry.metadata(version.version)
+    assert metadata["training_data"]["label_cutoff"] == cutoff.isoformat()
+    assert metadata["training_data"]["rows"] == len(matured)

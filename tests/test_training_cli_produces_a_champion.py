@@ -97,6 +97,7 @@ def test_bootstrap_training_end_to_end(settings: Settings, tmp_path: Path) -> No
 
 def test_training_from_logged_outcomes(settings: Settings, tmp_path: Path) -> None:
     from training.datasets import bootstrap_set, outcomes_set
+    from roostr.labels import matured_at, resolved_at
     from training.synthetic import generate
 
     synthetic = generate(400, seed=7)
@@ -121,14 +122,20 @@ def test_training_from_logged_outcomes(settings: Settings, tmp_path: Path) -> No
     data_file.write_text("\n".join(lines) + "\n")
 
     data = outcomes_set(data_file)
+    # without a cutoff given, the file's newest decision is it: the horizons still open then
+    # are left out, whatever they had decided
+    newest = max(resolved_at(o) for o in synthetic.outcomes)
+    immature = sum(matured_at(o) > newest for o in synthetic.outcomes)
+    assert data.cutoff == newest
     assert data.skipped == {
         "invalid": 1,
         "duplicate": 1,
+        "immature": immature,
         "unresolved": 1,
         "no_feature_set": 0,
         "other_feature_set": 0,
     }
-    assert data.X.shape == (400, features.shape[1])
+    assert data.X.shape == (400 - immature, features.shape[1])
 
     done = _roostr(
         settings,

@@ -50,6 +50,7 @@ def test_outcomes_without_a_feature_set_are_skipped_and_counted() -> None:
     assert data.skipped == {
         "invalid": 0,
         "duplicate": 1,
+        "immature": 0,
         "unresolved": 0,
         "no_feature_set": 2,
         "other_feature_set": 1,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,13 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     source.add_argument(
         "--data", type=Path, metavar="FILE", help="labelled Outcome records (.jsonl or .parquet)"
     )
+    train.add_argument(
+        "--cutoff",
+        type=_zoned,
+        metavar="TIME",
+        help="with --data: the event time the labels were final at (RFC 3339 with zone); "
+        "outcomes whose horizon ends later are left out (default: the file's newest decision)",
+    )
     train.add_argument("--samples", type=int, default=400, help="bootstrap sample count")
     train.add_argument("--seed", type=int, default=7)
     train.add_argument(
@@ -54,6 +62,13 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "retrain",
         parents=[common],
         help="train a challenger on signals.outcomes; promote it only if it beats the champion",
+    )
+    retrain.add_argument(
+        "--cutoff",
+        type=_zoned,
+        metavar="TIME",
+        help="the event time the labels were final at (RFC 3339 with zone), for outcomes not "
+        "labelled by `roostr join`; default: the joiner's published label cutoff",
     )
     retrain.add_argument("--seed", type=int, default=7)
     retrain.add_argument("--reports-dir", type=Path, default=Path("reports"))
@@ -101,7 +116,8 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
         if not args.data.is_file():
             print(f"error: no such file {args.data}", file=sys.stderr)
             return 2
-        data = outcomes_set(args.data)
+        data = outcomes_set(args.data, args.cutoff)
+        print(f"label cutoff: {_when(data.cutoff)}, immature left out: {data.skipped['immature']}")
         if any(data.skipped.values()):
             print(f"skipped records: {data.skipped}")
     try:
@@ -138,16 +154,29 @@ def run_retrain(args: argparse.Namespace, settings: Settings) -> int:
     """Exit 1 when refused (too few outcomes, one class, topic unreadable); 0 when a challenger
     was registered, promoted or not (the report and the printed reasons say which)."""
     from roostr.registry import ModelRegistry
-    from training.outcomes_topic import OutcomesUnreadable, read_outcomes
+    from training.outcomes_topic import OutcomesUnreadable, read_label_cutoff, read_outcomes
     from training.report import write_report
     from training.retrain import RetrainRefused, challenger_for, compare, labelled_for_retrain
 
     try:
+        cutoff = args.cutoff or read_label_cutoff(settings)  # first: see read_label_cutoff
+        if cutoff is None:
+            raise RetrainRefused(
+                f"no label cutoff on {settings.topic_label_cutoffs} for every partition yet "
+                "(is `roostr join` running?); --cutoff gives one for outcomes labelled elsewhere"
+            )
         outcomes, invalid = read_outcomes(settings)
         data = labelled_for_retrain(
-            outcomes, settings, source=f"kafka:{settings.topic_outcomes}", invalid=invalid
+            outcomes,
+            settings,
+            source=f"kafka:{settings.topic_outcomes}",
+            invalid=invalid,
+            cutoff=cutoff,
         )
-        print(f"outcomes read: {len(outcomes)}, labelled rows: {data.y.size}")
+        print(
+            f"outcomes read: {len(outcomes)}, label cutoff: {_when(cutoff)}, "
+            f"immature left out: {data.skipped['immature']}, labelled rows: {data.y.size}"
+        )
         if any(data.skipped.values()):
             print(f"skipped records: {data.skipped}")
         result = challenger_for(data, settings, args.seed)
@@ -191,7 +220,8 @@ def _register(
 
     version = registry.next_version(tag)
     training_data = fingerprint(data.X, data.y, data.posted_at, data.source) | {
-        "skipped": data.skipped
+        "skipped": data.skipped,
+        "label_cutoff": _when(data.cutoff) if data.cutoff is not None else None,
     }
     try:
         registry.register(
@@ -289,6 +319,18 @@ def _publish(update: ModelUpdate, settings: Settings) -> bool:
         return False
     print(f"announced on {settings.topic_model_updates}")
     return True
+
+
+def _zoned(text: str) -> datetime:
+    """An RFC 3339 time with its zone (argparse type): an event time is never local."""
+    when = datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no zone (add Z or ±hh:mm)")
+    return when
+
+
+def _when(value: datetime | None) -> str:
+    return value.isoformat() if value is not None else "none"
 
 
 def _num(value: Any) -> str:

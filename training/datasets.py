@@ -22,10 +22,17 @@ from pydantic import ValidationError
 
 from roostr.contracts import Outcome
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
+from roostr.labels import matured_at, resolved_at
 from roostr.scoring import Scorer
 from training.synthetic import generate
 
-__all__ = ["LabelledSet", "bootstrap_set", "labelled_outcomes", "outcomes_set"]
+__all__ = [
+    "LabelledSet",
+    "bootstrap_set",
+    "labelled_outcomes",
+    "newest_decision",
+    "outcomes_set",
+]
 
 NO_RULE_SCORE = 0  # marks a row without a logged rule score; excluded from the rules comparison
 
@@ -40,6 +47,7 @@ class LabelledSet:
     rule_score: npt.NDArray[np.int64]
     source: str
     skipped: dict[str, int] = field(default_factory=dict)
+    cutoff: datetime | None = None  # the event time the labels were final at (None: all are)
 
 
 def bootstrap_set(n_samples: int = 400, seed: int = 7) -> LabelledSet:
@@ -60,16 +68,33 @@ def bootstrap_set(n_samples: int = 400, seed: int = 7) -> LabelledSet:
     )
 
 
-def outcomes_set(path: Path) -> LabelledSet:
-    """Outcome records from a JSONL or Parquet file (see ``labelled_outcomes``)."""
+def outcomes_set(path: Path, cutoff: datetime | None = None) -> LabelledSet:
+    """Outcome records from a JSONL or Parquet file (see ``labelled_outcomes``), matured at
+    ``cutoff``, by default the newest decision the file holds (``newest_decision``)."""
     records, invalid = _read_records(path)
-    return labelled_outcomes(records, source=str(path), invalid=invalid)
+    if cutoff is None:
+        cutoff = newest_decision(records)
+    return labelled_outcomes(records, source=str(path), invalid=invalid, cutoff=cutoff)
 
 
-def labelled_outcomes(records: Iterable[Outcome], *, source: str, invalid: int = 0) -> LabelledSet:
-    """Training rows from Outcome records: deduped by signal_id (the last copy wins), resolved
-    ones only, of this feature set only, features as logged, in posted_at order.
+def newest_decision(records: Iterable[Outcome]) -> datetime | None:
+    """The latest instant any of the outcomes was decided at: the price feed reached at least
+    that far, so every signal whose horizon ended by then was decided too. The cutoff for
+    outcomes that come without the joiner's (an exported file)."""
+    return max((resolved_at(o) for o in records if o.label is not None), default=None)
 
+
+def labelled_outcomes(
+    records: Iterable[Outcome], *, source: str, invalid: int = 0, cutoff: datetime | None = None
+) -> LabelledSet:
+    """Training rows from Outcome records: deduped by signal_id (the last copy wins), matured
+    by ``cutoff`` (``roostr.labels.matured_at``), resolved, of this feature set only, features
+    as logged, in posted_at order.
+
+    ``cutoff`` is an event time, the joiner's label cutoff for outcomes read from Kafka: an
+    outcome whose horizon had not ended by then is left out as ``immature`` whether it already
+    won or not, so the rows are exactly those of a world where the open signals are absent (their
+    early wins would bias every rate the model learns). ``None`` takes every outcome as final.
     Every record left out is counted in ``skipped`` by reason; an outcome that does not say which
     feature set its features are (``feature_set_version`` missing) cannot be trusted to line up
     with ``FEATURE_NAMES`` and is skipped as ``no_feature_set``.
@@ -77,6 +102,7 @@ def labelled_outcomes(records: Iterable[Outcome], *, source: str, invalid: int =
     skipped = {
         "invalid": invalid,
         "duplicate": 0,
+        "immature": 0,
         "unresolved": 0,
         "no_feature_set": 0,
         "other_feature_set": 0,
@@ -88,7 +114,9 @@ def labelled_outcomes(records: Iterable[Outcome], *, source: str, invalid: int =
         latest[outcome.signal_id] = outcome
     usable = []
     for outcome in latest.values():
-        if outcome.label is None:
+        if cutoff is not None and matured_at(outcome) > cutoff:
+            skipped["immature"] += 1
+        elif outcome.label is None:
             skipped["unresolved"] += 1
         elif outcome.feature_set_version is None:
             skipped["no_feature_set"] += 1
@@ -111,6 +139,7 @@ def labelled_outcomes(records: Iterable[Outcome], *, source: str, invalid: int =
         ),
         source=source,
         skipped=skipped,
+        cutoff=cutoff,
     )
 
 

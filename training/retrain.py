@@ -1,7 +1,9 @@
 """Champion / challenger retraining from the logged outcomes.
 
-1. The outcomes become training rows (``labelled_outcomes``: deduped, resolved, this feature
-   set, features as logged). Too few, or one class only, is refused (``RetrainRefused``).
+1. The outcomes become training rows (``labelled_outcomes``: deduped, matured by the label
+   cutoff — the joiner's event-time watermark, never the wall clock — resolved, this feature set,
+   features as logged). Too few, or one class only, is refused (``RetrainRefused``). So the
+   training rows, the validation slices and the hold-out all hold final labels only.
 2. ``training.pipeline.train`` holds out the latest outcomes in time (purged), fits the challenger
    on the rest (whose latest slice is its validation split) and measures it.
 3. The champion (from the registry) and the rules (the logged rule scores) are measured on the
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -55,13 +58,19 @@ class Comparison:
 
 
 def labelled_for_retrain(
-    outcomes: Sequence[Outcome], settings: Settings, *, source: str, invalid: int = 0
+    outcomes: Sequence[Outcome],
+    settings: Settings,
+    *,
+    source: str,
+    cutoff: datetime | None,
+    invalid: int = 0,
 ) -> LabelledSet:
-    """Step 1: the training rows, or RetrainRefused saying why there are not enough."""
-    data = labelled_outcomes(outcomes, source=source, invalid=invalid)
+    """Step 1: the training rows matured at ``cutoff``, or RetrainRefused saying why there are
+    not enough."""
+    data = labelled_outcomes(outcomes, source=source, invalid=invalid, cutoff=cutoff)
     if data.y.size < settings.retrain_min_outcomes:
         raise RetrainRefused(
-            f"only {data.y.size} labelled outcomes of the current feature set, "
+            f"only {data.y.size} matured labelled outcomes of the current feature set, "
             f"need at least {settings.retrain_min_outcomes} (skipped: {data.skipped})"
         )
     if np.unique(data.y).size < 2:

@@ -136,7 +136,14 @@ def _bucket_table(scorers: dict[str, Any]) -> str:
 
 
 def _windows_table(windows: list[dict[str, Any]]) -> str:
-    keys = ("window_start", "train_outcomes", "positives", "last_resolved_at", "model_version")
+    keys = (
+        "window_start",
+        "train_outcomes",
+        "immature",
+        "positives",
+        "last_matured_at",
+        "model_version",
+    )
     head = "".join(f"<th>{_e(k.replace('_', ' '))}</th>" for k in keys) + "<th>refused</th>"
     rows = [
         "<tr>"
