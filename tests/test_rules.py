@@ -82,7 +82,7 @@ def test_a_proven_source_outranks_a_better_written_thesis_from_an_unproven_one()
     for i in range(4):
         past = make_signal(100 + i, source="proven")
         extractor.record_outcome(make_outcome(past, won=True, hit_at=T0 + timedelta(days=1)))
-    later = T0 + timedelta(days=2)
+    later = T0 + timedelta(days=32)  # their horizons ended: a track record
     proven = make_signal(1, source="proven", ticker="A", message="buying", posted_at=later)
     unproven = make_signal(
         2, source="new", ticker="B", message="thesis: undervalued, fundamentals", posted_at=later

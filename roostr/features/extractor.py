@@ -3,7 +3,8 @@ scoring, replay, backtests and training.
 
 Each signal first updates the state (mention history) and is then featurised against it, so the
 row of a signal depends only on the signal, on the signals of its own ticker that came before it
-and on the outcomes recorded before it was transformed: never on other tickers, so not on which
+and on the outcomes matured a ``TRACK_RECORD_LAG`` before it was posted (``TrackRecords``),
+whenever they were recorded, as long as it was before the signal was transformed: never on other tickers, so not on which
 partitions a member holds or how far apart they are in event time. Transforming a batch and
 transforming the same signals one by one give identical rows. Missing context stays NaN (XGBoost
 learns where to send it); it never becomes 0.
@@ -22,9 +23,9 @@ import numpy.typing as npt
 
 from roostr.contracts import Outcome, RawSignal
 from roostr.features.specs import FEATURE_INDEX, FEATURE_NAMES
-from roostr.features.state import MentionHistory, TrackRecord
+from roostr.features.state import MentionHistory, TrackRecords
 from roostr.features.text import FUNDAMENTAL_COLUMNS, SOCIAL_COLUMNS, text_features
-from roostr.labels import resolved_at
+from roostr.labels import matured_at
 
 __all__ = ["FeatureError", "FeatureExtractor", "FeatureRows", "feature_dict", "feature_dicts"]
 
@@ -77,8 +78,7 @@ class FeatureExtractor:
 
     def __init__(self) -> None:
         self._mentions = MentionHistory()
-        self._sources = TrackRecord()
-        self._authors = TrackRecord()
+        self._track_records = TrackRecords()
         self._outcomes: set[str] = set()
 
     @property
@@ -155,11 +155,10 @@ class FeatureExtractor:
         """
         if outcome.label is None or outcome.source is None or outcome.signal_id in self._outcomes:
             return False
-        resolved, won = resolved_at(outcome).timestamp(), outcome.label == 1
         self._outcomes.add(outcome.signal_id)
-        self._sources.add(outcome.source, resolved, won)
-        if outcome.author is not None:
-            self._authors.add(outcome.author, resolved, won)
+        self._track_records.add(
+            outcome.source, outcome.author, matured_at(outcome).timestamp(), outcome.label == 1
+        )
         return True
 
     def _observe_one(self, signal: RawSignal) -> float:
@@ -179,8 +178,9 @@ class FeatureExtractor:
         sources_24h, sources_7d, mentions_24h, mentions_7d, since_first, since_prev = (
             self._mentions.counts(s.ticker, posted)
         )
-        source_rate, source_n = self._sources.at(s.source, posted)
-        author_rate, author_n = self._authors.at(s.author, posted)
+        source_rate, source_n, author_rate, author_n = self._track_records.at(
+            s.source, s.author, posted
+        )
         text = text_features(s.message)
         total = float(s.total_reactions or 0)
         lag_hours = NAN if s.observed_at is None else (s.observed_at - s.posted_at) / HOUR_DELTA

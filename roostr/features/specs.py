@@ -59,19 +59,21 @@ FEATURES: tuple[FeatureSpec, ...] = (
         ("dan_endorsed", "1 when Dan endorsed the call, else 0", NEVER),
         (
             "source_hit_rate",
-            "share of this source's earlier signals that reached 2x, counting only outcomes "
-            "resolved at or before this signal's posted_at",
-            "NaN when none of the source's signals had resolved by then",
+            "share of this source's signals that reached 2x, over the outcomes matured (whole "
+            "30-day horizon ended) a day before this signal's posted_at, shrunk toward the "
+            "global matured rate by a Beta prior of 30 outcomes",
+            "NaN when no outcome of any source had matured by then",
         ),
-        ("source_resolved_signals", "how many outcomes `source_hit_rate` is based on", NEVER),
+        ("source_resolved_signals", "how many matured outcomes of the source there were", NEVER),
         (
             "author_hit_rate",
-            "as `source_hit_rate`, for the message's author (across sources)",
-            "NaN when the author is unknown or none of their signals had resolved by then",
+            "as `source_hit_rate`, for the message's author (across sources), shrunk toward "
+            "`source_hit_rate`",
+            "NaN when the author is unknown or no outcome had matured by then",
         ),
         (
             "author_resolved_signals",
-            "how many outcomes `author_hit_rate` is based on",
+            "how many matured outcomes of the author there were",
             "NaN when the author is unknown",
         ),
         (

@@ -18,7 +18,18 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-__all__ = ["DAY", "GRACE", "HOUR", "WEEK", "MentionHistory", "TickerWindowCounts", "TrackRecord"]
+__all__ = [
+    "DAY",
+    "GRACE",
+    "HOUR",
+    "PRIOR_STRENGTH",
+    "TRACK_RECORD_LAG",
+    "WEEK",
+    "MentionHistory",
+    "TickerWindowCounts",
+    "TrackRecord",
+    "TrackRecords",
+]
 
 HOUR = 3600.0
 DAY = 24 * HOUR
@@ -27,6 +38,11 @@ LONGEST_WINDOW = WEEK
 # A signal at most this much older than its ticker's newest mention still sees complete windows.
 GRACE = DAY
 RETAINED = LONGEST_WINDOW + GRACE
+# Track records are as of this long before a signal's posted_at: what the joiner's label cutoff
+# has normally passed when the signal arrives (prices lag by minutes, the cutoff by the grace).
+TRACK_RECORD_LAG = DAY
+PRIOR_STRENGTH = 30.0  # pseudo-outcomes of a track record's parent rate (see TrackRecords)
+GLOBAL = "*"  # the key of every outcome's track record
 _ROWS_PER_PART = 4000  # a snapshot part of ~200 KB
 
 
@@ -220,30 +236,66 @@ class MentionHistory:
 
 
 class TrackRecord:
-    """Hit rate per key (a source or an author) of outcomes resolved by a given time.
+    """Wins and matured outcomes per key (a source, an author, or ``GLOBAL``) by matured time.
 
-    An outcome counts for a signal only when it was known at that signal's posted_at: its
-    resolution time (``hit_at`` for a win, ``posted_at + horizon`` for a loss) is at or before it.
-    The history is the whole point of a track record, so it is not pruned (one float per outcome).
+    An outcome counts from its ``matured_at`` (the end of its horizon) on, win or loss: a win is
+    known earlier, at ``hit_at``, but counting it then while the losses of the same stretch are
+    still pending rates every recent caller above its record. The history is the whole point of
+    a track record, so it is not pruned (one or two floats per outcome).
     """
 
     def __init__(self) -> None:
-        self._resolved: dict[str, list[float]] = {}
+        self._matured: dict[str, list[float]] = {}
         self._won: dict[str, list[float]] = {}
 
-    def add(self, key: str, resolved_at: float, won: bool) -> None:
-        insort(self._resolved.setdefault(key, []), resolved_at)
+    def add(self, key: str, matured: float, won: bool) -> None:
+        insort(self._matured.setdefault(key, []), matured)
         if won:
-            insort(self._won.setdefault(key, []), resolved_at)
+            insort(self._won.setdefault(key, []), matured)
 
-    def at(self, key: str | None, when: float) -> tuple[float, int]:
-        """(hit rate, resolved count) as known at ``when``; the rate is NaN with no history."""
-        if key is None:
-            return math.nan, 0
-        resolved = self._resolved.get(key)
-        if not resolved:
-            return math.nan, 0
-        count = bisect_right(resolved, when)
-        if count == 0:
-            return math.nan, 0
-        return bisect_right(self._won.get(key, ()), when) / count, count
+    def at(self, key: str, when: float) -> tuple[int, int]:
+        """(wins, outcomes) matured at or before ``when``."""
+        matured = self._matured.get(key)
+        if not matured:
+            return 0, 0
+        return bisect_right(self._won.get(key, ()), when), bisect_right(matured, when)
+
+
+class TrackRecords:
+    """The hit rates of a signal's source and author as of matured outcomes, shrunk to parents.
+
+    Evaluated at ``posted_at − TRACK_RECORD_LAG`` (an event time the outcome joiner's label
+    cutoff is normally already past, so live scoring does not wait; see
+    ``consumer.track_records``), over the outcomes matured by then. Each rate is a Beta-binomial
+    posterior mean: the global matured rate g, the source's rate (wins + k·g) / (n + k), the
+    author's rate (wins + k·source rate) / (n + k), with k = ``PRIOR_STRENGTH`` pseudo-outcomes
+    (chosen by time-ordered cross-validation: ``benchmarks/track_record_prior.py``). A caller with
+    three lucky wins is not rated 100 %; one with hundreds of outcomes is rated by them. Rates are
+    NaN before any outcome matured anywhere; the counts (n) are features of their own.
+    """
+
+    def __init__(self, prior_strength: float = PRIOR_STRENGTH) -> None:
+        self._records = TrackRecord()
+        self._k = prior_strength
+
+    def add(self, source: str, author: str | None, matured: float, won: bool) -> None:
+        self._records.add(GLOBAL, matured, won)
+        self._records.add(f"s:{source}", matured, won)
+        if author is not None:
+            self._records.add(f"a:{author}", matured, won)
+
+    def at(self, source: str, author: str | None, posted: float) -> tuple[float, int, float, int]:
+        """(source rate, source outcomes, author rate, author outcomes) for a signal posted at
+        ``posted``; a signal without an author gets NaN and 0 for the author's."""
+        when = posted - TRACK_RECORD_LAG
+        wins, n = self._records.at(GLOBAL, when)
+        if n == 0:
+            return math.nan, 0, math.nan, 0
+        base = wins / n
+        wins, n_source = self._records.at(f"s:{source}", when)
+        source_rate = (wins + self._k * base) / (n_source + self._k)
+        if author is None:
+            return source_rate, n_source, math.nan, 0
+        wins, n_author = self._records.at(f"a:{author}", when)
+        author_rate = (wins + self._k * source_rate) / (n_author + self._k)
+        return source_rate, n_source, author_rate, n_author

@@ -38,7 +38,7 @@ from roostr.features.specs import FEATURE_NAMES
 
 __all__ = ["FEATURE_SET_REVISION", "FEATURE_SET_VERSION", "computation_data", "feature_set_version"]
 
-FEATURE_SET_REVISION = 2
+FEATURE_SET_REVISION = 3
 
 
 def computation_data() -> dict[str, Any]:
@@ -53,6 +53,7 @@ def computation_data() -> dict[str, Any]:
             "peaked_below": extractor.PEAKED_BELOW,
         },
         "windows": {"day": state.DAY, "week": state.WEEK, "grace": state.GRACE},
+        "track_records": {"lag": state.TRACK_RECORD_LAG, "prior_strength": state.PRIOR_STRENGTH},
         "text": {
             "lexicons": text.LEXICONS,
             "keywords": text.KEYWORDS.pattern,
