@@ -101,7 +101,7 @@ def _healthy() -> World:
     scored = _scored()
     champion = Champion(
         version="v0.1-champion",
-        created_at=max(s.posted_at for s in scored) - timedelta(days=10),
+        label_cutoff=max(s.posted_at for s in scored) - timedelta(days=10),
         feature_reference=reference,
     )
     return World(_outcomes(), scored, champion)
@@ -119,7 +119,7 @@ CASES: dict[str, Callable[[World], World]] = {
     "feature_drift": lambda w: replace(w, scored=_scored(shift=1.0)),
     "scores_undifferentiated": lambda w: replace(w, scored=_scored(ml_scores=(5, 6))),
     "model_expired": lambda w: replace(
-        w, champion=replace(w.champion, created_at=END - timedelta(days=45))
+        w, champion=replace(w.champion, label_cutoff=END - timedelta(days=45))
     ),
     "consumer_degraded": lambda w: replace(w, scored=_scored(degraded_every=20)),
     "consumer_lagging": lambda w: replace(w, group_lag=50_000),

@@ -9,7 +9,10 @@ Everything is in event time, so a re-run over the same topics gives the same rep
   "current"; ``baseline`` is the ``monitor_baseline_days`` before the current window.
 - Recent scored signals (drift, score spread, degraded share) are those posted within
   ``monitor_drift_window_days`` of the newest scored signal.
-- The champion's age is measured at the newest scored signal's time.
+- The champion's age is event time: from the label cutoff of its training data (the matured-
+  label cutoff the registry records) to the newest scored signal. Never the wall clock, so a
+  backfill or a replay ages a model by the data's time. A model without one (the bootstrap
+  prior, trained on synthetic data) has no age.
 
 "Win rate" is the deployed decision's: the share of actionable signals (final score >= 7, what
 bots trade) that won. A model's precision is the same for its own ML score; recall and AUC as in
@@ -46,7 +49,7 @@ class Champion:
     """What the registry says about the model in use."""
 
     version: str
-    created_at: datetime
+    label_cutoff: datetime | None  # event time its training labels were final at
     feature_reference: Mapping[str, Any] | None = None
     shadow_version: str | None = None
 
@@ -135,8 +138,8 @@ def evaluate(
         comparisons = _comparisons(decided)
     recent = _recent(_unique(scored), champion, settings, notes)
     age = None
-    if champion is not None and recent.end is not None:
-        age = (recent.end - champion.created_at) / timedelta(days=1)
+    if champion is not None and champion.label_cutoff is not None and recent.end is not None:
+        age = (recent.end - champion.label_cutoff) / timedelta(days=1)
     return MonitorReport(
         as_of=as_of,
         history=history,

@@ -84,9 +84,10 @@ def _champion(registry: ModelRegistry) -> Champion | None:
     if version is None:
         return None
     metadata = registry.metadata(version)
+    cutoff = metadata.get("training_data", {}).get("label_cutoff")
     return Champion(
         version=version,
-        created_at=datetime.fromisoformat(metadata["created_at"]),
+        label_cutoff=datetime.fromisoformat(cutoff) if cutoff else None,
         feature_reference=metadata.get("feature_reference"),
         shadow_version=registry.shadow(),
     )
@@ -137,7 +138,9 @@ def render_text(report: MonitorReport, alerts: list[Alert], out: TextIO) -> None
 
 
 def _age(report: MonitorReport) -> str:
-    return f", {report.model_age_days:.1f} days old" if report.model_age_days is not None else ""
+    if report.model_age_days is None:
+        return ", age unknown (no label cutoff: a bootstrap prior)"
+    return f", {report.model_age_days:.1f} days past its label cutoff"
 
 
 def _pct(value: float | None) -> str:
