@@ -38,7 +38,9 @@ def seed_losses(n_signals: int, seed: int) -> dict[float, float]:
                 if o.label is not None and o.source is not None:
                     records.add(o.source, o.author, matured_at(o).timestamp(), o.label == 1)
                 fed += 1
-            _s, _n, rate, _na = records.at(signal.source, signal.author, signal.posted_at.timestamp())
+            _s, _n, rate, _na = records.at(
+                signal.source, signal.author, signal.posted_at.timestamp()
+            )
             if outcome.label is None or math.isnan(rate):
                 continue
             p = min(max(rate, EPS), 1 - EPS)

@@ -87,13 +87,15 @@ class CommitQueue:
         *,
         after_ack: Sequence[Output] = (),
         on_done: Callable[[], None] | None = None,
-    ) -> None:
+    ) -> PendingDelivery:
         """Produce ``outputs`` now; commit ``offsets`` once they and every earlier batch are in
-        (the caller's next ``poll`` or ``drain``)."""
-        self._sent.append(_Sent(offsets, send(self.producer, outputs), list(after_ack), on_done))
+        (the caller's next ``poll`` or ``drain``). Returns the outputs' delivery."""
+        delivery = send(self.producer, outputs)
+        self._sent.append(_Sent(offsets, delivery, list(after_ack), on_done))
         self._unacknowledged += len(outputs)
         while self._unacknowledged > self.max_records and len(self._sent) > 1:
             self._finish_head(wait=True)
+        return delivery
 
     def poll(self) -> None:
         """Finish the acknowledged batches at the head, commit if due; never waits for the broker

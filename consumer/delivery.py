@@ -32,17 +32,22 @@ class DeliveryFailed(RuntimeError):
 
 
 class _Acks:
-    """Delivery-report sink: counts acknowledgements and keeps the first error."""
+    """Delivery-report sink: counts acknowledgements, keeps the first error and, per topic
+    partition, the offset after the last record acknowledged."""
 
-    __slots__ = ("acked", "error")
+    __slots__ = ("acked", "ends", "error")
 
     def __init__(self) -> None:
         self.acked = 0
         self.error: KafkaError | None = None
+        self.ends: dict[tuple[str, int], int] = {}
 
-    def __call__(self, error: KafkaError | None, _message: Message) -> None:
+    def __call__(self, error: KafkaError | None, message: Message) -> None:
         if error is None:
             self.acked += 1
+            where, end = (message.topic() or "", message.partition() or 0), message.offset()
+            if end is not None and end + 1 > self.ends.get(where, 0):
+                self.ends[where] = end + 1
         elif self.error is None:
             self.error = error
 
@@ -79,6 +84,16 @@ class PendingDelivery:
     @property
     def sent(self) -> int:
         return self._sent
+
+    @property
+    def acknowledged(self) -> bool:
+        """Every output acknowledged (False while any is in flight or one failed)."""
+        return self._acks.error is None and self._acks.acked == self._sent
+
+    @property
+    def ends(self) -> dict[tuple[str, int], int]:
+        """(topic, partition) → the offset after the last of these outputs acknowledged there."""
+        return self._acks.ends
 
     def settled(self) -> bool:
         """Has every output been acknowledged? (delivery reports are served by the producer's

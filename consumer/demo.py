@@ -2,10 +2,13 @@
 
 Embedded broker (unless a broker is named) → topics → a bootstrap champion if the registry has
 none → two scoring consumers and an outcome joiner as separate processes → simulated scrapers
-(several sources, Dan and non-Dan, a few malformed records) and a simulated price feed covering
-every signal's 30-day horizon (``training.world``: months of event time in seconds) → outcomes
-labelled by the joiner → ``roostr retrain`` (promotes through its gates) → ``roostr backtest``
-of ML vs rules → a summary and where the reports are → everything shut down, Ctrl-C included.
+(several sources, Dan and non-Dan, a few malformed records) and a simulated price feed, both in
+event time up to the same "now", the newest signal (``training.world``: months of event time in
+seconds), as live: the last 30 days' signals are still open, only their early wins are known →
+outcomes labelled by the joiner, until its label cutoff reaches now → ``roostr retrain`` on the
+matured outcomes (promotes through its gates; says how many were immature) → ``roostr
+backtest`` of ML vs rules → a summary and where the reports are → everything shut down, Ctrl-C
+included.
 
 The terminal shows stages and counts; every service logs to a file in the run folder.
 """
@@ -20,7 +23,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -30,10 +33,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from consumer.side_inputs import private_consumer
+from roostr.contracts import LabelCutoff
+from roostr.cutoffs import LabelCutoffs
 from roostr.kafka import coordinates
 from roostr.settings import Settings
 from training.world import START as WORLD_START
-from training.world import World, generate_world
+from training.world import TICK, World, generate_world
 
 __all__ = ["DemoPlan", "run_demo"]
 
@@ -102,7 +107,7 @@ def run_demo(settings: Settings, *, embedded: bool, run_dir: Path, plan: DemoPla
         )
         counts = _Counter(settings)
         stack.callback(counts.close)
-        _write_inputs(run_dir, world)
+        now = _write_inputs(run_dir, world)
         services.start("scrapers", "publish", str(run_dir / "signals.jsonl"), job=True)
         services.start("price-feed", "prices", "publish", str(run_dir / "prices.jsonl"), job=True)
         _send_malformed(settings)
@@ -110,6 +115,9 @@ def run_demo(settings: Settings, *, embedded: bool, run_dir: Path, plan: DemoPla
         with _progress(console) as progress:
             scored = progress.add_task("scored or dead-lettered", total=inputs)
             labelled = progress.add_task("outcomes labelled", total=len(world.signals))
+            # The joiner's label cutoff trails the newest tick of its slowest partition (ticks
+            # every 6 h) by the grace: then every signal it can decide is decided.
+            settled = now - TICK - timedelta(hours=settings.outcome_grace_hours)
 
             def show(c: _Counts) -> None:
                 progress.update(scored, completed=c.scored + c.dead)
@@ -118,9 +126,10 @@ def run_demo(settings: Settings, *, embedded: bool, run_dir: Path, plan: DemoPla
             finished = _wait(
                 lambda: counts.read(services),
                 show,
-                lambda c: c.scored + c.dead >= inputs and c.outcomes >= len(world.signals),
+                lambda c: c.scored + c.dead >= inputs and c.cutoff is not None
+                and c.cutoff >= settled,
                 plan.timeout_s,
-            )
+            )  # fmt: skip
         if not finished:
             console.print("[red]the pipeline did not finish in time[/]; logs in the run folder")
             return 1
@@ -216,19 +225,27 @@ class _Counts:
     dead: int = 0
     outcomes: int = 0
     by_status: dict[str, int] | None = None
+    cutoff: datetime | None = None  # the joiner's label cutoff
 
 
 class _Counter:
-    """Counts distinct scored signals, dead letters and outcomes (a reader outside any group)."""
+    """Counts distinct scored signals, dead letters and outcomes, and follows the label cutoff
+    (a reader outside any group)."""
 
     def __init__(self, settings: Settings) -> None:
         self._reader = private_consumer(settings, "demo")
-        topics = (settings.topic_scored, settings.topic_dlq, settings.topic_outcomes)
+        topics = (
+            settings.topic_scored,
+            settings.topic_dlq,
+            settings.topic_outcomes,
+            settings.topic_label_cutoffs,
+        )
         metadata = self._reader.list_topics(timeout=10).topics
         self._reader.assign(
             [TopicPartition(t, p, OFFSET_BEGINNING) for t in topics for p in metadata[t].partitions]
         )
-        self._topics = dict(zip(topics, ("scored", "dead", "outcomes"), strict=True))
+        self._topics = dict(zip(topics, ("scored", "dead", "outcomes", "cutoffs"), strict=True))
+        self._cutoffs = LabelCutoffs()
         self._scored: set[str] = set()
         self._dead: set[tuple[int, int]] = set()
         self._status: dict[str, str] = {}
@@ -246,12 +263,16 @@ class _Counter:
                 self._scored.add(document["signal_id"])
             elif kind == "dead":
                 self._dead.add((document["partition"], document["offset"]))
+            elif kind == "cutoffs":
+                self._cutoffs.add(LabelCutoff.model_validate(document))
             else:
                 self._status[document["signal_id"]] = document["status"]
         statuses: dict[str, int] = {}
         for status in self._status.values():
             statuses[status] = statuses.get(status, 0) + 1
-        return _Counts(len(self._scored), len(self._dead), len(self._status), statuses)
+        return _Counts(
+            len(self._scored), len(self._dead), len(self._status), statuses, self._cutoffs.cutoff
+        )
 
     def close(self) -> None:
         self._reader.close()
@@ -264,13 +285,19 @@ def _progress(console: Console) -> Progress:
     )  # fmt: skip
 
 
-def _write_inputs(run_dir: Path, world: World) -> None:
-    """The scrapers' and the price feed's input files (JSON lines, one record each)."""
+def _write_inputs(run_dir: Path, world: World) -> datetime:
+    """The scrapers' and the price feed's input files (JSON lines, one record each, in event
+    time) up to "now", the newest signal's posted_at, which it returns: no price from after it."""
+    now = world.signals[-1].posted_at
     with (run_dir / "signals.jsonl").open("w", encoding="utf-8") as out:
         out.writelines(s.model_dump_json() + "\n" for s in world.signals)
+    ticks = sorted(
+        (t for path in world.prices.values() for t in path.ticks() if t.ts <= now),
+        key=lambda t: (t.ts, t.ticker),
+    )
     with (run_dir / "prices.jsonl").open("w", encoding="utf-8") as out:
-        for path in world.prices.values():
-            out.writelines(t.model_dump_json() + "\n" for t in path.ticks())
+        out.writelines(t.model_dump_json() + "\n" for t in ticks)
+    return now
 
 
 def _send_malformed(settings: Settings) -> None:
@@ -316,7 +343,7 @@ def _summary(
     )
     table.add_row("champion before → after", f"{before} → {after}")
     for line in retrain.splitlines():
-        if line.startswith(("hold-out AUC", "not promoted", "champion:")):
+        if line.startswith(("outcomes read", "hold-out AUC", "not promoted", "champion:")):
             table.add_row("retrain", line)
     table.add_row("reports", str(run_dir / "reports"))
     table.add_row("service logs", str(run_dir))

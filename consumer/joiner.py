@@ -31,7 +31,7 @@ from pydantic import BaseModel, ValidationError
 from consumer.changelog import PartitionLog, restore_partitions
 from consumer.dead_letters import dead_letter
 from consumer.decoding import Rejection
-from consumer.delivery import DeliveryFailed, Output, deliver
+from consumer.delivery import DeliveryFailed, Output, deliver, send
 from consumer.health import HealthServer
 from consumer.metrics import JoinerMetrics
 from roostr.contracts import (
@@ -81,9 +81,13 @@ class OutcomeJoiner:
         self._paused: set[tuple[str, int]] = set()
         self._watermark = -math.inf
         self._counted = (0, 0)  # late ticks, duplicates already reported to the metrics
-        self._last_tick_read: dict[int, float] = {}  # monotonic time of each pair's last tick
-        self._published: dict[int, float] = {}  # the cutoff last published, per partition
+        # monotonic time of each pair's last tick, or of its assignment before the first tick
+        self._last_tick_read: dict[int, float] = {}
+        # the cutoff and signals.scored position last published, per partition
+        self._published: dict[int, tuple[float, int]] = {}
         self._partition_count = 0
+        # per signals.outcomes partition, the offset after the last outcome known acknowledged
+        self._outcome_ends: dict[int, int] = {}
 
     # --- control ---------------------------------------------------------------------------
 
@@ -229,7 +233,9 @@ class OutcomeJoiner:
             outputs += self._logs[partition].batch(
                 labeler.drain_changes(), self._offsets(partition), labeler.snapshot, labeler.size()
             )
-        deliver(producer, outputs, _FLUSH_TIMEOUT_S)
+        pending = send(producer, outputs)
+        pending.wait(_FLUSH_TIMEOUT_S)
+        self._note_outcome_ends(pending.ends)
         self._commit(consumer, touched)
         self._report(counts, outcomes)
 
@@ -295,20 +301,44 @@ class OutcomeJoiner:
             cutoff = min(cutoff, newest + rules.horizon.total_seconds())
         return cutoff
 
+    def _note_outcome_ends(self, ends: dict[tuple[str, int], int]) -> None:
+        for (topic, partition), end in ends.items():
+            if topic == self.settings.topic_outcomes:
+                self._outcome_ends[partition] = max(self._outcome_ends.get(partition, 0), end)
+
+    def _seed_outcome_ends(self, consumer: Consumer) -> None:
+        """Start from the outcomes topic's ends: a previous owner of a partition just taken over
+        may have written outcomes this member's cutoffs now vouch for (acknowledged before its
+        state, which this member restored)."""
+        topic = self.settings.topic_outcomes
+        for partition in consumer.list_topics(topic, timeout=30).topics[topic].partitions:
+            _low, high = consumer.get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=30, cached=False
+            )
+            self._note_outcome_ends({(topic, partition): high})
+
     def _cutoff_outputs(self) -> list[Output]:
-        """LabelCutoff records for the partitions whose cutoff rose since last published."""
+        """LabelCutoff records for the partitions whose cutoff or read position rose since last
+        published (a scoring member waits for the position to pass what it delivered)."""
         outputs = []
         horizon_days = self.rules.horizon / timedelta(days=1)
         for partition in sorted(self._labelers):
-            cutoff = self._cutoff(partition)
-            if not math.isfinite(cutoff) or cutoff <= self._published.get(partition, -math.inf):
-                continue
-            self._published[partition] = cutoff
+            # Floored at the epoch: a partition without ticks yet still announces that a joiner
+            # labels it, so scoring members know to wait for it (consumer.track_records).
+            cutoff = max(self._cutoff(partition), 0.0)
+            read_to = self._positions.get((self.settings.topic_scored, partition), 0)
+            published_cutoff, published_read = self._published.get(partition, (-math.inf, -1))
+            if cutoff <= published_cutoff and read_to <= published_read:
+                continue  # a claim as it stands: nothing new to vouch for
+            self._published[partition] = (cutoff, read_to)
+            ends = self._outcome_ends
             record = LabelCutoff(
                 partition=partition,
                 partitions=self._partition_count,
                 cutoff=datetime.fromtimestamp(cutoff, UTC),
                 horizon_days=horizon_days,
+                scored_through=read_to,
+                outcomes_through=[ends.get(q, 0) for q in range(max(ends, default=-1) + 1)],
             )
             outputs.append(
                 Output(
@@ -360,9 +390,10 @@ class OutcomeJoiner:
         The lowest stream time over its prices partitions, so a partition read ahead of another
         (a replay, a backlog, a feed publishing partitions unevenly) never resolves the other's
         signals early. A partition read to its end with no tick for
-        ``ROOSTR_OUTCOME_IDLE_PARTITION_S`` is idle and does not hold the watermark back (the one
-        use of the clock: it decides when to stop waiting, never what a label says); with every
-        partition idle, all was read and the newest stream time is the watermark.
+        ``ROOSTR_OUTCOME_IDLE_PARTITION_S`` (since its assignment, if it never had one) is idle and
+        does not hold the watermark back (the one use of the clock: it decides when to stop
+        waiting, never what a label says); with every partition idle, all was read and the newest
+        stream time is the watermark.
         """
         idle_after = self.settings.outcome_idle_partition_s
         now = time.monotonic()
@@ -370,7 +401,7 @@ class OutcomeJoiner:
         for partition, labeler in self._labelers.items():
             every.append(labeler.stream_time)
             idle = self._at_end.get((self.settings.topic_prices, partition), False) and (
-                now - self._last_tick_read.get(partition, 0.0) >= idle_after
+                now - self._last_tick_read[partition] >= idle_after
             )
             if not idle:
                 active.append(labeler.stream_time)
@@ -412,6 +443,7 @@ class OutcomeJoiner:
         started = time.perf_counter()
         restored = restore_partitions(s, s.topic_joiner_state, {tp.partition for tp in partitions})
         for partition, state in sorted(restored.items()):
+            self._last_tick_read[partition] = time.monotonic()
             self._labelers[partition] = PartitionLabeler.restore(self.rules, state.entries)
             self._logs[partition] = PartitionLog(s.topic_joiner_state, partition)
             offsets = state.offsets or {}
@@ -423,6 +455,7 @@ class OutcomeJoiner:
                      records_read=state.records_read,
                      open_signals=self._labelers[partition].open_signals,
                      ms=round((time.perf_counter() - started) * 1000, 1))  # fmt: skip
+        self._seed_outcome_ends(consumer)
         consumer.assign(partitions)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -432,6 +465,7 @@ class OutcomeJoiner:
             self._logs.pop(tp.partition, None)
             self._signal_time.pop(tp.partition, None)
             self._published.pop(tp.partition, None)
+            self._last_tick_read.pop(tp.partition, None)
             where = (tp.topic, tp.partition)
             self._positions.pop(where, None)
             self._at_end.pop(where, None)

@@ -62,6 +62,12 @@ class ServiceMetrics:
             "1 after ROOSTR_STALL_AFTER_S without a partition or progress while the group lags",
             registry=r,
         )
+        self.track_records_unsettled = Gauge(
+            "roostr_track_records_unsettled",
+            "Signals scored after ROOSTR_TRACK_RECORD_MAX_WAIT_S without the joiner's label "
+            "cutoff reaching them (their track records may lack outcomes a replay counts)",
+            registry=r,
+        )
         self.model = Info("roostr_model", "Model and mode in use", registry=r)
         self.model_loaded = Gauge("roostr_model_loaded", "1 when a model is in use", registry=r)
         self.shadow_loaded = Gauge(

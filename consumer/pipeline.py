@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -67,6 +67,8 @@ class ScoredBatch:
     outputs: list[Output] = field(default_factory=list)
     scored: list[ScoredRecord] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
+    rest: list[Message] = field(default_factory=list)  # not processed: the next batch's first
+    signals: list[RawSignal] = field(default_factory=list)  # the signals scored, in order
 
 
 def score_batch(
@@ -78,19 +80,38 @@ def score_batch(
     max_bytes: int,
     max_payload_bytes: int,
     now: datetime,
+    ready: Callable[[Sequence[tuple[int, datetime | None]]], tuple[list[bool], datetime | None]]
+    | None = None,
 ) -> ScoredBatch:
     """Every input message becomes exactly one output: a scored record or a DeadLetter.
 
     ``max_bytes`` bounds the input values; ``max_payload_bytes`` every output's key + value, so
     the producer accepts all of them: a scored record above it is dead-lettered as ``oversized``.
+    ``ready`` gets each message's (partition, posted_at or None) before anything is scored
+    (``consumer.track_records``: it waits for the outcomes they need) and says which to process
+    now and the label cutoff their records name; the others are returned unprocessed, in order,
+    in ``rest``, for the next batch.
     """
     decoded = [decode_signal(m.value(), max_bytes) for m in messages]
-    signals = [d for d in decoded if isinstance(d, RawSignal)]
-    results = iter(_score_or_isolate(scorer, signals, now))
     batch = ScoredBatch()
+    label_cutoff = None
+    if ready is not None:
+        chosen, label_cutoff = ready(
+            [
+                (m.partition() or 0, d.posted_at if isinstance(d, RawSignal) else None)
+                for m, d in zip(messages, decoded, strict=True)
+            ]
+        )
+        if not all(chosen):
+            batch.rest = [m for m, ok in zip(messages, chosen, strict=True) if not ok]
+            messages = [m for m, ok in zip(messages, chosen, strict=True) if ok]
+            decoded = [d for d, ok in zip(decoded, chosen, strict=True) if ok]
+    signals = batch.signals = [d for d in decoded if isinstance(d, RawSignal)]
+    results = iter(_score_or_isolate(scorer, signals, now))
     for message, item in zip(messages, decoded, strict=True):
         result = next(results) if isinstance(item, RawSignal) else item
         if isinstance(result, dict):
+            result["label_cutoff"] = label_cutoff
             key, value = result["ticker"].encode(), encode_scored(result)
             if len(key) + len(value) <= max_payload_bytes:
                 batch.scored.append(result)

@@ -40,6 +40,7 @@ from consumer.model_watch import ModelSource, ModelWatcher
 from consumer.pipeline import BatchScorer, ScoredBatch, fetch_batch, next_offsets, score_batch
 from consumer.side_inputs import TopicTail
 from consumer.stall import StallDetector
+from consumer.track_records import OutcomeFeed
 from roostr.contracts import Mode, ModelUpdate, Outcome
 from roostr.kafka import (
     coordinates,
@@ -148,6 +149,7 @@ class ScoringService:
         self._stall = StallDetector(settings.stall_after_s)
         self.health: HealthServer | None = None
         self.commits: CommitQueue | None = None  # batches produced, not yet committed
+        self._carried: list[Message] = []  # fetched, left for the next batch (track records)
 
     # --- control ---------------------------------------------------------------------------------
 
@@ -190,9 +192,11 @@ class ScoringService:
         self.scorer, self.extractor = self._factory(self.models.model, self.mode)
         self._use_models()
         updates = TopicTail(s, s.topic_model_updates)
-        self.outcomes = TopicTail(s, s.topic_outcomes)
+        self.outcomes = OutcomeFeed(
+            s, self.extractor.record_outcome, self._heartbeat, self._stopping.is_set
+        )
         self._apply_updates(updates.catch_up(heartbeat=self._heartbeat), replaying=True)
-        self._record_outcomes(self.outcomes.catch_up(heartbeat=self._heartbeat))
+        self.outcomes.catch_up()
         group_lag = GroupLagReader(s, s.group_scoring, s.topic_raw)
         producer = self._make_producer()
         commits = self.commits = CommitQueue(
@@ -212,8 +216,10 @@ class ScoringService:
                 self._maintain(consumer, updates, group_lag)
                 self._prepare_state(consumer)
                 wait_s = commits.fetch_wait(s.batch_wait_ms / 1000)
-                messages = fetch_batch(consumer, s.batch_size, wait_s)
+                # records a batch left for later (their track records were not final) go first
+                messages = [*self._carried, *fetch_batch(consumer, s.batch_size, wait_s)]
                 messages = [m for m in messages if self._owned(m)]
+                self._carried = []
                 if messages:
                     self._process(consumer, producer, messages)
                 commits.poll()
@@ -277,7 +283,12 @@ class ScoringService:
             max_bytes=self.settings.max_message_bytes,
             max_payload_bytes=max_payload_bytes(self.settings),
             now=datetime.now(UTC),
+            ready=self.outcomes.ready,
         )
+        if batch.rest:
+            self._carried = batch.rest
+            left = {id(m) for m in batch.rest}
+            messages = [m for m in messages if id(m) not in left]
         offsets = next_offsets(messages)
         self._record_tickers(messages, batch.outputs)
         snapshots = self.state.snapshots_due(self.extractor, offsets)
@@ -289,12 +300,13 @@ class ScoringService:
             self._report(messages, batch, offsets, started)
             return
         assert self.commits is not None
-        self.commits.send(
+        delivery = self.commits.send(
             batch.outputs,
             offsets,
             after_ack=snapshots,
             on_done=partial(self._report, messages, batch, offsets, started),
         )
+        self.outcomes.delivered(batch.signals, delivery)
 
     def _on_commit(self, error: KafkaError | None, partitions: list[TopicPartition]) -> None:
         """The consumer's callback for the asynchronous commits (``consumer.commit_queue``)."""
@@ -339,19 +351,12 @@ class ScoringService:
         self._apply_updates(updates.poll(0))
         if self.models.refresh():
             self._use_models()
-        self._record_outcomes(self.outcomes.poll(0))
+        self.outcomes.poll()
+        self.metrics.track_records_unsettled.set(self.outcomes.unsettled)
         if time.monotonic() >= self._next_lag:
             self._next_lag = time.monotonic() + _LAG_EVERY_S
             self._record_lag(consumer)
             self._check_stall(consumer, group_lag)
-
-    def _record_outcomes(self, messages: Sequence[Message]) -> None:
-        """Outcomes feed the per-source / per-author track records of the feature state."""
-        for message in messages:
-            try:
-                self.extractor.record_outcome(Outcome.model_validate_json(message.value() or b""))
-            except ValidationError as exc:
-                log.warning("outcome_ignored", offset=message.offset(), error=str(exc)[:200])
 
     def _apply_updates(self, messages: Sequence[Message], replaying: bool = False) -> None:
         """A ModelUpdate asks for a champion check now; its ``mode``, if set, switches mode.
@@ -427,6 +432,8 @@ class ScoringService:
             self.commits.drain()
         self._assigned -= removed
         self._to_restore -= removed
+        # their next owner (or this member, reassigned) reads them again from the commit
+        self._carried = [m for m in self._carried if (m.topic(), m.partition()) not in removed]
         if not self._to_restore:
             self._restore_failed = False  # no partition of a failed restore is held any more
         self.state.forget(self.extractor, [p for _t, p in removed])

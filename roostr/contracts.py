@@ -273,6 +273,11 @@ class ScoredSignal(RawSignal):
     shadow_model_version: str | None = None
     shadow_probability: Annotated[float, Field(ge=0, le=1)] | None = None
     shadow_score: Score | None = None
+    label_cutoff: ZonedTimestamp | None = Field(
+        None,
+        description="the outcome joiner's label cutoff the track-record features were computed "
+        "at (every outcome matured by then was counted); null: no cutoff published yet",
+    )
 
 
 # The fields a ScoredSignal adds to a RawSignal: reserved, never a raw signal's extras.
@@ -388,17 +393,30 @@ class LabelCutoff(_StrictContract):
 
     Every signal of ``signals.scored`` partition ``partition`` posted at or before
     ``cutoff − horizon`` has its Outcome on ``signals.outcomes``, acknowledged by the broker
-    before this record was written. A reader takes, per partition, the highest cutoff seen, and
-    over the topic the lowest of those once all ``partitions`` have reported: the event time up
-    to which every label is known (``roostr.cutoffs``). Signals that reach ``signals.scored``
-    more than a horizon behind their partition's newest are the exception: their outcomes may
-    follow later.
+    before this record was written. A reader takes, per partition, the latest claim, and over
+    the topic the lowest of their cutoffs once all ``partitions`` have reported: the event time up
+    to which every label is known (``roostr.cutoffs``); a reader of ``signals.outcomes`` takes a
+    record into account once it has read up to ``outcomes_through``. Signals that reach
+    ``signals.scored`` more than a horizon behind their partition's newest are the exception:
+    their outcomes may follow later.
     """
 
     partition: Annotated[int, Field(ge=0)]
     partitions: Annotated[int, Field(ge=1)]
     cutoff: ZonedTimestamp
     horizon_days: Annotated[float, Field(gt=0)]
+    scored_through: Annotated[int, Field(ge=0)] = Field(
+        0,
+        description="the offset of signals.scored partition `partition` the joiner had read "
+        "(and labelled) to: a scoring member trusts the claim for the signals it delivered "
+        "there only once this passes them",
+    )
+    outcomes_through: list[Annotated[int, Field(ge=0)]] = Field(
+        default_factory=list,
+        description="per partition of signals.outcomes, the offset after the last outcome "
+        "acknowledged before this record: a reader that has read that far has every outcome "
+        "this cutoff vouches for",
+    )
 
 
 CONTRACTS: dict[str, type[BaseModel]] = {

@@ -2,10 +2,10 @@
 
 The joiner writes a ``LabelCutoff`` per input partition to ``signals.outcomes.cutoffs`` once the
 outcomes it vouches for are acknowledged. The labels are final up to the lowest cutoff over all
-partitions (each partition's highest claim counts: a claim never stops being true, so a lower
-one written later, e.g. by a member that just took the partition over, changes nothing). Until
-every partition has reported there is no cutoff. Retraining, the monitor and the scoring
-consumer's track records all read it, so none of them decides maturity by the wall clock.
+partitions, each partition's latest claim counting (a member that just took a partition over
+may claim less than its previous owner: its claim is the one that holds for what it reads
+next). Until every partition has reported there is no cutoff. Retraining and the
+scoring consumer's track records all read it, so none of them decides maturity by the wall clock.
 """
 
 from __future__ import annotations
@@ -22,13 +22,11 @@ class LabelCutoffs:
     """Folds LabelCutoff records into the topic-wide cutoff."""
 
     def __init__(self) -> None:
-        self._by_partition: dict[int, datetime] = {}
+        self.latest: dict[int, LabelCutoff] = {}  # per partition, its latest claim
         self._partitions = 0
 
     def add(self, record: LabelCutoff) -> None:
-        kept = self._by_partition.get(record.partition)
-        if kept is None or record.cutoff > kept:
-            self._by_partition[record.partition] = record.cutoff
+        self.latest[record.partition] = record
         self._partitions = max(self._partitions, record.partitions)
 
     def extend(self, records: Iterable[LabelCutoff]) -> LabelCutoffs:
@@ -39,8 +37,6 @@ class LabelCutoffs:
     @property
     def cutoff(self) -> datetime | None:
         """The lowest per-partition cutoff, or None while a partition has not reported."""
-        if not self._partitions or any(
-            p not in self._by_partition for p in range(self._partitions)
-        ):
+        if not self._partitions or any(p not in self.latest for p in range(self._partitions)):
             return None
-        return min(self._by_partition[p] for p in range(self._partitions))
+        return min(self.latest[p].cutoff for p in range(self._partitions))

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     # A member that holds no partition, or whose partitions lag without moving, while the group
     # lags, is reported stalled (not ready, roostr_consumer_stalled 1) after this long.
     stall_after_s: float = Field(60.0, gt=0)
+    track_record_max_wait_s: float = Field(30.0, ge=0)
 
     # --- scoring --------------------------------------------------------------------------------
     mode: Mode = "parallel"

@@ -14,8 +14,8 @@ from conftest import ROOSTR
 from topic_reading import read_topic
 
 from roostr.contracts import LabelCutoff, ModelUpdate, Outcome
-from roostr.labels import matured_at
 from roostr.kafka import make_producer
+from roostr.labels import matured_at
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
 from training.datasets import labelled_outcomes

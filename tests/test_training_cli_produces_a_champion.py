@@ -96,8 +96,8 @@ def test_bootstrap_training_end_to_end(settings: Settings, tmp_path: Path) -> No
 
 
 def test_training_from_logged_outcomes(settings: Settings, tmp_path: Path) -> None:
-    from training.datasets import bootstrap_set, outcomes_set
     from roostr.labels import matured_at, resolved_at
+    from training.datasets import bootstrap_set, outcomes_set
     from training.synthetic import generate
 
     synthetic = generate(400, seed=7)

@@ -37,6 +37,7 @@ from roostr.scoring import Scorer
 
 __all__ = [
     "HORIZON_DAYS",
+    "TICK",
     "PricePath",
     "World",
     "generate_world",

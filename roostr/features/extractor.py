@@ -4,10 +4,10 @@ scoring, replay, backtests and training.
 Each signal first updates the state (mention history) and is then featurised against it, so the
 row of a signal depends only on the signal, on the signals of its own ticker that came before it
 and on the outcomes matured a ``TRACK_RECORD_LAG`` before it was posted (``TrackRecords``),
-whenever they were recorded, as long as it was before the signal was transformed: never on other tickers, so not on which
-partitions a member holds or how far apart they are in event time. Transforming a batch and
-transforming the same signals one by one give identical rows. Missing context stays NaN (XGBoost
-learns where to send it); it never becomes 0.
+whenever they were recorded, as long as it was before the signal was transformed: never on
+other tickers, so not on which partitions a member holds or how far apart they are in event
+time. Transforming a batch and transforming the same signals one by one give identical rows.
+Missing context stays NaN (XGBoost learns where to send it); it never becomes 0.
 """
 
 from __future__ import annotations

@@ -270,8 +270,9 @@ def feature_table_markdown() -> str:
         "",
         f"Feature set `{FEATURE_SET_VERSION}`: {len(FEATURES)} columns, in matrix order. "
         "NaN means unknown (XGBoost learns a default branch for it); it is never replaced by 0. "
-        "Windows and track records are evaluated at the signal's `posted_at` (event time), "
-        "over the signals and outcomes the extractor has seen, in the order it saw them.",
+        "Windows are evaluated at the signal's `posted_at` (event time) over the signals the "
+        "extractor has seen, in the order it saw them; track records a day before `posted_at`, "
+        "over the outcomes matured (whole horizon ended) by then, whenever they arrived.",
         "",
     ]
     for group, title in GROUP_TITLES.items():

@@ -1,0 +1,199 @@
+"""The outcomes a scoring member's track records need, and holding a batch until they are in.
+
+A signal's track-record features count the outcomes matured by ``posted_at − TRACK_RECORD_LAG``
+(``roostr.features.state.TrackRecords``). They are a function of event time only if every such
+outcome has been recorded before the signal is scored, so the member follows two topics from
+their beginning, outside any group:
+
+- ``signals.outcomes``, each record fed to the extractor (``record_outcome``), noting how far
+  each partition has been read;
+- ``signals.outcomes.cutoffs``, the joiner's ``LabelCutoff`` claims. A claim counts once the
+  outcomes have been read up to its ``outcomes_through`` offsets: from then on every outcome it
+  vouches for is recorded. ``known`` is the topic-wide cutoff over the claims that count.
+
+The joiner can only vouch for signals it has read: a claim says nothing of the signals this
+member holds, nor of those it delivered that the joiner has not read yet (the claim's
+``scored_through`` tells). So the cutoff this member trusts is also kept below the earliest
+posted_at of those signals plus the horizon: no outcome of theirs can have matured before it.
+
+``ready`` is called with a batch's records before they are scored: it chooses those whose track
+records are final (``posted_at − TRACK_RECORD_LAG`` at or before the trusted cutoff, itself kept
+below the horizon's end of the batch's earliest signal), per partition up to the first that is
+not, waiting for the joiner while none is, at most ``ROOSTR_TRACK_RECORD_MAX_WAIT_S`` (then all
+are scored and counted as unsettled), and says the cutoff they are scored at (each scored record
+names it as ``label_cutoff``). The rest wait for the next batch. Live, the cutoff runs a grace (1
+h) behind the prices and the lag is a day, so nothing waits; a replay or backfill that publishes a
+history at once is scored a stretch at a time, as the joiner labels it, instead of on missing
+outcomes. The joiner announces every partition it labels from its start (a cutoff at the epoch
+until its first ticks); until every partition is announced there is no cutoff, no joiner to wait
+for, and nothing waits (a deployment without a joiner, ``roostr up``). Exact for one scoring
+member; with several, one member's held signals are not visible to another (a gap noted in
+consumer/README.md).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from confluent_kafka import Message
+from pydantic import ValidationError
+
+from consumer.delivery import PendingDelivery
+from consumer.side_inputs import TopicTail
+from roostr.contracts import LabelCutoff, Outcome, RawSignal
+from roostr.cutoffs import LabelCutoffs
+from roostr.features.state import TRACK_RECORD_LAG
+from roostr.logs import get_logger
+from roostr.settings import Settings
+
+__all__ = ["OutcomeFeed"]
+
+log = get_logger("roostr.track_records")
+
+LAG = timedelta(seconds=TRACK_RECORD_LAG)
+_BEFORE = timedelta(microseconds=1)  # "strictly before": a signal posted at m matures at m + H
+_WAIT_STEP_S = 0.1
+
+
+class OutcomeFeed:
+    """Outcomes into the extractor's track records, and the label cutoff they are complete to."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        record: Callable[[Outcome], object],
+        heartbeat: Callable[[], None],
+        stopping: Callable[[], bool],
+    ) -> None:
+        self._record = record
+        self._heartbeat = heartbeat
+        self._stopping = stopping
+        self._max_wait_s = settings.track_record_max_wait_s
+        self._horizon = timedelta(days=settings.outcome_horizon_days)
+        self._scored_topic = settings.topic_scored
+        self._outcomes = TopicTail(settings, settings.topic_outcomes)
+        self._claims = TopicTail(settings, settings.topic_label_cutoffs)
+        self._read_to: dict[int, int] = {}  # outcomes partition → offset after the last read
+        self._pending: list[LabelCutoff] = []
+        self._cutoffs = LabelCutoffs()
+        # batches this member delivered that the joiner may not have read: (earliest posted_at,
+        # their delivery)
+        self._unseen: list[tuple[datetime, PendingDelivery]] = []
+        self.unsettled = 0  # signals scored after a wait ran out (their cutoff named behind)
+
+    @property
+    def known(self) -> datetime | None:
+        """Every outcome matured by this event time has been recorded (None: no joiner)."""
+        return self._cutoffs.cutoff
+
+    def catch_up(self) -> None:
+        """Everything both topics hold now (start-up)."""
+        self._take_claims(self._claims.catch_up(heartbeat=self._heartbeat))
+        self._take_outcomes(self._outcomes.catch_up(heartbeat=self._heartbeat))
+        self._settle()
+
+    def poll(self, timeout_s: float = 0.0) -> None:
+        """What has arrived since, without waiting (between batches)."""
+        self._take_claims(self._claims.poll(0))
+        self._take_outcomes(self._outcomes.poll(timeout_s))
+        self._settle()
+
+    def delivered(self, signals: Sequence[RawSignal], delivery: PendingDelivery) -> None:
+        """Scored records of ``signals`` went out in ``delivery``: unseen by the joiner yet."""
+        if signals and self.known is not None:
+            self._unseen.append((min(s.posted_at for s in signals), delivery))
+
+    def ready(
+        self, records: Sequence[tuple[int, datetime | None]]
+    ) -> tuple[list[bool], datetime | None]:
+        """Which of a batch's records (partition, posted_at; None for one that is no signal)
+        may be scored now, and the label cutoff they are scored at; waits (bounded) while none
+        may. Per partition the chosen ones are a prefix: offsets and state keep their order."""
+        if not records or self.known is None:
+            return [True] * len(records), self.known
+        deadline = time.monotonic() + self._max_wait_s
+        while True:
+            chosen, trusted = self._choose(records)
+            if any(chosen):
+                return chosen, trusted
+            if time.monotonic() >= deadline or self._stopping():
+                self.unsettled += len(records)
+                log.warning("track_records_unsettled", records=len(records),
+                            label_cutoff=trusted and trusted.isoformat(),
+                            waited_s=self._max_wait_s)  # fmt: skip
+                return [True] * len(records), trusted
+            self._heartbeat()
+            for _posted, delivery in self._unseen[:1]:
+                delivery.producer.poll(0)  # delivery reports: no one else serves them meanwhile
+            self.poll(_WAIT_STEP_S)
+
+    def _choose(
+        self, records: Sequence[tuple[int, datetime | None]]
+    ) -> tuple[list[bool], datetime | None]:
+        """The records whose track records are final at the trusted cutoff, each partition's
+        up to its first that is not. The batch's own signals are unseen by the joiner too, so
+        the cutoff stays below the horizon's end of the earliest of them."""
+        trusted = self._trusted()
+        earliest = min((posted for _p, posted in records if posted is not None), default=None)
+        if trusted is None:
+            return [False] * len(records), None
+        if earliest is not None:
+            trusted = min(trusted, earliest + self._horizon - _BEFORE)
+        chosen, stopped = [], set()
+        for partition, posted in records:
+            ok = partition not in stopped and (posted is None or posted - LAG <= trusted)
+            if not ok:
+                stopped.add(partition)
+            chosen.append(ok)
+        return chosen, trusted
+
+    def close(self) -> None:
+        self._outcomes.close()
+        self._claims.close()
+
+    def _trusted(self) -> datetime | None:
+        """The joiner's cutoff, kept before any outcome of a delivered signal it has not read
+        yet matures."""
+        known = self.known
+        if known is None or not self._unseen:
+            return known
+        earliest = min(posted for posted, _delivery in self._unseen)
+        return min(known, earliest + self._horizon - _BEFORE)
+
+    def _take_outcomes(self, messages: Sequence[Message]) -> None:
+        for message in messages:
+            partition, offset = message.partition() or 0, message.offset() or 0
+            self._read_to[partition] = max(self._read_to.get(partition, 0), offset + 1)
+            try:
+                self._record(Outcome.model_validate_json(message.value() or b""))
+            except ValidationError as exc:
+                log.warning("outcome_ignored", offset=offset, error=str(exc)[:200])
+
+    def _take_claims(self, messages: Sequence[Message]) -> None:
+        for message in messages:
+            try:
+                self._pending.append(LabelCutoff.model_validate_json(message.value() or b""))
+            except ValidationError as exc:
+                log.warning("label_cutoff_ignored", offset=message.offset(), error=str(exc)[:200])
+
+    def _settle(self) -> None:
+        """Count the claims whose outcomes have all been read (in the order they came), and
+        forget the delivered batches the joiner has read."""
+        while self._pending and all(
+            self._read_to.get(q, 0) >= end
+            for q, end in enumerate(self._pending[0].outcomes_through)
+        ):
+            self._cutoffs.add(self._pending.pop(0))
+        self._unseen = [(posted, d) for posted, d in self._unseen if not self._seen(d)]
+
+    def _seen(self, delivery: PendingDelivery) -> bool:
+        if not delivery.acknowledged:
+            return False
+        claims = self._cutoffs.latest
+        return all(
+            partition in claims and claims[partition].scored_through >= end
+            for (topic, partition), end in delivery.ends.items()
+            if topic == self._scored_topic
+        )
