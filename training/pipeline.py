@@ -161,6 +161,8 @@ def train(
         "test_starts_at": str(times[test_idx].min()),
         "base_rate_train": base_rate,
         "booster": model.booster_type_,
+        "candidate": model.candidate_,
+        "rule_input": model.rule_input_,
         "validation_log_loss": model.validation_log_loss_,
         "best_rounds": model.n_rounds_,
         "early_stopping_round": model.early_stopping_round_,
