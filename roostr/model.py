@@ -52,6 +52,7 @@ SIGNIFICANT_SE = 2.0  # a more complex candidate ships only when this much bette
 LINEAR_ROUNDS = 50  # coordinate descent at eta 1 converges within a few dozen passes
 _ATTR = "roostr"  # booster attribute holding the wrapper's own state as JSON
 RULE_INPUT_PREFIX = "rule_score:"  # the rule input column's name is this + the rule set's name
+RULE_INPUT_SPREAD = 10.0  # the linear booster penalises the rule input's weight this much less
 # What a model saved before a parameter existed was trained with (not today's default).
 _LEGACY_PARAMS: dict[str, Any] = {"rule_input": None, "linear_l1_rows": ()}
 
@@ -117,6 +118,13 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
     ``booster="gblinear"``: then the L2-only linear booster) on everything, uncalibrated. Both
     calibrations are monotone, so monotone constraints on features survive them.
 
+    ``linear_l1_rows`` are the L1 strengths tried, in rows like ``linear_reg_rows``: an L1
+    penalty worth that many rows' gradient, so a column's weight stays exactly zero unless the
+    data's evidence for it outweighs that many rows. Since the strongest unbeaten one ships, the
+    largest strength is the effective default; 15 rows suits about a thousand rows with the rule
+    input (stronger kept too much of the rules alone, weaker let noise columns in;
+    ``benchmarks/learning_bench.py``).
+
     ``rule_input`` names a rule set (``roostr.rules.RULE_SETS``) whose score the model computes
     from X itself and appends as one more input column, ``rule_score:<name>``, constrained
     increasing: the rules are a prior that ranks well, and with it as an input the sparsest
@@ -150,7 +158,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         reg_lambda: float = 1.0,
         max_delta_step: float = 0.0,
         linear_reg_rows: float = 100.0,
-        linear_l1_rows: tuple[float, ...] = (10.0, 30.0),
+        linear_l1_rows: tuple[float, ...] = (5.0, 15.0),
         rule_input: str | None = DEFAULT_RULE_SET,
         monotone_constraints: Mapping[str, int] | None = None,
         validation_fraction: float = 0.4,
@@ -385,6 +393,11 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         # the rest refitted, as an active-set solver of the sign-constrained problem would. A
         # weight that L1 holds at exactly zero violates nothing.
         scale = _standardization(matrix)
+        if getattr(self, "rule_input_", None) is not None:
+            # the rule input is the prior, not one more noisy column: spread RULE_INPUT_SPREAD
+            # times wider, its weight needs that many times less and so pays that much less L1
+            # (and its square less L2); the sparsest candidate is then the rules re-weighted
+            scale["scale"][-1] /= RULE_INPUT_SPREAD
         standardized = _standardize(matrix, scale)
         column = {name: i for i, name in enumerate(names)}
         while True:
@@ -803,17 +816,26 @@ def _platt(margin: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> tuple
     The prior is "the booster's own probabilities are right", worth ``PLATT_PRIOR_ROWS`` rows:
     on a small validation slice, plain Platt scaling follows its noise (a slope near zero flattens
     every score into one bucket; a negative one inverts the ranking), while on thousands of rows
-    the data outweighs the prior. The slope is kept positive so calibration never reorders rows.
+    the data outweighs the prior. "Worth N rows" is literal: the prior's precision is N times
+    one row's Fisher information at (1, 0), so it weighs the same whatever the margins' spread
+    (a heavily regularised booster's margins are narrow, and a fixed precision on the slope
+    would then outweigh hundreds of rows). The slope is kept positive so calibration never
+    reorders rows.
     """
+    p0 = _sigmoid(margin)
+    w = p0 * (1.0 - p0)
+    precision = PLATT_PRIOR_ROWS * np.array(
+        [[np.mean(w * margin**2), np.mean(w * margin)], [np.mean(w * margin), np.mean(w)]]
+    )
 
     def loss(theta: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
         a, b = theta
         z = a * margin + b
         nll = float(np.sum(np.logaddexp(0.0, z) - y * z))
         residual = _sigmoid(z) - y
-        prior = np.array([a - 1.0, b])
-        value = nll + 0.5 * PLATT_PRIOR_ROWS * float(prior @ prior)
-        gradient = np.array([residual @ margin, residual.sum()]) + PLATT_PRIOR_ROWS * prior
+        pull = precision @ np.array([a - 1.0, b])
+        value = nll + 0.5 * float(np.array([a - 1.0, b]) @ pull)
+        gradient = np.array([residual @ margin, residual.sum()]) + pull
         return value, gradient
 
     fitted = minimize(

@@ -34,8 +34,8 @@ def test_additive_signal_on_few_rows_gets_the_linear_booster() -> None:
     held_X, held_y = _additive(2_000, seed=1)
     assert model.booster_type_ == "gblinear"
     assert set(model.validation_log_loss_) == {
-        "gblinear_l1_30",
-        "gblinear_l1_10",
+        "gblinear_l1_15",
+        "gblinear_l1_5",
         "gblinear",
         "gbtree",
     }  # every candidate was measured
