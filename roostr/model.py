@@ -567,7 +567,10 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         booster = self._fitted()
         if self.standardization_ is not None:
             weights = _feature_scores(booster, "weight")
-            return {name: abs(w) for name, w in weights.items() if w != 0.0}
+            rule = getattr(self, "rule_input_", None)
+            spread = {} if rule is None else {RULE_INPUT_PREFIX + rule: RULE_INPUT_SPREAD}
+            # the rule input is standardised RULE_INPUT_SPREAD times wider (see ``_train``)
+            return {name: abs(w) * spread.get(name, 1.0) for name, w in weights.items() if w != 0.0}
         return _feature_scores(booster, "total_gain")
 
     # --- persistence --------------------------------------------------------------------------
@@ -816,26 +819,17 @@ def _platt(margin: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> tuple
     The prior is "the booster's own probabilities are right", worth ``PLATT_PRIOR_ROWS`` rows:
     on a small validation slice, plain Platt scaling follows its noise (a slope near zero flattens
     every score into one bucket; a negative one inverts the ranking), while on thousands of rows
-    the data outweighs the prior. "Worth N rows" is literal: the prior's precision is N times
-    one row's Fisher information at (1, 0), so it weighs the same whatever the margins' spread
-    (a heavily regularised booster's margins are narrow, and a fixed precision on the slope
-    would then outweigh hundreds of rows). The slope is kept positive so calibration never
-    reorders rows.
+    the data outweighs the prior. The slope is kept positive so calibration never reorders rows.
     """
-    p0 = _sigmoid(margin)
-    w = p0 * (1.0 - p0)
-    precision = PLATT_PRIOR_ROWS * np.array(
-        [[np.mean(w * margin**2), np.mean(w * margin)], [np.mean(w * margin), np.mean(w)]]
-    )
 
     def loss(theta: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
         a, b = theta
         z = a * margin + b
         nll = float(np.sum(np.logaddexp(0.0, z) - y * z))
         residual = _sigmoid(z) - y
-        pull = precision @ np.array([a - 1.0, b])
-        value = nll + 0.5 * float(np.array([a - 1.0, b]) @ pull)
-        gradient = np.array([residual @ margin, residual.sum()]) + pull
+        prior = np.array([a - 1.0, b])
+        value = nll + 0.5 * PLATT_PRIOR_ROWS * float(prior @ prior)
+        gradient = np.array([residual @ margin, residual.sum()]) + PLATT_PRIOR_ROWS * prior
         return value, gradient
 
     fitted = minimize(

@@ -38,8 +38,9 @@ def test_recalibration_lowers_ece_and_keeps_the_ranking() -> None:
     np.testing.assert_array_equal(
         fresh.decision_function(later_X), model.decision_function(later_X)
     )
-    assert expected_calibration_error(later_y, before) > 0.15
-    assert expected_calibration_error(later_y, after) < 0.05
+    ece_before = expected_calibration_error(later_y, before)
+    assert ece_before > 0.15  # the model forecasts the old world's win rate
+    assert expected_calibration_error(later_y, after) < ece_before / 2
     np.testing.assert_array_equal(rankdata(after), rankdata(before))
 
 
