@@ -7,6 +7,11 @@ served through ``Booster.inplace_predict``, no DMatrix, no pandas) or XGBoost's 
 own time-ordered validation prefers. On small or mostly additive data the linear booster ranks
 better and calibrates better; trees win when interactions carry the signal and rows are many.
 
+With a thousand labelled rows and seventy noisy columns a learner needs priors and sparsity: the
+model adds the rule score (computed from the features, so it stays a function of X) as an input
+it may lean on, and its linear candidates include L1 (sparse) ones. Which candidate ships is
+decided on time-ordered out-of-fold predictions, the simplest unless clearly beaten.
+
 Persistence is XGBoost's own JSON or UBJSON only (never pickle: a pickle runs code on load and
 breaks across library versions). Everything the wrapper adds — feature-set version, model version,
 calibration, parameters — travels inside the booster's string attributes, so one file is the
@@ -30,6 +35,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.isotonic import IsotonicRegression
 
 from roostr.contracts import Reason
+from roostr.features import FEATURE_NAMES
+from roostr.rules import DEFAULT_RULE_SET, RULE_SETS
 
 __all__ = ["MODEL_SUFFIXES", "Booster", "Calibration", "ConvictionModel", "ModelError"]
 
@@ -40,10 +47,14 @@ Standardization = dict[str, list[float]]  # {"mean": [...], "scale": [...]}, one
 ISOTONIC_MIN_ROWS = 1_000  # below this many validation rows a step function overfits
 PLATT_PRIOR_ROWS = 10.0  # weight of the Platt prior, in rows (see ``_platt``)
 MIN_VALIDATION_ROWS = 20  # fewer held-out rows cannot choose a booster or calibrate
-SIGNIFICANT_SE = 2.0  # trees replace the linear booster only when this much better (see
+SIGNIFICANT_SE = 2.0  # a more complex candidate ships only when this much better (see
 # ``_simplest_unbeaten``)
 LINEAR_ROUNDS = 50  # coordinate descent at eta 1 converges within a few dozen passes
 _ATTR = "roostr"  # booster attribute holding the wrapper's own state as JSON
+RULE_INPUT_PREFIX = "rule_score:"  # the rule input column's name is this + the rule set's name
+RULE_INPUT_SPREAD = 10.0  # the linear booster penalises the rule input's weight this much less
+# What a model saved before a parameter existed was trained with (not today's default).
+_LEGACY_PARAMS: dict[str, Any] = {"rule_input": None, "linear_l1_rows": ()}
 
 
 class ModelError(RuntimeError):
@@ -51,10 +62,23 @@ class ModelError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class _Candidate:
-    """One booster kind's out-of-fold margins over the validation slices, and its round count."""
+class _Spec:
+    """One candidate learner: a booster kind and, for the linear booster, its L1 strength in
+    rows (see ``linear_l1_rows``)."""
 
     kind: str
+    l1_rows: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}_l1_{self.l1_rows:g}" if self.l1_rows else self.kind
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """One candidate's out-of-fold margins over the validation slices, and its round count."""
+
+    spec: _Spec
     margin: npt.NDArray[np.float64]
     rounds: int
     early_stopping_round: int | None
@@ -75,11 +99,14 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
        ``early_stopping_rounds`` rounds; the round count is the median best one, but never fewer
        than ``min_rounds`` (a near-flat loss curve on a small slice must not collapse the model
        into one tree and one score bucket). The linear booster needs no stopping: its L2 penalty
-       (``linear_reg_rows``) is its regulariser and it runs to convergence;
-    3. with ``booster="auto"`` the linear booster ships unless the trees' calibrated
-       out-of-fold log-loss is lower by more than two standard errors (a few dozen rows pick
-       the lower loss almost at random, and the simpler model is the safer bet). The linear
-       booster honours monotone constraints by pinning a wrong-signed weight at zero;
+       (``linear_reg_rows``) and L1 penalty (each of ``linear_l1_rows``, and none) are its
+       regularisers and it runs to convergence;
+    3. the candidates, simplest first — the linear booster from the strongest L1 penalty to
+       none, then trees (``booster`` restricts them to one kind) — are compared on their
+       calibrated out-of-fold log-loss, and the simplest one that the best does not beat by
+       more than two standard errors ships (a few dozen rows pick the lower loss almost at
+       random, and the simpler model is the safer bet). The linear booster honours monotone
+       constraints by pinning a wrong-signed weight at zero;
     4. the pooled out-of-fold margins calibrate the probability (``calibration``: ``platt``, a
        sigmoid of two numbers, right for small data; ``isotonic``, a monotone step function for
        1,000+ validation rows; ``auto`` picks by that size; ``none``). Pooling the slices gives
@@ -88,8 +115,28 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
        (usually the most informative) are not wasted; without, the last slice's booster ships.
 
     ``validation_fraction=0`` trains ``n_estimators`` rounds of the tree booster (unless
-    ``booster="gblinear"``) on everything, uncalibrated. Both calibrations are monotone, so
-    monotone constraints on features survive them.
+    ``booster="gblinear"``: then the L2-only linear booster) on everything, uncalibrated. Both
+    calibrations are monotone, so monotone constraints on features survive them.
+
+    ``linear_l1_rows`` are the L1 strengths tried, in rows like ``linear_reg_rows``: an L1
+    penalty worth that many rows' gradient, so a column's weight stays exactly zero unless the
+    data's evidence for it outweighs that many rows. Since the strongest unbeaten one ships, the
+    largest strength is the effective default; 15 rows suits about a thousand rows with the rule
+    input (stronger kept too much of the rules alone, weaker let noise columns in;
+    ``benchmarks/learning_bench.py``).
+
+    ``rule_input`` names a rule set (``roostr.rules.RULE_SETS``) whose score the model computes
+    from X itself and appends as one more input column, ``rule_score:<name>``, constrained
+    increasing: the rules are a prior that ranks well, and with it as an input the sparsest
+    candidate is "the rules, re-weighted", so the model has to learn only what the rules miss.
+    Serving passes X as before; the column appears in ``contributions``, reasons and importance
+    like any feature. An input column rather than a fixed offset (``base_margin``): the score's
+    scale (1–10) has to be mapped onto log-odds by a fitted weight anyway, the data may shrink
+    that weight when the rules are wrong, XGBoost does not store an offset in the model (every
+    prediction path would have to add it), and the column is explained like any other. The rule
+    reads roostr's feature columns by position, so it is used only when the features are
+    exactly ``roostr.features.FEATURE_NAMES`` (``rule_input_`` says whether it was); a rule
+    set's arithmetic must not change under the same name, or saved models change with it.
 
     ``predict_proba`` returns P(win) with shape ``(n,)``, not scikit-learn's ``(n, 2)``: the
     serving path (``roostr.scoring``) reads it so. Ranking scorers (``roc_auc``) go through
@@ -111,6 +158,8 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         reg_lambda: float = 1.0,
         max_delta_step: float = 0.0,
         linear_reg_rows: float = 100.0,
+        linear_l1_rows: tuple[float, ...] = (5.0, 15.0),
+        rule_input: str | None = DEFAULT_RULE_SET,
         monotone_constraints: Mapping[str, int] | None = None,
         validation_fraction: float = 0.4,
         validation_folds: int = 3,
@@ -131,6 +180,8 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         self.reg_lambda = reg_lambda
         self.max_delta_step = max_delta_step
         self.linear_reg_rows = linear_reg_rows
+        self.linear_l1_rows = linear_l1_rows
+        self.rule_input = rule_input
         self.monotone_constraints = monotone_constraints
         self.validation_fraction = validation_fraction
         self.validation_folds = validation_folds
@@ -153,6 +204,13 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         """Feature names in column order; empty before ``fit``."""
         names = getattr(self, "feature_names_in_", None)
         return () if names is None else tuple(str(n) for n in names)
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """The booster's input columns: the features, then the rule input if there is one (the
+        columns of ``contributions``)."""
+        rule = getattr(self, "rule_input_", None)
+        return self.feature_names + (() if rule is None else (RULE_INPUT_PREFIX + rule,))
 
     @property
     def feature_set_version(self) -> str | None:
@@ -181,36 +239,42 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         if len(np.unique(labels)) < 2:
             raise ModelError("training labels hold a single class")
         self._check_constraints(names)
+        if self.rule_input is not None and self.rule_input not in RULE_SETS:
+            raise ModelError(f"unknown rule set {self.rule_input!r}; known: {sorted(RULE_SETS)}")
+        self.feature_names_in_ = np.array(names, dtype=object)
+        self.n_features_in_ = len(names)
+        self.rule_input_ = self.rule_input if names == FEATURE_NAMES else None
+        matrix, names = self._inputs(matrix), self.input_names
         self.calibration_: dict[str, Any] | None = None
         self.validation_log_loss_: dict[str, float] = {}
         slices = self._validation_slices(labels)
         if slices:
             val_y = np.concatenate([labels[start:stop] for start, stop in slices])
             candidates = [
-                self._out_of_fold(kind, matrix, labels, names, slices) for kind in self._kinds()
+                self._out_of_fold(spec, matrix, labels, names, slices) for spec in self._specs()
             ]
-            losses = {c.kind: _calibrated_row_losses(c.margin, val_y) for c in candidates}
-            self.validation_log_loss_ = {kind: float(loss.mean()) for kind, loss in losses.items()}
+            losses = [_calibrated_row_losses(c.margin, val_y) for c in candidates]
+            self.validation_log_loss_ = {
+                c.spec.name: float(loss.mean()) for c, loss in zip(candidates, losses, strict=True)
+            }
             chosen = _simplest_unbeaten(candidates, losses)
             self.calibration_ = _fit_calibration(
                 self._calibration_method(val_y.size), chosen.margin, val_y
             )
-            kind, rounds = chosen.kind, chosen.rounds
+            spec, rounds = chosen.spec, chosen.rounds
             self.early_stopping_round_ = chosen.early_stopping_round
             end = labels.size if self.refit else slices[-1][0]
         else:
-            kind = "gblinear" if self.booster == "gblinear" else "gbtree"
+            spec = _Spec("gblinear" if self.booster == "gblinear" else "gbtree")
             rounds = self.n_estimators
             self.early_stopping_round_ = None
             end = labels.size
-        self.booster_type_ = kind
+        self.booster_type_, self.candidate_ = spec.kind, spec.name
         self.booster_, self.standardization_ = self._train(
-            kind, matrix[:end], labels[:end], names, rounds
+            spec, matrix[:end], labels[:end], names, rounds
         )
         self.n_rounds_ = self.booster_.num_boosted_rounds()
         self.classes_ = np.array([0, 1])
-        self.feature_names_in_ = np.array(names, dtype=object)
-        self.n_features_in_ = len(names)
         self.feature_set_version_ = feature_set_version
         return self
 
@@ -225,8 +289,26 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         self.calibration_ = _fit_calibration(self._calibration_method(m.size), m, y)
         return self
 
-    def _kinds(self) -> tuple[str, ...]:
-        return ("gbtree", "gblinear") if self.booster == "auto" else (self.booster,)
+    def _specs(self) -> list[_Spec]:
+        """The candidates ``booster`` allows, simplest first (see ``_simplest_unbeaten``)."""
+        strengths = sorted({0.0, *(float(s) for s in self.linear_l1_rows)}, reverse=True)
+        linear = [_Spec("gblinear", l1) for l1 in strengths]
+        trees = [_Spec("gbtree")]
+        return {"auto": linear + trees, "gblinear": linear, "gbtree": trees}[self.booster]
+
+    def _inputs(self, matrix: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """The booster's input: the features, plus the rule score when there is a rule input."""
+        rule = getattr(self, "rule_input_", None)
+        if rule is None:
+            return matrix
+        score = RULE_SETS[rule].score(matrix).astype(np.float32)
+        return np.ascontiguousarray(np.column_stack([matrix, score]), dtype=np.float32)
+
+    def _constraints(self) -> dict[str, int]:
+        """Monotone directions by input name: the caller's, and the rule input increasing."""
+        rule = getattr(self, "rule_input_", None)
+        extra = {} if rule is None else {RULE_INPUT_PREFIX + rule: 1}
+        return {**(self.monotone_constraints or {}), **extra}
 
     def _validation_slices(self, labels: npt.NDArray[np.float32]) -> list[tuple[int, int]]:
         """(start, stop) of the validation slices, oldest first; empty when they are too small
@@ -243,18 +325,18 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
 
     def _out_of_fold(
         self,
-        kind: str,
+        spec: _Spec,
         matrix: npt.NDArray[np.float32],
         labels: npt.NDArray[np.float32],
         names: Sequence[str],
         slices: list[tuple[int, int]],
     ) -> _Candidate:
-        """Margins of ``kind`` on every slice from boosters trained on the rows before it."""
+        """Margins of ``spec`` on every slice from boosters trained on the rows before it."""
         margins, best_rounds = [], []
         for start, stop in slices:
             train_x, train_y = matrix[:start], labels[:start]
-            if kind == "gblinear":
-                booster, scale = self._train(kind, train_x, train_y, names, LINEAR_ROUNDS)
+            if spec.kind == "gblinear":
+                booster, scale = self._train(spec, train_x, train_y, names, LINEAR_ROUNDS)
                 assert scale is not None  # a linear booster always comes with its scaling
                 margins.append(_linear_margin(booster, matrix[start:stop], scale, self.n_jobs))
                 continue
@@ -263,7 +345,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
                 matrix[start:stop], label=labels[start:stop], feature_names=list(names)
             )
             booster = xgb.train(
-                self._xgb_params(kind, names, start),
+                self._xgb_params(spec, names, start),
                 dtrain,
                 num_boost_round=self.n_estimators,
                 evals=[(dval, "validation")],
@@ -276,17 +358,17 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
             missing = rounds - booster.num_boosted_rounds()
             if missing > 0:  # stopped before the floor: boost on to it
                 booster = xgb.train(
-                    self._xgb_params(kind, names, start),
+                    self._xgb_params(spec, names, start),
                     dtrain,
                     num_boost_round=missing,
                     xgb_model=booster,
                 )
             margins.append(booster.predict(dval, output_margin=True, iteration_range=(0, rounds)))
         margin = np.concatenate(margins).astype(np.float64)
-        if kind == "gblinear":
-            return _Candidate(kind, margin, LINEAR_ROUNDS, None)
+        if spec.kind == "gblinear":
+            return _Candidate(spec, margin, LINEAR_ROUNDS, None)
         best = int(np.median(best_rounds))
-        return _Candidate(kind, margin, self._rounds(best), best)
+        return _Candidate(spec, margin, self._rounds(best), best)
 
     def _rounds(self, best: int) -> int:
         """Boosting rounds for an early-stopping ``best``: at least the floor, at most the cap."""
@@ -294,22 +376,28 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
 
     def _train(
         self,
-        kind: str,
+        spec: _Spec,
         matrix: npt.NDArray[np.float32],
         labels: npt.NDArray[np.float32],
         names: Sequence[str],
         rounds: int,
     ) -> tuple[xgb.Booster, Standardization | None]:
-        """A booster of ``kind`` trained on all of ``matrix``, and (linear only) the column
+        """A booster of ``spec`` trained on all of ``matrix``, and (linear only) the column
         means and scales its inputs were standardised with."""
-        params = self._xgb_params(kind, names, labels.size)
-        if kind == "gbtree":
+        params = self._xgb_params(spec, names, labels.size)
+        if spec.kind == "gbtree":
             dtrain = xgb.DMatrix(matrix, label=labels, feature_names=list(names))
             return xgb.train(params, dtrain, num_boost_round=rounds), None
         # XGBoost's linear booster ignores monotone constraints: a feature whose weight comes
         # out against its constraint is pinned at weight 0 (its column hidden as missing) and
-        # the rest refitted, as an active-set solver of the sign-constrained problem would.
+        # the rest refitted, as an active-set solver of the sign-constrained problem would. A
+        # weight that L1 holds at exactly zero violates nothing.
         scale = _standardization(matrix)
+        if getattr(self, "rule_input_", None) is not None:
+            # the rule input is the prior, not one more noisy column: spread RULE_INPUT_SPREAD
+            # times wider, its weight needs that many times less and so pays that much less L1
+            # (and its square less L2); the sparsest candidate is then the rules re-weighted
+            scale["scale"][-1] /= RULE_INPUT_SPREAD
         standardized = _standardize(matrix, scale)
         column = {name: i for i, name in enumerate(names)}
         while True:
@@ -335,20 +423,20 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         weights = _feature_scores(booster, "weight")
         return [
             name
-            for name, direction in (self.monotone_constraints or {}).items()
+            for name, direction in self._constraints().items()
             if direction * weights.get(name, 0.0) < 0.0
         ]
 
-    def _xgb_params(self, kind: str, feature_names: Sequence[str], rows: int) -> dict[str, Any]:
+    def _xgb_params(self, spec: _Spec, feature_names: Sequence[str], rows: int) -> dict[str, Any]:
         common = {
             "objective": "binary:logistic",
             "eval_metric": "logloss",
             "nthread": self.n_jobs,
             "seed": self.random_state,
         }
-        if kind == "gblinear":
-            # XGBoost multiplies the linear L2 penalty by the row count; dividing by it keeps
-            # the prior worth ``linear_reg_rows`` rows whatever the data's size.
+        if spec.kind == "gblinear":
+            # XGBoost multiplies the linear L1 and L2 penalties by the row count; dividing by it
+            # keeps each prior worth a fixed number of rows whatever the data's size.
             return {
                 **common,
                 "booster": "gblinear",
@@ -356,7 +444,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
                 "feature_selector": "cyclic",
                 "eta": 1.0,
                 "lambda": self.linear_reg_rows / max(rows, 1),
-                "alpha": 0.0,
+                "alpha": spec.l1_rows / max(rows, 1),
             }
         params: dict[str, Any] = {
             **common,
@@ -369,7 +457,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
             "lambda": self.reg_lambda,
             "max_delta_step": self.max_delta_step,
         }
-        constraints = dict(self.monotone_constraints or {})
+        constraints = self._constraints()
         if constraints:
             params["monotone_constraints"] = (
                 "(" + ",".join(str(constraints.get(n, 0)) for n in feature_names) + ")"
@@ -381,7 +469,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """Raw log-odds per row (before calibration)."""
         booster = self._fitted()
-        matrix = _as_matrix(X, self.n_features_in_)
+        matrix = self._inputs(_as_matrix(X, self.n_features_in_))
         if (linear := self._linear()) is not None:  # the linear booster has no inplace_predict
             return linear.margin(matrix)
         return booster.inplace_predict(matrix, predict_type="margin", validate_features=False)
@@ -401,7 +489,8 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X) >= 0.5).astype(np.int64)
 
     def contributions(self, X: npt.ArrayLike) -> npt.NDArray[np.float32]:
-        """Per-feature log-odds contributions, shape (n, features); the bias column is dropped.
+        """Per-input log-odds contributions, shape (n, inputs), columns ``input_names`` (the
+        features, then the rule input if any); the bias column is dropped.
 
         Trees use ``approx_contribs=True`` (Saabas: each split's gain credited to its feature
         along the decision path). Exact TreeSHAP is ~20× slower and serving asks for reasons on
@@ -410,7 +499,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         The values are in the raw model's log-odds, before calibration.
         """
         booster = self._fitted()
-        matrix = _as_matrix(X, self.n_features_in_)
+        matrix = self._inputs(_as_matrix(X, self.n_features_in_))
         if (linear := self._linear()) is not None:
             return linear.contributions(matrix)
         contribs = booster.predict(
@@ -450,6 +539,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         self._fitted()
         matrix = _as_matrix(X, self.n_features_in_)
         contribs = self.contributions(matrix)
+        matrix = self._inputs(matrix)  # the rule input's value is its score
         if contribs.shape[0] == 0 or top_k <= 0:
             return [[] for _ in range(contribs.shape[0])]
         k = min(top_k, contribs.shape[1])
@@ -461,7 +551,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         top_values = np.take_along_axis(matrix, top, axis=1)
         # numpy's stubs refuse a None branch in np.where; at run time it makes an object array.
         values = np.where(np.isnan(top_values), None, top_values).tolist()  # type: ignore[call-overload]
-        names = self.feature_names
+        names = self.input_names
         return [
             [
                 {"feature": names[j], "value": v, "contribution": c}
@@ -477,7 +567,10 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         booster = self._fitted()
         if self.standardization_ is not None:
             weights = _feature_scores(booster, "weight")
-            return {name: abs(w) for name, w in weights.items() if w != 0.0}
+            rule = getattr(self, "rule_input_", None)
+            spread = {} if rule is None else {RULE_INPUT_PREFIX + rule: RULE_INPUT_SPREAD}
+            # the rule input is standardised RULE_INPUT_SPREAD times wider (see ``_train``)
+            return {name: abs(w) * spread.get(name, 1.0) for name, w in weights.items() if w != 0.0}
         return _feature_scores(booster, "total_gain")
 
     # --- persistence --------------------------------------------------------------------------
@@ -496,6 +589,8 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
                         "feature_set_version": self.feature_set_version,
                         "calibration": self.calibration_,
                         "standardization": self.standardization_,
+                        "rule_input": self.rule_input_,
+                        "candidate": self.candidate_,
                         "params": self.get_params(),
                     }
                 )
@@ -519,20 +614,33 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         if state_json is None or not booster.feature_names:
             raise ModelError(f"{source} is an XGBoost model but not a roostr ConvictionModel")
         state = json.loads(state_json)
-        # models saved before the linear booster existed lack its state: they are tree models
-        model = cls(**state["params"])
+        # models saved before the linear booster existed lack its state: they are tree models;
+        # models saved before the rule input or L1 existed were trained without them
+        params = {**_LEGACY_PARAMS, **state["params"]}
+        params["linear_l1_rows"] = tuple(params["linear_l1_rows"])  # JSON made it a list
+        model = cls(**params)
         model.standardization_ = state.get("standardization")
         model.booster_type_ = json.loads(booster.save_config())["learner"]["gradient_booster"][
             "name"
         ]
+        model.candidate_ = state.get("candidate", model.booster_type_)
         if (model.booster_type_ == "gblinear") != (model.standardization_ is not None):
             raise ModelError(f"{source} is a {model.booster_type_} model with inconsistent state")
+        model.rule_input_ = state.get("rule_input")
+        inputs = tuple(booster.feature_names)
+        names = inputs if model.rule_input_ is None else inputs[:-1]
+        model.feature_names_in_ = np.array(names, dtype=object)
+        if model.rule_input_ is not None and (
+            model.rule_input_ not in RULE_SETS
+            or names != FEATURE_NAMES
+            or inputs != model.input_names
+        ):
+            raise ModelError(f"{source} has a rule input this code cannot compute from its inputs")
         model.booster_ = booster
         model.booster_.set_param({"nthread": model.n_jobs})
         model.version = state["version"]
         model.feature_set_version_ = state["feature_set_version"]
-        model.feature_names_in_ = np.array(booster.feature_names, dtype=object)
-        model.n_features_in_ = len(booster.feature_names)
+        model.n_features_in_ = len(names)
         model.classes_ = np.array([0, 1])
         model.calibration_ = state["calibration"]
         model.n_rounds_ = booster.num_boosted_rounds()
@@ -583,21 +691,24 @@ def _calibrated_row_losses(
 
 
 def _simplest_unbeaten(
-    candidates: Sequence[_Candidate], losses: Mapping[str, npt.NDArray[np.float64]]
+    candidates: Sequence[_Candidate], losses: Sequence[npt.NDArray[np.float64]]
 ) -> _Candidate:
-    """The linear booster unless trees beat it on the validation rows by more than
-    ``SIGNIFICANT_SE`` standard errors of the paired per-row loss difference.
+    """The first (simplest) of ``candidates`` that the one with the lowest mean validation loss
+    does not beat by more than ``SIGNIFICANT_SE`` standard errors of the paired per-row loss
+    difference; ``losses`` are the candidates' per-row losses, in the same order.
 
-    A few dozen validation rows rank two boosters almost at random; picking the lower loss
+    A few dozen validation rows rank two learners almost at random; picking the lower loss
     then ships trees on small data about a third of the time, where the linear model ranks
-    better out of sample. Trees must earn their extra freedom with clear evidence.
+    better out of sample. Extra freedom (trees, weaker penalties) must be earned with clear
+    evidence.
     """
-    by_kind = {c.kind: c for c in candidates}
-    if len(by_kind) == 1:
-        return candidates[0]
-    gain = losses["gblinear"] - losses["gbtree"]
-    margin = SIGNIFICANT_SE * gain.std(ddof=1) / np.sqrt(gain.size)
-    return by_kind["gbtree"] if gain.mean() > margin else by_kind["gblinear"]
+    best = losses[int(np.argmin([loss.mean() for loss in losses]))]
+    gains = [loss - best for loss in losses]  # the best's own gain is 0: it always qualifies
+    return next(
+        candidate
+        for candidate, gain in zip(candidates, gains, strict=True)
+        if gain.mean() <= SIGNIFICANT_SE * gain.std(ddof=1) / np.sqrt(gain.size)
+    )
 
 
 def _standardization(matrix: npt.NDArray[np.float32]) -> Standardization:

@@ -30,9 +30,10 @@ import numpy as np
 from roostr.contracts import RawSignal
 from roostr.features import FEATURE_INDEX, FEATURE_NAMES
 
-__all__ = ["RULE_SETS", "RuleSet", "rule_scores"]
+__all__ = ["DEFAULT_RULE_SET", "RULE_SETS", "RuleSet", "rule_scores"]
 
 TRACK_RECORD_MIN_OUTCOMES = 3  # fewer resolved outcomes than this is not a track record yet
+DEFAULT_RULE_SET = "green_flags_v1"  # what the scorer and the model's rule input use by default
 
 
 @dataclass(frozen=True, slots=True)

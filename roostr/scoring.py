@@ -42,7 +42,7 @@ from roostr.contracts import MODES, Mode, RawSignal, ScoredSignal
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor, feature_dicts
 from roostr.logs import get_logger
 from roostr.model import ConvictionModel
-from roostr.rules import RULE_SETS, rule_scores
+from roostr.rules import DEFAULT_RULE_SET, RULE_SETS, rule_scores
 from roostr.scale import hybrid_score, probability_to_score, round_score, tier_for_score
 
 __all__ = ["BatchScores", "Scorer", "Unscored"]
@@ -89,7 +89,7 @@ class Scorer:
         extractor: FeatureExtractor,
         model: ConvictionModel | None = None,
         mode: Mode = "parallel",
-        rule_set: str = "green_flags_v1",
+        rule_set: str = DEFAULT_RULE_SET,
         top_k_reasons: int = 3,
     ) -> None:
         if rule_set not in RULE_SETS:

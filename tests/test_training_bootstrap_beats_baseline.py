@@ -37,7 +37,10 @@ def test_metrics_cover_the_seed_targets(result: TrainingResult) -> None:
     assert {"precision", "recall", "brier", "auc"} <= set(m["test"])
     assert m["test_rules"]["auc"] is not None
     assert sum(row["rows"] for row in m["calibration_table"]) == m["test_rows"]
-    assert m["top_features"] and all(f["feature"] in FEATURE_NAMES for f in m["top_features"])
+    # the model's inputs: the features and the rule score it computes from them
+    inputs = (*FEATURE_NAMES, "rule_score:green_flags_v1")
+    assert result.model.input_names == inputs and m["rule_input"] == "green_flags_v1"
+    assert m["top_features"] and all(f["feature"] in inputs for f in m["top_features"])
 
 
 def test_dan_endorsement_never_lowers_the_probability(result: TrainingResult) -> None:

@@ -4,9 +4,11 @@
    horizon ended before the hold-out starts (``training.cv``).
 2. ``fit_model`` fits the estimator on the training rows: inside ``ConvictionModel.fit`` the
    latest of them are predicted slice by slice from the rows before each slice; those
-   out-of-fold predictions choose the booster (linear unless trees are clearly better), stop
-   tree boosting early (with a floor on the rounds) and calibrate the probability, then the
-   chosen booster is refitted on every training row.
+   out-of-fold predictions choose the candidate (the sparsest L1 linear booster unless a less
+   regularised one or trees are clearly better), stop tree boosting early (with a floor on the
+   rounds) and calibrate the probability, then the chosen booster is refitted on every training
+   row. The model adds the ``green_flags_v1`` rule score, which it computes from the features,
+   as an input (constrained increasing, like the ``MONOTONE_INCREASING`` features).
    No class re-weighting: it would bias every probability.
 3. Purged, expanding-window CV of the same estimator (``sklearn.clone`` per fold) reports how
    stable that procedure is; it chooses nothing, so what is cross-validated is what ships.
@@ -161,6 +163,8 @@ def train(
         "test_starts_at": str(times[test_idx].min()),
         "base_rate_train": base_rate,
         "booster": model.booster_type_,
+        "candidate": model.candidate_,
+        "rule_input": model.rule_input_,
         "validation_log_loss": model.validation_log_loss_,
         "best_rounds": model.n_rounds_,
         "early_stopping_round": model.early_stopping_round_,
