@@ -53,6 +53,7 @@ VALID: dict[str, dict[str, Any]] = {
         "promoted_at": T,
         "action": "promote",
     },
+    "LabelCutoff": {"partition": 0, "partitions": 1, "cutoff": T, "horizon_days": 30},
 }
 TIMESTAMP_FIELDS = [
     ("RawSignal", "posted_at"),
@@ -60,10 +61,12 @@ TIMESTAMP_FIELDS = [
     ("ScoredSignal", "posted_at"),
     ("ScoredSignal", "observed_at"),
     ("ScoredSignal", "scored_at"),
+    ("ScoredSignal", "label_cutoff"),
     ("PriceTick", "ts"),
     ("Outcome", "posted_at"),
     ("Outcome", "hit_at"),
     ("ModelUpdate", "promoted_at"),
+    ("LabelCutoff", "cutoff"),
 ]
 ZONED = ["2026-02-05T14:30:00Z", "2026-02-05T14:30:00.123+00:00", "2026-02-05T20:00:00+05:30",
          "2026-02-05T09:30:00-05:00", "2026-02-05t14:30:00z"]  # fmt: skip
