@@ -21,7 +21,12 @@ from roostr.settings import Settings
 from training.datasets import labelled_outcomes
 from training.outcomes_topic import read_outcomes
 from training.pipeline import fit_model
-from training.retrain import challenger_for, compare, labelled_for_retrain
+from training.retrain import (
+    challenger_for,
+    compare,
+    labelled_for_retrain,
+    recalibrated_champion,
+)
 from training.world import generate_world, logged_outcomes
 
 ROWS = 500
@@ -185,3 +190,31 @@ def test_a_retrain_with_open_days_equals_one_without_the_open_signals(
     metadata = registry.metadata(version.version)
     assert metadata["training_data"]["label_cutoff"] == cutoff.isoformat()
     assert metadata["training_data"]["rows"] == len(matured)
+
+
+def test_a_miscalibrated_champion_that_ranks_well_gets_a_calibration_only_update(
+    settings: Settings,
+) -> None:
+    settings = settings.model_copy(update={"retrain_rules_tolerance": 1.0})
+    outcomes = logged_outcomes(generate_world(2_000, seed=13))  # a 400-row hold-out
+    data = labelled_for_retrain(outcomes, settings, source="test", cutoff=None)
+    registry = ModelRegistry(settings.registry_dir)
+    # a champion trained on another, larger world of the same kind (none of these rows) ranks
+    # well, but its probabilities are pushed far too high
+    elsewhere = labelled_outcomes(logged_outcomes(generate_world(2_000, seed=12)), source="x")
+    champion = fit_model(elsewhere.X, elsewhere.y)
+    assert champion.calibration_ is not None
+    champion.calibration_ = {"method": "platt", "a": 1.0, "b": 2.5}
+    registry.register(champion, version="v0.1-champion", metrics={}, training_data={})
+    registry.promote("v0.1-champion")
+    result = challenger_for(data, settings, seed=1)
+
+    recalibration = recalibrated_champion(result, data, registry, settings)
+    assert recalibration is not None
+    model, verdict = recalibration
+    assert verdict.promote, verdict.reasons
+    assert verdict.champion is not None
+    assert verdict.challenger["ece"] < verdict.champion["ece"] / 2
+    # the same ranking, up to the ties an isotonic (step) calibration makes
+    assert verdict.challenger["auc"] == pytest.approx(verdict.champion["auc"], abs=0.01)
+    assert model.booster_ is not champion.booster_ and model.version is None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -156,7 +157,13 @@ def run_retrain(args: argparse.Namespace, settings: Settings) -> int:
     from roostr.registry import ModelRegistry
     from training.outcomes_topic import OutcomesUnreadable, read_label_cutoff, read_outcomes
     from training.report import write_report
-    from training.retrain import RetrainRefused, challenger_for, compare, labelled_for_retrain
+    from training.retrain import (
+        RetrainRefused,
+        challenger_for,
+        compare,
+        labelled_for_retrain,
+        recalibrated_champion,
+    )
 
     try:
         cutoff = args.cutoff or read_label_cutoff(settings)  # first: see read_label_cutoff
@@ -199,7 +206,24 @@ def run_retrain(args: argparse.Namespace, settings: Settings) -> int:
     print(f"report: {write_report(result, version, args.reports_dir)}")
     if not comparison.promote:
         print(f"not promoted: {'; '.join(comparison.reasons)}")
-        return 0
+        recalibration = recalibrated_champion(result, data, registry, settings)
+        if recalibration is None:
+            return 0
+        model, verdict = recalibration
+        print(
+            f"recalibrated champion {verdict.champion_version}: hold-out ECE "
+            f"{_num(verdict.champion['ece'] if verdict.champion else None)} → "
+            f"{_num(verdict.challenger['ece'])}"
+        )
+        if not verdict.promote:
+            print(f"recalibration not promoted: {'; '.join(verdict.reasons)}")
+            return 0
+        recal = replace(
+            result, model=model, metrics=result.metrics | {"recalibration": verdict.as_metrics()}
+        )
+        version = _register(registry, recal, data, "recalibrated", args)
+        if version is None:
+            return 1
     update = registry.promote(version)
     print(f"champion: {version}")
     _publish(update, settings)

@@ -12,6 +12,11 @@
    and it passes the gates: AUC not below the rules' (minus ``retrain_rules_tolerance``), scores
    over at least ``retrain_min_score_buckets`` buckets, ECE at most ``retrain_max_ece``.
    Without a usable champion only the gates apply.
+5. A challenger refused, the champion's calibration alone is re-fitted on the matured training
+   rows (``training.recalibration``: the bootstrap prior ranks real signals well but is
+   calibrated to its synthetic world) and measured on the same hold-out; it goes through the
+   same gates, except that it must lower the champion's calibration error instead of raising
+   its AUC (its ranking is the champion's).
 """
 
 from __future__ import annotations
@@ -24,13 +29,22 @@ from typing import Any
 import numpy as np
 
 from roostr.contracts import Outcome
+from roostr.model import ConvictionModel
 from roostr.registry import ModelRegistry, RegistryError
 from roostr.settings import Settings
+from training.cv import time_holdout
 from training.datasets import LabelledSet, labelled_outcomes
 from training.metrics import calibration_table, evaluate_probabilities
 from training.pipeline import TrainingError, TrainingResult, train
+from training.recalibration import recalibrated
 
-__all__ = ["Comparison", "RetrainRefused", "compare", "labelled_for_retrain"]
+__all__ = [
+    "Comparison",
+    "RetrainRefused",
+    "compare",
+    "labelled_for_retrain",
+    "recalibrated_champion",
+]
 
 
 class RetrainRefused(RuntimeError):
@@ -113,6 +127,35 @@ def compare(result: TrainingResult, registry: ModelRegistry, settings: Settings)
             champion["calibration_table"] = calibration_table(result.y_test, p)
     reasons = _failed_gates(challenger, champion, rules, settings)
     return Comparison(challenger, champion, champion_version, rules, not reasons, reasons)
+
+
+def recalibrated_champion(
+    result: TrainingResult, data: LabelledSet, registry: ModelRegistry, settings: Settings
+) -> tuple[ConvictionModel, Comparison] | None:
+    """Step 5: the recalibrated champion and its verdict; None without a usable champion or
+    rows to calibrate on."""
+    champion_version = registry.champion()
+    if champion_version is None:
+        return None
+    try:
+        champion = registry.load(champion_version)
+        train_idx, _test_idx = time_holdout(data.posted_at, settings.retrain_holdout_fraction)
+        model = recalibrated(champion, data.X[train_idx], data.y[train_idx])
+    except (RegistryError, TrainingError):
+        return None
+    before = evaluate_probabilities(result.y_test, champion.predict_proba(result.X_test))
+    p = model.predict_proba(result.X_test)
+    after = evaluate_probabilities(result.y_test, p) | {
+        "calibration_table": calibration_table(result.y_test, p)
+    }
+    rules = result.metrics["test_rules"]
+    reasons = _failed_gates(after, None, rules, settings)
+    if after["ece"] >= before["ece"]:
+        reasons.append(
+            f"calibration error {after['ece']:.3f} does not improve on the champion's "
+            f"{before['ece']:.3f}"
+        )
+    return model, Comparison(after, before, champion_version, rules, not reasons, reasons)
 
 
 def _failed_gates(
