@@ -297,7 +297,7 @@ def _dt64(when: datetime) -> np.datetime64:
     return np.datetime64(when.astimezone(UTC).replace(tzinfo=None), "s")
 
 
-def _call_days(rng: np.random.Generator, n_calls: int, span_days: int) -> npt.NDArray[np.float64]:
+def _call_days(rng: np.random.Generator, n_calls: int, span_days: float) -> npt.NDArray[np.float64]:
     # the first 30 days leave room for a run-up before the first call
     return np.sort(rng.uniform(HORIZON_DAYS, span_days, n_calls))
 
