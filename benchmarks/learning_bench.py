@@ -1,86 +1,118 @@
-"""Does roostr's trainer learn what the features carry? Time-ordered hold-outs, synthetic world.
+"""Does the learning loop serve a better model than the rules? Event time, delayed labels.
 
-For each size and seed: ``training.world`` generates signals and price paths, the serving code
-logs their features and rule scores in event-time order, and the Outcome records go through the
-same loader as ``roostr retrain``. The last 20 % in time is the hold-out; training keeps the rows
-whose 30-day horizon ended before it (purged). Every learner sees the same training rows:
+For each world variant (``training.world.VARIANTS``), size N and seed, signals arrive at a fixed
+rate (``--rate`` a day, so a small N is a young deployment, not a sparse one) and the serving
+code logs their features and rule scores in event-time order. At the cutoff T, N outcomes have
+matured (posted_at + 30 days ≤ T) and the 30 days before T are open: the outcomes known at T are
+the matured ones plus the open signals' early wins (hit_at ≤ T), exactly what
+``signals.outcomes`` would hold. The loop runs as ``roostr retrain`` does:
+``labelled_for_retrain(cutoff=T)`` → ``challenger_for`` → ``compare`` against the bootstrap
+champion (fitted as ``roostr train --bootstrap`` fits it, in a temporary registry). The *served*
+model (``ml``) is the challenger if promoted, else the champion.
 
-- roostr: ``training.pipeline.fit_model`` (what ``roostr train`` / ``roostr retrain`` ship);
-- hist_gb: scikit-learn ``HistGradientBoostingClassifier(max_depth=3, max_iter=100,
-  learning_rate=0.05)``, uncalibrated;
-- logistic: median imputation with missing-value indicators, standardised, ``LogisticRegression``;
-- rules: the logged rule score (1–10), ranking only.
+Everything is scored on the next period: the signals posted in the 60 days after T, labelled by
+their true outcomes:
 
-A 300-row world has a 60-row hold-out, whose AUC alone varies by ±0.07 between seeds, so the
-small sizes run more seeds and the AUC target is judged on roostr's paired difference from the
-best reference (same seed, same rows), printed with its standard error.
+- ml, hybrid (0.3·rule + 0.7·ml score, ranking only), every rule set of ``RULE_SETS`` (ranking
+  only), bootstrap (the champion), challenger (promoted or not);
+- logistic and hist_gb (below) fitted on all the matured rows the challenger came from;
+- ceiling: the world's observable ceiling (``World.ceiling``, an upper bound: it knows the call's
+  drivers as drawn, not as the signals show them, and the callers' true skill);
+- base world only, ml_immature: the challenger of the same known outcomes taken as final
+  (cutoff None), so the early wins of open signals bias it.
 
-ECE (10 bins) on a 200-row hold-out is mostly noise: a perfectly calibrated model scores about
-0.05 there. The table prints, per size, the mean ECE over seeds, that floor (the mean ECE of
-labels drawn from the model's own probabilities) and the ECE of every seed's hold-out pooled;
-the ECE target is judged on the pooled value, whose floor is a few thousandths.
+Pooled over seeds: the mean AUC, the ECE of every seed's next period concatenated (with its
+noise floor: the ECE of labels drawn from the predictions themselves), the mean win rate of the
+best-ranked 10 % of the next period, and per seed the paired differences ml − rules (the best
+rule set of that world and size) and ml / ceiling, with standard errors.
 
-Targets (issue 8): roostr ≥ best reference − 0.01 AUC at every size, ECE ≤ 0.05 from 1,000 rows,
-never a single score bucket. Issue 15: at 1,000 rows roostr ≥ rules + 0.02 AUC (paired, printed
-for every size). Run: ``python benchmarks/learning_bench.py`` (a few minutes on 2
-cores; ``--seeds 4`` for a quicker, noisier look).
+Targets (issue 15): at 1,000 matured outcomes, on every world, the served model's next-period
+AUC ≥ rules' + 0.02 and ≥ 0.97 × ceiling, and pooled ECE ≤ 0.05. Run:
+``python benchmarks/learning_bench.py`` (about 15 minutes on 2 cores; ``--seeds 1`` for a quick
+look; ``--worlds``, ``--sizes`` to narrow it).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
+import tempfile
+import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from training.cv import time_holdout
-from training.datasets import labelled_outcomes
-from training.metrics import evaluate_scores, expected_calibration_error, score_buckets
-from training.pipeline import fit_model
-from training.world import generate_world, logged_outcomes
+from roostr.contracts import Outcome
+from roostr.labels import matured_at
+from roostr.model import ConvictionModel
+from roostr.registry import ModelRegistry
+from roostr.rules import RULE_SETS
+from roostr.scale import hybrid_score, probability_to_score
+from roostr.settings import Settings
+from training.datasets import LabelledSet, bootstrap_set, labelled_outcomes
+from training.metrics import expected_calibration_error
+from training.pipeline import fingerprint, train
+from training.retrain import RetrainRefused, challenger_for, compare, labelled_for_retrain
+from training.world import HORIZON_DAYS, VARIANTS, World, generate_world, logged_outcomes
 
-SEEDS_PER_SIZE = {300: 24, 1_000: 12, 5_000: 6}
-REFERENCES = ("hist_gb", "logistic")
-AUC_TOLERANCE = 0.01
-RULES_MARGIN, RULES_MARGIN_AT = 0.02, 1_000  # issue 15: the learner must beat its prior
-ECE_TARGET, ECE_FROM_ROWS = 0.05, 1_000
+SEEDS_PER_SIZE = {300: 5, 1_000: 4, 5_000: 2}
+SIGNALS_PER_DAY = 4.0
+NEXT_DAYS = 60
+SERVED_RULE_SET = "green_flags_v1"  # what the scorer logs and the hybrid blends
+TOP_SHARE = 0.1
+TOP_MARGIN = 0.10  # ML's top-10 % win rate beats the rules' by more than this
+TARGET_SIZE, AUC_MARGIN, CEILING_SHARE, ECE_TARGET = 1_000, 0.02, 0.97, 0.05
 FLOOR_DRAWS = 200
+HORIZON = timedelta(days=HORIZON_DAYS)
 Predict = Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float64]]
 
 
 @dataclass
 class Scores:
-    """One learner's hold-out results over the seeds of one size."""
+    """One learner's next-period results over the seeds of one world and size."""
 
+    probabilistic: bool = True  # False: a score that ranks, whose calibration means nothing
     auc: list[float] = field(default_factory=list)
-    ece: list[float] = field(default_factory=list)
-    ece_floor: list[float] = field(default_factory=list)
-    buckets: list[int] = field(default_factory=list)
+    top: list[float] = field(default_factory=list)
     y: list[npt.NDArray[np.int64]] = field(default_factory=list)
     p: list[npt.NDArray[np.float64]] = field(default_factory=list)
 
-    def add(self, y: npt.NDArray[np.int64], p: npt.NDArray[np.float64]) -> None:
-        from sklearn.metrics import roc_auc_score
-
-        self.auc.append(float(roc_auc_score(y, p)))
-        self.ece.append(expected_calibration_error(y, p))
-        self.ece_floor.append(_ece_floor(p))
-        self.buckets.append(score_buckets(p))
+    def add(self, y: npt.NDArray[np.int64], p: npt.ArrayLike) -> None:
+        scores = np.asarray(p, dtype=np.float64)
+        self.auc.append(float(roc_auc_score(y, scores)) if np.unique(y).size == 2 else 0.5)
+        self.top.append(top_win_rate(y, scores))
         self.y.append(y)
-        self.p.append(p)
+        self.p.append(scores)
 
     @property
     def pooled_ece(self) -> float:
         return expected_calibration_error(np.concatenate(self.y), np.concatenate(self.p))
+
+    @property
+    def pooled_floor(self) -> float:
+        return _ece_floor(np.concatenate(self.p))
+
+
+@dataclass
+class Counts:
+    """What the loop did over the seeds of one world and size."""
+
+    matured: list[int] = field(default_factory=list)
+    immature: list[int] = field(default_factory=list)
+    next_rows: list[int] = field(default_factory=list)
+    outcome: Counter[str] = field(default_factory=Counter)  # promoted / kept / refused
+    top_beats_rules: int = 0
 
 
 def _ece_floor(p: npt.NDArray[np.float64]) -> float:
@@ -91,9 +123,13 @@ def _ece_floor(p: npt.NDArray[np.float64]) -> float:
     return statistics.mean(expected_calibration_error(d, p) for d in draws)
 
 
-def _roostr(X: np.ndarray, y: np.ndarray, seed: int) -> tuple[Predict, str]:
-    model = fit_model(X, y, seed=seed)
-    return model.predict_proba, model.candidate_
+def top_win_rate(y: npt.NDArray[np.int64], score: npt.NDArray[np.float64]) -> float:
+    """Win rate of the best-ranked ``TOP_SHARE`` of rows; rows tied at the cut count at their
+    group's mean, so an integer score is not flattered or punished by how ties fall."""
+    k = max(1, math.ceil(TOP_SHARE * y.size))
+    cut = np.sort(score)[::-1][k - 1]
+    above, tied = score > cut, score == cut
+    return float((y[above].sum() + (k - above.sum()) * y[tied].mean()) / k)
 
 
 def _hist_gb(X: np.ndarray, y: np.ndarray, seed: int) -> tuple[Predict, str]:
@@ -112,87 +148,174 @@ def _logistic(X: np.ndarray, y: np.ndarray, seed: int) -> tuple[Predict, str]:
     return (lambda Z: model.predict_proba(Z)[:, 1]), "linear"
 
 
-LEARNERS = {"roostr": _roostr, "hist_gb": _hist_gb, "logistic": _logistic}
+REFERENCES = {"logistic": _logistic, "hist_gb": _hist_gb}
 
 
-def measure(size: int, seeds: range) -> tuple[dict[str, Scores], list[float], Counter[str]]:
-    """Per learner its scores, the rules' AUCs and which booster roostr chose, over ``seeds``."""
-    scores = {name: Scores() for name in LEARNERS}
-    rules_auc: list[float] = []
-    chosen: Counter[str] = Counter()
+def bootstrap_registry(root: str) -> ModelRegistry:
+    """A registry whose champion is the bootstrap model, fitted as ``roostr train --bootstrap``."""
+    data = bootstrap_set()
+    result = train(data.X, data.y, data.posted_at, data.rule_score)
+    registry = ModelRegistry(root)
+    registry.register(
+        result.model,
+        version="v0.1-bootstrap",
+        metrics=result.metrics,
+        training_data=fingerprint(data.X, data.y, data.posted_at, data.source),
+    )
+    registry.promote("v0.1-bootstrap")
+    return registry
+
+
+def world_at(variant: str, size: int, seed: int, rate: float) -> tuple[World, datetime]:
+    """A world with ``size`` outcomes matured at the cutoff T, 30 open days before T and
+    ``NEXT_DAYS`` of signals after it; and T."""
+    days = 1.1 * (size / rate + HORIZON_DAYS + NEXT_DAYS) + 10  # room for the rate's noise
+    # generate_world draws 10 % more signals than it keeps, from day 30 on
+    world = generate_world(round(days * rate), seed, HORIZON_DAYS + 1.1 * days, variant)
+    cutoff = world.signals[size - 1].posted_at + HORIZON
+    if world.signals[-1].posted_at < cutoff + timedelta(days=NEXT_DAYS):
+        raise RuntimeError(f"{variant} world (seed {seed}) ends before the next period does")
+    return world, cutoff
+
+
+def known_at(outcomes: Sequence[Outcome], cutoff: datetime) -> list[Outcome]:
+    """The outcomes ``signals.outcomes`` holds at ``cutoff``: matured ones and early wins."""
+    return [
+        o
+        for o in outcomes
+        if matured_at(o) <= cutoff or (o.hit_at is not None and o.hit_at <= cutoff)
+    ]
+
+
+def served_by_loop(
+    data: LabelledSet, registry: ModelRegistry, champion: ConvictionModel, seed: int
+) -> tuple[ConvictionModel, ConvictionModel | None, str]:
+    """(served model, challenger or None if refused, promoted | kept | refused)."""
+    settings = Settings()
+    try:
+        result = challenger_for(data, settings, seed)
+    except RetrainRefused:
+        return champion, None, "refused"
+    if compare(result, registry, settings).promote:
+        return result.model, result.model, "promoted"
+    return champion, result.model, "kept"
+
+
+def measure(
+    variant: str, size: int, seeds: range, rate: float, registry: ModelRegistry
+) -> tuple[dict[str, Scores], Counts]:
+    """Per learner its next-period scores, and the loop's counts, over ``seeds``."""
+    settings = Settings()
+    champion = registry.load()
+    scores: dict[str, Scores] = {}
+    counts = Counts()
+
+    def add(name: str, y: npt.NDArray[np.int64], p: npt.ArrayLike, probabilistic: bool) -> None:
+        scores.setdefault(name, Scores(probabilistic)).add(y, p)
+
     for seed in seeds:
-        data = labelled_outcomes(logged_outcomes(generate_world(size, seed)), source="world")
-        train_idx, test_idx = time_holdout(data.posted_at, 0.2)
-        X_train, y_train = data.X[train_idx], data.y[train_idx]
-        X_test, y_test = data.X[test_idx], data.y[test_idx]
-        for name, fit in LEARNERS.items():
-            predict, kind = fit(X_train, y_train, seed)
-            scores[name].add(y_test, predict(X_test))
-            if name == "roostr":
-                chosen[kind] += 1
-        rules_auc.append(evaluate_scores(y_test, data.rule_score[test_idx])["auc"] or 0.5)
-    return scores, rules_auc, chosen
+        world, cutoff = world_at(variant, size, seed, rate)
+        logged = logged_outcomes(world)
+        known = known_at([o for o in logged if o.posted_at <= cutoff], cutoff)
+        ahead = [o for o in logged if cutoff < o.posted_at <= cutoff + timedelta(days=NEXT_DAYS)]
+        upcoming = labelled_outcomes(ahead, source="next period")
+        y = upcoming.y
+        ceiling = dict(zip((s.signal_id for s in world.signals), world.ceiling, strict=True))
+        in_order = sorted(ahead, key=lambda o: (o.posted_at, o.signal_id))  # as upcoming's rows
+        try:
+            data = labelled_for_retrain(known, settings, source=variant, cutoff=cutoff)
+        except RetrainRefused:
+            served, challenger, fate = champion, None, "refused"
+            counts.matured.append(0)
+        else:
+            served, challenger, fate = served_by_loop(data, registry, champion, seed)
+            counts.matured.append(int(data.y.size))
+            counts.immature.append(data.skipped["immature"])
+            for name, fit in REFERENCES.items():
+                add(name, y, fit(data.X, data.y, seed)[0](upcoming.X), True)
+        counts.outcome[fate] += 1
+        counts.next_rows.append(int(y.size))
+        p_ml = served.predict_proba(upcoming.X)
+        add("ml", y, p_ml, True)
+        add("hybrid", y, hybrid_score(upcoming.rule_score, probability_to_score(p_ml)), False)
+        for name, rule in RULE_SETS.items():
+            add(name, y, rule.score(upcoming.X), False)
+        add("bootstrap", y, champion.predict_proba(upcoming.X), True)
+        if challenger is not None:
+            add("challenger", y, challenger.predict_proba(upcoming.X), True)
+        if variant == "base":
+            immature = labelled_for_retrain(known, settings, source=variant, cutoff=None)
+            add("ml_immature", y, challenger_for(immature, settings, seed).model.predict_proba(
+                upcoming.X), True)  # fmt: skip
+        add("ceiling", y, [ceiling[o.signal_id] for o in in_order], True)
+        counts.top_beats_rules += (
+            scores["ml"].top[-1] > scores[SERVED_RULE_SET].top[-1] + TOP_MARGIN
+        )
+    return scores, counts
 
 
-def _paired(a: list[float], b: list[float]) -> tuple[float, float]:
-    """Mean of the per-seed differences a − b and its standard error."""
-    gap = np.array(a) - np.array(b)
-    se = float(gap.std(ddof=1) / np.sqrt(gap.size)) if gap.size > 1 else float("nan")
-    return float(gap.mean()), se
+def _se(values: npt.NDArray[np.float64]) -> float:
+    return float(values.std(ddof=1) / np.sqrt(values.size)) if values.size > 1 else math.nan
+
+
+def verdicts(variant: str, size: int, scores: dict[str, Scores], counts: Counts) -> list[str]:
+    """Summary lines for one world and size, with the issue's verdict at its size."""
+    rules = max(RULE_SETS, key=lambda name: statistics.mean(scores[name].auc))
+    ml = np.array(scores["ml"].auc)
+    gap = ml - np.array(scores[rules].auc)
+    share = ml / np.array(scores["ceiling"].auc)
+    ece = scores["ml"].pooled_ece
+    n = len(ml)
+    lines = [
+        f"{variant} N={size}: matured rows {statistics.mean(counts.matured):.0f}, immature left "
+        f"out {statistics.mean(counts.immature or [0]):.0f}, next-period rows "
+        f"{statistics.mean(counts.next_rows):.0f}; challenger "
+        + ", ".join(f"{fate} ×{k}" for fate, k in sorted(counts.outcome.items()))
+        + f"; ML top-10 % beats {SERVED_RULE_SET}'s by > {TOP_MARGIN:.0%} in "
+        f"{counts.top_beats_rules}/{n} seeds",
+        f"{variant} N={size}: AUC ml − {rules} = {gap.mean():+.3f} ± {_se(gap):.3f}, "
+        f"ml / ceiling = {share.mean():.3f} ± {_se(share):.3f}, "
+        f"pooled ECE ml {ece:.3f} (floor {scores['ml'].pooled_floor:.3f})",
+    ]
+    met = gap.mean() >= AUC_MARGIN and share.mean() >= CEILING_SHARE and ece <= ECE_TARGET
+    if size == TARGET_SIZE:
+        lines.append(
+            f"{variant} N={size} target (AUC ≥ rules + {AUC_MARGIN}, ≥ {CEILING_SHARE} × "
+            f"ceiling, ECE ≤ {ECE_TARGET}): {'met' if met else 'MISSED'}"
+        )
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worlds", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SEEDS_PER_SIZE))
     parser.add_argument("--seeds", type=int, help="seeds per size (default: more when small)")
+    parser.add_argument("--rate", type=float, default=SIGNALS_PER_DAY, help="signals a day")
     args = parser.parse_args()
+    started = time.monotonic()
     print(
-        "| rows | seeds | learner | AUC | ECE mean (floor) / pooled | buckets (min) |\n"
-        "|---|---|---|---|---|---|"
+        "| world | N | seeds | learner | AUC | ECE pooled (floor) | top-10 % win rate |\n"
+        "|---|---|---|---|---|---|---|"
     )
-    verdicts = []
-    for size in args.sizes:
-        n_seeds = args.seeds or SEEDS_PER_SIZE.get(size, 4)
-        scores, rules_auc, chosen = measure(size, range(n_seeds))
-        for name, s in scores.items():
-            print(
-                f"| {size} | {n_seeds} | {name} | {statistics.mean(s.auc):.3f} | "
-                f"{statistics.mean(s.ece):.3f} ({statistics.mean(s.ece_floor):.3f}) / "
-                f"{s.pooled_ece:.3f} | {min(s.buckets)} |"
-            )
-        print(f"| {size} | {n_seeds} | rules | {statistics.mean(rules_auc):.3f} | – | – |")
-        best = max(REFERENCES, key=lambda name: statistics.mean(scores[name].auc))
-        gap, se = _paired(scores["roostr"].auc, scores[best].auc)
-        booster = ", ".join(f"{kind} ×{count}" for kind, count in sorted(chosen.items()))
-        verdicts.append(
-            f"{size} rows ({booster}): AUC roostr − {best} = {gap:+.3f} ± {se:.3f} "
-            f"(target ≥ −{AUC_TOLERANCE}): {'met' if gap >= -AUC_TOLERANCE else 'MISSED'}"
-        )
-        gap, se = _paired(scores["roostr"].auc, rules_auc)
-        verdicts.append(
-            f"{size} rows: AUC roostr − rules = {gap:+.3f} ± {se:.3f}"
-            + (
-                f" (target ≥ +{RULES_MARGIN}): {'met' if gap >= RULES_MARGIN else 'MISSED'}"
-                if size == RULES_MARGIN_AT
-                else ""
-            )
-        )
-        if size >= ECE_FROM_ROWS:
-            pooled = scores["roostr"].pooled_ece
-            verdicts.append(
-                f"{size} rows: pooled ECE {pooled:.3f} (target ≤ {ECE_TARGET}): "
-                f"{'met' if pooled <= ECE_TARGET else 'MISSED'}; per-seed mean "
-                f"{statistics.mean(scores['roostr'].ece):.3f} against a noise floor of "
-                f"{statistics.mean(scores['roostr'].ece_floor):.3f}"
-            )
-        fewest = min(scores["roostr"].buckets)
-        verdicts.append(
-            f"{size} rows: fewest score buckets {fewest} (target > 1): "
-            f"{'met' if fewest > 1 else 'MISSED'}"
-        )
-    print("\nTargets:")
-    for line in verdicts:
+    lines: list[str] = []
+    with tempfile.TemporaryDirectory() as root:
+        registry = bootstrap_registry(root)
+        for variant in args.worlds:
+            for size in args.sizes:
+                n_seeds = args.seeds or SEEDS_PER_SIZE.get(size, 2)
+                scores, counts = measure(variant, size, range(n_seeds), args.rate, registry)
+                for name, s in scores.items():
+                    ece = f"{s.pooled_ece:.3f} ({s.pooled_floor:.3f})" if s.probabilistic else "–"
+                    print(
+                        f"| {variant} | {size} | {n_seeds} | {name} | "
+                        f"{statistics.mean(s.auc):.3f} | {ece} | {statistics.mean(s.top):.3f} |"
+                    )
+                lines.extend(verdicts(variant, size, scores, counts))
+    print("\nVerdicts:")
+    for line in lines:
         print(f"- {line}")
+    print(f"\nelapsed: {time.monotonic() - started:.0f} s")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,24 @@ whale flow is seen with noise, context blocks go missing as they do from real sc
 is the price path's own 30-day change and the noise is never seen. So a perfect learner cannot
 reach AUC 1.0, and the rules (which know nothing of liquidity or run-ups) leave signal on the table.
 
+Variants (``VARIANTS``) change how the drift is made, never what the serving code sees:
+
+- ``base``: the drivers above;
+- ``sparse``: the drift depends on Dan's involvement and whale flow only (volatility on liquidity,
+  as everywhere); the wording, reactions, trends, sources and authors are drawn independently of
+  them and of each other's effect, so most of the 70 columns carry pure noise;
+- ``callers``: every call is made by one of ``callers`` authors whose hidden skill (drawn per
+  author) shifts the drift; it shows only through the track records
+  (``author_hit_rate`` / ``author_resolved_signals``). The other drivers are half as strong.
+
+``World.ceiling`` is each signal's *observable ceiling*: P(2x within 30 days) from the world's own
+formula, by Monte Carlo on the tick grid, given the drift of every call on the ticker posted by
+then (this one included) and the ticker's volatility, marginalising the calls' unobservable noise
+and their price shocks. It knows the drivers as the world drew them (whale flow without the
+observation noise, thesis and hype even when the wording hides them, the callers' true skill), so
+it is an upper bound on what the features can carry; it does not know calls yet to come. It is an
+attribute of the world, never a feature.
+
 ``logged_outcomes`` turns the world into the Outcome records the outcome joiner would emit, with
 features and rule scores computed by the serving code in event-time order (as logged at scoring
 time). The learning benchmark and the retrain tests use it; the demo can publish ``signals`` and
@@ -24,7 +42,7 @@ time). The learning benchmark and the retrain tests use it; the demo can publish
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,7 +56,9 @@ from roostr.scoring import Scorer
 __all__ = [
     "HORIZON_DAYS",
     "TICK",
+    "VARIANTS",
     "PricePath",
+    "Variant",
     "World",
     "generate_world",
     "label_signal",
@@ -67,6 +87,59 @@ THESIS = (
 )
 HYPE = ("Presale, guaranteed 100x, get in now!", "Risk free, to the moon, last chance!!")
 NEUTRAL = ("Watching this one.", "Interesting chart.", "Thoughts?", "On my radar.")
+CEILING_PATHS = 512  # Monte Carlo paths per signal: the ceiling's error is about ±0.02
+CEILING_CALLS = 12  # the most recent calls on a ticker the ceiling adds up (a handful is usual)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How a world makes the drift: each driver's weight in ``_drift`` and how the drivers hang
+    together (``linked``: Dan's calls lean to thesis wording, whale flow, reactions, his source
+    and his name as author, so those carry his signal too)."""
+
+    name: str
+    dan: float = 0.35
+    sources: float = 0.15
+    timing: float = 0.3
+    whale: float = 0.2
+    thesis: float = 0.2
+    hype: float = 0.3
+    run_up: float = 0.4
+    source_quality: float = 1.0
+    callers: int = 0  # 0: authors are anonymous and skill-less
+    caller_skill: float = 0.0  # standard deviation of a caller's drift shift
+    noise: float = 0.25  # standard deviation of the call's unobservable drift
+    linked: bool = True
+
+
+VARIANTS = {
+    "base": Variant("base"),
+    "sparse": Variant(
+        "sparse",
+        dan=0.5,
+        whale=0.45,
+        sources=0.0,
+        timing=0.0,
+        thesis=0.0,
+        hype=0.0,
+        run_up=0.0,
+        source_quality=0.0,
+        linked=False,
+    ),
+    "callers": Variant(
+        "callers",
+        dan=0.175,
+        sources=0.075,
+        timing=0.15,
+        whale=0.1,
+        thesis=0.1,
+        hype=0.15,
+        run_up=0.2,
+        source_quality=0.5,
+        callers=45,
+        caller_skill=0.35,
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -97,12 +170,14 @@ class PricePath:
 
 @dataclass(frozen=True)
 class World:
-    """Signals in posted_at order, every ticker's price path, and each signal's true outcome
-    (row-aligned with ``signals``; no features: see ``logged_outcomes``)."""
+    """Signals in posted_at order, every ticker's price path, each signal's true outcome and
+    observable ceiling (row-aligned with ``signals``; no features: see ``logged_outcomes``)."""
 
     signals: list[RawSignal]
     prices: dict[str, PricePath]
     outcomes: list[Outcome]
+    ceiling: npt.NDArray[np.float64]
+    variant: str = "base"
 
     @property
     def labels(self) -> npt.NDArray[np.int64]:
@@ -120,35 +195,44 @@ class _Call:
     thesis: bool
     hype: bool
     noise: float
+    caller: str | None = None
+    skill: float = 0.0
 
 
-def generate_world(n_signals: int, seed: int = 0, span_days: int = 730) -> World:
-    """About ``n_signals`` signals (cut to exactly that many) spread over ``span_days``."""
+def generate_world(
+    n_signals: int, seed: int = 0, span_days: float = 730, variant: str = "base"
+) -> World:
+    """About ``n_signals`` signals (cut to exactly that many) spread over ``span_days``, their
+    drift made as ``VARIANTS[variant]`` says."""
+    kind = VARIANTS[variant]
     rng = np.random.default_rng(seed)
     n_calls = int(np.ceil(n_signals / SIGNALS_PER_CALL * 1.1))
     tickers = [f"W{i:03d}" for i in range(N_TICKERS)]
     liquidity = 10 ** rng.uniform(4.5, 8.0, N_TICKERS)  # USD; small pools swing harder
     equity = rng.random(N_TICKERS) < 0.15
     daily_vol = np.where(equity, 0.03, 0.05 + 0.07 * (8.0 - np.log10(liquidity)) / 3.5)
+    callers = _callers(rng, kind)
     calls = sorted(
         (
-            _draw_call(rng, tickers, START + timedelta(days=float(d)))
+            _draw_call(rng, tickers, START + timedelta(days=float(d)), kind, callers)
             for d in _call_days(rng, n_calls, span_days)
         ),
         key=lambda c: c.at,
     )
-    prices = _price_paths(rng, tickers, daily_vol, calls, liquidity, span_days)
+    prices, known = _price_paths(rng, tickers, daily_vol, calls, span_days, kind)
     index = {t: i for i, t in enumerate(tickers)}
     signals: list[RawSignal] = []
     for number, call in enumerate(calls):
         i = index[call.ticker]
         signals.extend(
-            _signals(rng, number, call, prices[call.ticker], liquidity[i], bool(equity[i]))
+            _signals(rng, number, call, prices[call.ticker], liquidity[i], bool(equity[i]), kind)
         )
     signals.sort(key=lambda s: (s.posted_at, s.signal_id))
     signals = signals[:n_signals]
     outcomes = [label_signal(s, prices[s.ticker]) for s in signals]
-    return World(signals=signals, prices=prices, outcomes=outcomes)
+    vol = {t: float(daily_vol[i]) for t, i in index.items()}
+    ceiling = _ceiling(np.random.default_rng([seed, 1]), signals, calls, known, vol, kind.noise)
+    return World(signals, prices, outcomes, ceiling, variant)
 
 
 def label_signal(signal: RawSignal, path: PricePath, horizon_days: int = HORIZON_DAYS) -> Outcome:
@@ -214,44 +298,63 @@ def _dt64(when: datetime) -> np.datetime64:
     return np.datetime64(when.astimezone(UTC).replace(tzinfo=None), "s")
 
 
-def _call_days(rng: np.random.Generator, n_calls: int, span_days: int) -> npt.NDArray[np.float64]:
+def _call_days(rng: np.random.Generator, n_calls: int, span_days: float) -> npt.NDArray[np.float64]:
     # the first 30 days leave room for a run-up before the first call
     return np.sort(rng.uniform(HORIZON_DAYS, span_days, n_calls))
 
 
-def _draw_call(rng: np.random.Generator, tickers: list[str], at: datetime) -> _Call:
+def _callers(rng: np.random.Generator, kind: Variant) -> dict[str, tuple[float, float]]:
+    """Caller name → (hidden skill, share of the calls): a few callers make most calls."""
+    if not kind.callers:
+        return {}
+    skill = rng.normal(0.0, kind.caller_skill, kind.callers)
+    share = rng.dirichlet(np.full(kind.callers, 1.5))
+    return {f"caller{i:02d}": (float(skill[i]), float(share[i])) for i in range(kind.callers)}
+
+
+def _draw_call(
+    rng: np.random.Generator,
+    tickers: list[str],
+    at: datetime,
+    kind: Variant,
+    callers: dict[str, tuple[float, float]],
+) -> _Call:
     dan = bool(rng.random() < 0.2)
+    lean = dan and kind.linked  # Dan's calls differ in more than his endorsement
     n_sources = int(rng.choice(SOURCE_COUNTS, p=SOURCE_COUNT_P))
     sources = list(rng.choice(list(SOURCES), size=n_sources, replace=False))
-    if dan and "Yieldschool-DansPicks" not in sources:
+    if lean and "Yieldschool-DansPicks" not in sources:
         sources[0] = "Yieldschool-DansPicks"
-    return _Call(
+    call = _Call(
         at=at,
         ticker=str(rng.choice(tickers)),
         dan=dan,
         sources=tuple(str(s) for s in sources),
         timing=str(rng.choice(["rising", "peaked", "flat"], p=[0.3, 0.3, 0.4])),
-        whale=float(rng.normal(0.3 if dan else 0.0, 1.0)),
-        thesis=bool(rng.random() < (0.55 if dan else 0.3)),
-        hype=bool(rng.random() < (0.1 if dan else 0.3)),
-        noise=float(rng.normal(0.0, 0.25)),
+        whale=float(rng.normal(0.3 if lean else 0.0, 1.0)),
+        thesis=bool(rng.random() < (0.55 if lean else 0.3)),
+        hype=bool(rng.random() < (0.1 if lean else 0.3)),
+        noise=float(rng.normal(0.0, kind.noise)),
     )
+    if not callers:
+        return call
+    names = list(callers)
+    caller = names[int(rng.choice(len(names), p=[share for _, share in callers.values()]))]
+    return replace(call, caller=caller, skill=callers[caller][0])
 
 
-def _drift(call: _Call, run_up: float) -> float:
-    """The call's log-price drift over the next 30 days (the latent truth)."""
+def _drift(call: _Call, run_up: float, kind: Variant) -> float:
+    """The call's log-price drift over the next 30 days (the latent truth) but its noise."""
     return (
-        0.0
-        + 0.35 * call.dan
-        + 0.15 * (len(call.sources) - 1)
-        + 0.3 * (call.timing == "rising")
-        - 0.3 * (call.timing == "peaked")
-        + 0.2 * np.tanh(call.whale)
-        + 0.2 * call.thesis
-        - 0.3 * call.hype
-        - 0.4 * max(run_up, 0.0)
-        + float(np.mean([SOURCES[s] for s in call.sources]))
-        + call.noise
+        kind.dan * call.dan
+        + kind.sources * (len(call.sources) - 1)
+        + kind.timing * ((call.timing == "rising") - (call.timing == "peaked"))
+        + kind.whale * np.tanh(call.whale)
+        + kind.thesis * call.thesis
+        - kind.hype * call.hype
+        - kind.run_up * max(run_up, 0.0)
+        + kind.source_quality * float(np.mean([SOURCES[s] for s in call.sources]))
+        + call.skill
     )
 
 
@@ -260,10 +363,11 @@ def _price_paths(
     tickers: list[str],
     daily_vol: npt.NDArray[np.float64],
     calls: list[_Call],
-    liquidity: npt.NDArray[np.float64],
-    span_days: int,
-) -> dict[str, PricePath]:
-    """Geometric random walks whose drift each call raises or lowers for 30 days.
+    span_days: float,
+    kind: Variant,
+) -> tuple[dict[str, PricePath], list[float]]:
+    """Geometric random walks whose drift each call raises or lowers for 30 days, and each
+    call's drift but its noise (what the ceiling knows).
 
     Calls are applied in time order, so a call's run-up is read from the path it inherits.
     """
@@ -277,16 +381,55 @@ def _price_paths(
     index = {t: i for i, t in enumerate(tickers)}
     per_tick = round(HORIZON_DAYS / step_days)
     log_price = start_log + np.cumsum(shocks, axis=1)
+    known = []
     for call in calls:
         i = index[call.ticker]
         k = int((call.at - START) / TICK)
         back = max(k - per_tick, 0)
         run_up = float(np.exp(log_price[i, k] - log_price[i, back]) - 1.0)
-        drift[i, k : k + per_tick] += _drift(call, run_up) / per_tick
+        known.append(_drift(call, run_up, kind))
+        drift[i, k : k + per_tick] += (known[-1] + call.noise) / per_tick
         log_price[i] = start_log[i] + np.cumsum(shocks[i] + drift[i])
-    return {
+    paths = {
         t: PricePath(ticker=t, ts=ts, price=np.exp(log_price[index[t]]).round(8)) for t in tickers
     }
+    return paths, known
+
+
+def _ceiling(
+    rng: np.random.Generator,
+    signals: list[RawSignal],
+    calls: list[_Call],
+    known: list[float],
+    daily_vol: dict[str, float],
+    noise: float,
+) -> npt.NDArray[np.float64]:
+    """Each signal's P(2x within the horizon) given the calls on its ticker posted by then (see
+    the module docstring), by Monte Carlo with the ticks of ``_price_paths``."""
+    step_days = TICK / timedelta(days=1)
+    per_tick = round(HORIZON_DAYS / step_days)
+    shocks = rng.normal(0.0, 1.0, (CEILING_PATHS, per_tick))
+    noises = rng.normal(0.0, noise, (CEILING_PATHS, CEILING_CALLS))
+    by_ticker: dict[str, list[tuple[int, datetime, float]]] = {}
+    for call, drift in zip(calls, known, strict=True):
+        k = int((call.at - START) / TICK)
+        by_ticker.setdefault(call.ticker, []).append((k, call.at, drift))
+    ticks = np.arange(1, per_tick + 1)
+    out = np.empty(len(signals))
+    for row, signal in enumerate(signals):
+        entry = int((signal.posted_at - START) / TICK)  # the tick price_at reads
+        vol = daily_vol[signal.ticker] * np.sqrt(step_days)
+        log_path = vol * shocks - 0.5 * vol**2
+        active = [
+            (k, d)
+            for k, at, d in by_ticker[signal.ticker]
+            if at <= signal.posted_at and k + per_tick > entry + 1
+        ]
+        for j, (k, drift) in enumerate(active[-CEILING_CALLS:]):
+            on = ((entry + ticks) >= k) & ((entry + ticks) < k + per_tick)
+            log_path = log_path + (drift + noises[:, j : j + 1]) * on / per_tick
+        out[row] = float((np.cumsum(log_path, axis=1).max(axis=1) >= np.log(2.0)).mean())
+    return out
 
 
 def _signals(
@@ -296,6 +439,7 @@ def _signals(
     path: PricePath,
     liquidity: float,
     equity: bool,
+    kind: Variant,
 ) -> list[RawSignal]:
     """One signal per source of the call, the first at the call, the rest within 48 hours."""
     now, week, month = (path.price_at(call.at - timedelta(days=d)) for d in (0, 7, 30))
@@ -331,13 +475,13 @@ def _signals(
             str(rng.choice(NEUTRAL)) if rng.random() < 0.5 else "",
             f"${call.ticker}",
         ]
-        hype_reactions = int(rng.poisson(6 + 15 * call.dan + 12 * call.hype))
+        hype_reactions = int(rng.poisson(6 + 15 * (call.dan and kind.linked) + 12 * call.hype))
         out.append(
             RawSignal(
                 signal_id=f"world:{number}:{j}",
                 ticker=call.ticker,
                 source=source,
-                author="dan" if call.dan and j == 0 else str(rng.choice(AUTHORS)),
+                author=_author(rng, call, j, kind),
                 message=" ".join(p for p in parts if p),
                 reactions={
                     "🔥": hype_reactions,
@@ -356,6 +500,15 @@ def _signals(
             )
         )
     return out
+
+
+def _author(rng: np.random.Generator, call: _Call, j: int, kind: Variant) -> str:
+    """The caller if the world has callers, Dan for his own call's first post, else anyone."""
+    if call.caller is not None:
+        return call.caller
+    if call.dan and j == 0 and kind.linked:
+        return "dan"
+    return str(rng.choice(AUTHORS))
 
 
 def _trends(rng: np.random.Generator, timing: str) -> Trends:
