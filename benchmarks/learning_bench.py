@@ -8,7 +8,7 @@ the matured ones plus the open signals' early wins (hit_at ≤ T), exactly what
 ``signals.outcomes`` would hold. The loop runs as ``roostr retrain`` does:
 ``labelled_for_retrain(cutoff=T)`` → ``challenger_for`` → ``compare`` against the bootstrap
 champion (fitted as ``roostr train --bootstrap`` fits it, in a temporary registry). The *served*
-model (``ml``) is the challenger if promoted, else the champion.
+model (``ml``) is the challenger if promoted, else the champion, recalibrated if that passes.
 
 Everything is scored on the next period: the signals posted in the 60 days after T, labelled by
 their true outcomes:
@@ -63,7 +63,13 @@ from roostr.settings import Settings
 from training.datasets import LabelledSet, bootstrap_set, labelled_outcomes
 from training.metrics import expected_calibration_error
 from training.pipeline import fingerprint, train
-from training.retrain import RetrainRefused, challenger_for, compare, labelled_for_retrain
+from training.retrain import (
+    RetrainRefused,
+    challenger_for,
+    compare,
+    labelled_for_retrain,
+    recalibrated_champion,
+)
 from training.world import HORIZON_DAYS, VARIANTS, World, generate_world, logged_outcomes
 
 SEEDS_PER_SIZE = {300: 5, 1_000: 4, 5_000: 2}
@@ -111,7 +117,7 @@ class Counts:
     matured: list[int] = field(default_factory=list)
     immature: list[int] = field(default_factory=list)
     next_rows: list[int] = field(default_factory=list)
-    outcome: Counter[str] = field(default_factory=Counter)  # promoted / kept / refused
+    outcome: Counter[str] = field(default_factory=Counter)  # promoted / recalibrated / ...
     top_beats_rules: int = 0
 
 
@@ -190,7 +196,9 @@ def known_at(outcomes: Sequence[Outcome], cutoff: datetime) -> list[Outcome]:
 def served_by_loop(
     data: LabelledSet, registry: ModelRegistry, champion: ConvictionModel, seed: int
 ) -> tuple[ConvictionModel, ConvictionModel | None, str]:
-    """(served model, challenger or None if refused, promoted | kept | refused)."""
+    """(served model, challenger or None if refused, promoted | recalibrated | kept | refused),
+    as ``roostr retrain`` decides: a refused challenger leaves the champion a calibration-only
+    update (retrain step 5)."""
     settings = Settings()
     try:
         result = challenger_for(data, settings, seed)
@@ -198,6 +206,9 @@ def served_by_loop(
         return champion, None, "refused"
     if compare(result, registry, settings).promote:
         return result.model, result.model, "promoted"
+    recalibration = recalibrated_champion(result, data, registry, settings)
+    if recalibration is not None and recalibration[1].promote:
+        return recalibration[0], result.model, "recalibrated"
     return champion, result.model, "kept"
 
 

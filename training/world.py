@@ -391,9 +391,16 @@ def _price_paths(
         drift[i, k : k + per_tick] += (known[-1] + call.noise) / per_tick
         log_price[i] = start_log[i] + np.cumsum(shocks[i] + drift[i])
     paths = {
-        t: PricePath(ticker=t, ts=ts, price=np.exp(log_price[index[t]]).round(8)) for t in tickers
+        t: PricePath(ticker=t, ts=ts, price=_rounded(np.exp(log_price[index[t]]))) for t in tickers
     }
     return paths, known
+
+
+def _rounded(price: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """8 decimals, or 4 significant digits below 1e-4: a path of years can decay to dust,
+    and a price rounded to 0 would end it."""
+    digits = np.maximum(8, 3 - np.floor(np.log10(price))).astype(np.int64)
+    return np.array([round(float(p), int(d)) for p, d in zip(price, digits, strict=True)])
 
 
 def _ceiling(
