@@ -106,15 +106,16 @@ class Settings(BaseSettings):
     # --- retraining (``roostr retrain``) ---------------------------------------------------------
     # Refuse to train below this many labelled outcomes of the current feature set.
     retrain_min_outcomes: int = Field(300, ge=20)
-    # Share of the latest outcomes (in time) held out to compare challenger, champion and rules.
-    retrain_holdout_fraction: float = Field(0.2, gt=0.0, lt=0.5)
-    # Promotion: the challenger's hold-out AUC must beat the champion's by at least this much...
-    retrain_promote_margin: float = Field(0.01, ge=0.0)
+    # Walk-forward folds: stretches of time each predicted from the outcomes before it, pooled to
+    # compare challenger, champion and rules.
+    retrain_folds: int = Field(10, ge=2, le=40)
+    # Promotion: the challenger's walk-forward AUC must beat the champion's by at least this much...
+    retrain_promote_margin: float = Field(0.0, ge=0.0)
     # ...and pass the gates: AUC not below the rules' minus this tolerance,
     retrain_rules_tolerance: float = Field(0.0, ge=0.0)
     # scores spread over at least this many of the 10 buckets,
     retrain_min_score_buckets: int = Field(3, ge=1, le=10)
-    # and an expected calibration error on the hold-out of at most this.
+    # and an expected calibration error on the walk-forward rows of at most this.
     retrain_max_ece: float = Field(0.1, gt=0.0, le=1.0)
 
     # --- monitoring (``roostr monitor``; every window is in event time) --------------------------

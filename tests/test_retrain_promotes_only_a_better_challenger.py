@@ -1,7 +1,8 @@
 """`roostr retrain` reads signals.outcomes from the broker, trains a challenger on the outcomes
 matured at the joiner's label cutoff, and promotes it only when it beats the champion on the
-same later hold-out and passes the gates; it refuses to train on too few outcomes or on one
-class. Outcomes still inside their horizon at the cutoff change nothing."""
+same walk-forward test rows and passes the gates (a prior has only to be passed by the gates);
+it refuses to train on too few outcomes or on one class. Outcomes still inside their horizon at
+the cutoff change nothing."""
 
 import subprocess
 from collections.abc import Sequence
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import ROOSTR
+from sklearn.metrics import roc_auc_score
 from topic_reading import read_topic
 
 from roostr.contracts import LabelCutoff, ModelUpdate, Outcome
@@ -69,13 +71,22 @@ def _retrain(settings: Settings, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _champion(settings: Settings, outcomes: list[Outcome], *, shuffle: bool) -> str:
+def _champion(
+    settings: Settings, outcomes: list[Outcome], *, shuffle: bool, prior: bool = False
+) -> str:
     """Register and promote a champion trained on these outcomes (labels shuffled: a useless
-    one; not shuffled: one that has seen the hold-out, so no challenger can beat it)."""
+    one; not shuffled: one that has seen every test row, so no challenger can beat it), with
+    their label cutoff, or none (``prior``: as if fitted to synthetic labels)."""
     data = labelled_outcomes(outcomes, source="test")
     y = np.random.default_rng(0).permutation(data.y) if shuffle else data.y
+    cutoff = None if prior else max(matured_at(o) for o in outcomes).isoformat()
     registry = ModelRegistry(settings.registry_dir)
-    registry.register(fit_model(data.X, y), version="v0.1-champion", metrics={}, training_data={})
+    registry.register(
+        fit_model(data.X, y),
+        version="v0.1-champion",
+        metrics={},
+        training_data={"label_cutoff": cutoff},
+    )
     registry.promote("v0.1-champion")
     return "v0.1-champion"
 
@@ -118,6 +129,28 @@ def test_a_challenger_worse_than_the_champion_is_registered_not_promoted(
     registry = ModelRegistry(settings.registry_dir)
     assert registry.champion() == old
     assert len(registry.versions()) == 2
+
+
+def test_a_prior_yields_to_a_challenger_that_passes_the_gates(
+    settings: Settings, outcomes: list[Outcome]
+) -> None:
+    """The same champion, one that has seen every test row: defended by the margin when it was
+    fitted to real outcomes, not when it is a prior (no label cutoff)."""
+    settings = settings.model_copy(update={"retrain_rules_tolerance": 1.0, "retrain_max_ece": 1.0})
+    data = labelled_for_retrain(outcomes, settings, source="test", cutoff=None)
+    result = challenger_for(data, settings, seed=1)
+    verdicts = {}
+    for prior in (False, True):
+        registry = ModelRegistry(settings.registry_dir / str(prior))
+        settings_here = settings.model_copy(update={"registry_dir": registry.root})
+        _champion(settings_here, outcomes, shuffle=False, prior=prior)
+        verdicts[prior] = compare(result, registry, settings_here)
+    assert not verdicts[False].promote
+    assert any("does not beat the champion" in r for r in verdicts[False].reasons)
+    assert verdicts[True].promote, verdicts[True].reasons
+    # the champion is still measured on the same rows, for the report
+    assert verdicts[True].champion is not None
+    assert verdicts[True].champion["auc"] > result.metrics["test"]["auc"]
 
 
 def test_a_single_bucket_challenger_is_not_promoted(
@@ -196,7 +229,7 @@ def test_a_miscalibrated_champion_that_ranks_well_gets_a_calibration_only_update
     settings: Settings,
 ) -> None:
     settings = settings.model_copy(update={"retrain_rules_tolerance": 1.0})
-    outcomes = logged_outcomes(generate_world(2_000, seed=13))  # a 400-row hold-out
+    outcomes = logged_outcomes(generate_world(2_000, seed=13))
     data = labelled_for_retrain(outcomes, settings, source="test", cutoff=None)
     registry = ModelRegistry(settings.registry_dir)
     # a champion trained on another, larger world of the same kind (none of these rows) ranks
@@ -215,6 +248,8 @@ def test_a_miscalibrated_champion_that_ranks_well_gets_a_calibration_only_update
     assert verdict.promote, verdict.reasons
     assert verdict.champion is not None
     assert verdict.challenger["ece"] < verdict.champion["ece"] / 2
-    # the same ranking, up to the ties an isotonic (step) calibration makes
-    assert verdict.challenger["auc"] == pytest.approx(verdict.champion["auc"], abs=0.01)
+    # the model that ships ranks as the champion does, up to the ties an isotonic (step)
+    # calibration makes (the walk-forward rows pool several folds' calibrations, so not there)
+    shipped = roc_auc_score(result.y_test, model.predict_proba(result.X_test))
+    assert shipped == pytest.approx(verdict.champion["auc"], abs=0.01)
     assert model.booster_ is not champion.booster_ and model.version is None

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from training.cv import HORIZON, purged_time_folds, time_holdout
+from training.cv import HORIZON, purged_time_folds
 
 
 def _times(n: int = 500, seed: int = 0) -> np.ndarray:
@@ -41,14 +41,6 @@ def test_purging_removes_rows_that_would_leak() -> None:
     leaking = earlier[times[earlier] + np.timedelta64(HORIZON) >= test_start]
     assert leaking.size > 0  # the data does contain rows that would leak ...
     assert not set(leaking.tolist()) & set(train.tolist())  # ... and none of them are trained on
-
-
-def test_holdout_is_the_last_slice_and_purged() -> None:
-    times = _times()
-    train, test = time_holdout(times, test_fraction=0.2)
-    assert test.size == 100
-    assert times[test].min() >= times[np.setdiff1d(np.arange(500), test)].max()
-    assert np.all(times[train] + np.timedelta64(HORIZON) < times[test].min())
 
 
 def test_short_history_yields_fewer_folds_not_leaky_ones() -> None:

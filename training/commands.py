@@ -138,12 +138,12 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     test, rules = result.metrics["test"], result.metrics["test_rules"]
     print(
-        f"hold-out: AUC {_num(test['auc'])} (rules {_num(rules['auc'])}), "
+        f"walk-forward: AUC {_num(test['auc'])} (rules {_num(rules['auc'])}), "
         f"Brier {_num(test['brier'])} "
         f"(constant {_num(result.metrics['test_constant_baseline']['brier'])}), "
         f"precision {_num(test['precision'])}, recall {_num(test['recall'])}"
     )
-    print(f"report: {write_report(result, version, args.reports_dir)}")
+    print(f"report: {write_report(result, data, version, args.reports_dir)}")
     if args.promote or registry.champion() is None:
         update = registry.promote(version)
         print(f"champion: {version}")
@@ -198,12 +198,12 @@ def run_retrain(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     challenger, champion, rules = comparison.challenger, comparison.champion, comparison.rules
     print(
-        f"hold-out AUC: challenger {_num(challenger['auc'])}, "
+        f"walk-forward AUC: challenger {_num(challenger['auc'])}, "
         f"champion {_num(champion['auc']) if champion else '–'} "
         f"({comparison.champion_version or 'none'}), rules {_num(rules['auc'])}; "
         f"ECE {_num(challenger['ece'])}, score buckets {challenger['score_buckets']}"
     )
-    print(f"report: {write_report(result, version, args.reports_dir)}")
+    print(f"report: {write_report(result, data, version, args.reports_dir)}")
     if not comparison.promote:
         print(f"not promoted: {'; '.join(comparison.reasons)}")
         recalibration = recalibrated_champion(result, data, registry, settings)
@@ -211,7 +211,7 @@ def run_retrain(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         model, verdict = recalibration
         print(
-            f"recalibrated champion {verdict.champion_version}: hold-out ECE "
+            f"recalibrated champion {verdict.champion_version}: walk-forward ECE "
             f"{_num(verdict.champion['ece'] if verdict.champion else None)} → "
             f"{_num(verdict.challenger['ece'])}"
         )

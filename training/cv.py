@@ -14,12 +14,13 @@ from datetime import timedelta
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["HORIZON", "purged_time_folds", "time_holdout"]
+__all__ = ["HORIZON", "Fold", "purged_time_folds"]
 
 HORIZON = timedelta(days=30)
 
 Index = npt.NDArray[np.intp]
 Times = npt.NDArray[np.datetime64]
+Fold = tuple[Index, Index]  # (train, test) row indices
 
 
 def _blocks(posted_at: Times, n_blocks: int) -> list[Index]:
@@ -38,7 +39,7 @@ def _purged_before(
 
 def purged_time_folds(
     posted_at: npt.ArrayLike, n_folds: int = 5, horizon: timedelta = HORIZON
-) -> list[tuple[Index, Index]]:
+) -> list[Fold]:
     """``n_folds`` (train, test) index pairs over time; folds with no purged training rows or a
     single-row test block are skipped, so fewer may come back on short histories.
 
@@ -54,15 +55,3 @@ def purged_time_folds(
         if train.size and test.size > 1:
             folds.append((train, test))
     return folds
-
-
-def time_holdout(
-    posted_at: npt.ArrayLike, test_fraction: float = 0.2, horizon: timedelta = HORIZON
-) -> tuple[Index, Index]:
-    """(train, test): the last ``test_fraction`` of rows in time, and the purged rows before it."""
-    times = np.asarray(posted_at, dtype="datetime64[us]")
-    order = np.argsort(times, kind="stable")
-    n_test = max(1, round(len(order) * test_fraction))
-    test = np.sort(order[-n_test:])
-    train = _purged_before(times, order[:-n_test], times[test].min(), horizon)
-    return train, test

@@ -29,12 +29,14 @@ __all__ = [
     "evaluate_probabilities",
     "evaluate_scores",
     "expected_calibration_error",
+    "paired_auc_difference",
     "score_buckets",
     "win_rate_by_score",
 ]
 
 ACTIONABLE_SCORE = 7
 ECE_BINS = 10
+BOOTSTRAP_DRAWS = 200
 
 
 def _finite(value: float) -> float | None:
@@ -44,6 +46,24 @@ def _finite(value: float) -> float | None:
 
 def _auc(y: npt.NDArray[np.int64], ranking: npt.ArrayLike) -> float | None:
     return _finite(roc_auc_score(y, ranking)) if len(np.unique(y)) == 2 else None
+
+
+def paired_auc_difference(
+    y: npt.ArrayLike, a: npt.ArrayLike, b: npt.ArrayLike
+) -> tuple[float, float] | None:
+    """AUC(a) − AUC(b) on the same rows and its standard error, by a paired bootstrap over the
+    rows (fixed seed: the same rows give the same figure); None on a single class."""
+    labels, first, second = (np.asarray(v) for v in (y, a, b))
+    if len(np.unique(labels)) < 2:
+        return None
+    rng = np.random.default_rng(0)
+    draws = []
+    for _ in range(BOOTSTRAP_DRAWS):
+        i = rng.integers(0, labels.size, labels.size)
+        if len(np.unique(labels[i])) == 2:
+            draws.append(roc_auc_score(labels[i], first[i]) - roc_auc_score(labels[i], second[i]))
+    difference = roc_auc_score(labels, first) - roc_auc_score(labels, second)
+    return float(difference), float(np.std(draws, ddof=1))
 
 
 def evaluate_scores(y: npt.ArrayLike, scores: npt.ArrayLike) -> dict[str, Any]:

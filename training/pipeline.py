@@ -1,21 +1,27 @@
-"""Train a ConvictionModel on time-ordered labelled rows and measure it on a later time slice.
+"""Train a ConvictionModel on time-ordered labelled rows and measure the procedure walk-forward.
 
-1. Hold out the last ``test_fraction`` of rows in time; training keeps only rows whose 30-day
-   horizon ended before the hold-out starts (``training.cv``).
-2. ``fit_model`` fits the estimator on the training rows: inside ``ConvictionModel.fit`` the
-   latest of them are predicted slice by slice from the rows before each slice; those
-   out-of-fold predictions choose the candidate (the sparsest L1 linear booster unless a less
-   regularised one or trees are clearly better), stop tree boosting early (with a floor on the
-   rounds) and calibrate the probability, then the chosen booster is refitted on every training
-   row. The model adds the ``green_flags_v1`` rule score, which it computes from the features,
-   as an input (constrained increasing, like the ``MONOTONE_INCREASING`` features).
-   No class re-weighting: it would bias every probability.
-3. Purged, expanding-window CV of the same estimator (``sklearn.clone`` per fold) reports how
-   stable that procedure is; it chooses nothing, so what is cross-validated is what ships.
-4. The hold-out slice measures the model, the rules and a constant base-rate baseline.
+1. The rows are cut into ``n_folds + 1`` stretches of time; each later stretch is predicted by
+   the estimator fitted on the rows before it whose 30-day horizon ended before it starts
+   (purged, ``training.cv``), as a model retrained on everything known so far and served on the
+   next stretch would be; only stretches with at least half the rows before them count (earlier
+   ones would measure a much younger model than the one that ships). These pooled out-of-fold
+   predictions are the "test" rows: they measure the model, the rules and a constant base-rate
+   baseline, and ``training.retrain`` compares the champion on them. Pooling several stretches
+   gives a comparison about twice the rows of one latest hold-out (a 200-row hold-out decides a
+   promotion almost at random).
+2. ``fit_model`` then fits the estimator on every row, so the most recent outcomes (usually the
+   most informative, and a fifth of a young deployment's data) are not left out of the model
+   that ships: what is measured is the procedure, and the procedure is what ships. Inside
+   ``ConvictionModel.fit`` the latest rows are predicted slice by slice from the rows before
+   each slice; those out-of-fold predictions choose the candidate (the sparsest L1 linear
+   booster unless a less regularised one or trees are clearly better), stop tree boosting early
+   (with a floor on the rounds) and calibrate the probability, then the chosen booster is
+   refitted on every row. The model adds the ``green_flags_v1`` rule score, which it computes
+   from the features, as an input (constrained increasing, like the ``MONOTONE_INCREASING``
+   features). No class re-weighting: it would bias every probability.
 
-The registered model is the one evaluated: it never saw the hold-out rows. The learning
-benchmark (``benchmarks/learning_bench.py``) is what the estimator's defaults were chosen by.
+The learning benchmark (``benchmarks/learning_bench.py``) is what the estimator's defaults and
+this procedure were chosen by.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from sklearn.base import clone
 
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from roostr.model import ConvictionModel
-from training.cv import purged_time_folds, time_holdout
+from training.cv import Fold, purged_time_folds
 from training.metrics import (
     calibration_table,
     evaluate_probabilities,
@@ -47,12 +53,16 @@ __all__ = [
     "fit_model",
     "template",
     "train",
+    "usable_folds",
 ]
 
 # The methodology fixes these directions: Dan's endorsement and a caller's track record never
 # lower P. Looked up by name; a feature absent from the set is skipped.
 MONOTONE_INCREASING = ("dan_endorsed", "source_hit_rate", "author_hit_rate")
 MIN_FOLD_TRAIN_ROWS = 50
+# A fold trained on less than this share of the rows measures a much younger model than the one
+# that ships (fitted on all of them), and would hold a challenger to a handicap.
+MIN_FOLD_TRAIN_SHARE = 0.5
 
 
 class TrainingError(RuntimeError):
@@ -61,7 +71,9 @@ class TrainingError(RuntimeError):
 
 @dataclass
 class TrainingResult:
-    """The fitted model, its metrics (JSON-ready) and the hold-out arrays behind the plots."""
+    """The model fitted on every row, its metrics (JSON-ready), and the walk-forward test rows
+    (pooled out-of-fold, in fold order) with their predictions, behind the plots and the
+    champion comparison; ``folds`` index the training rows."""
 
     model: ConvictionModel
     metrics: dict[str, Any]
@@ -69,6 +81,8 @@ class TrainingResult:
     y_test: npt.NDArray[np.int64]
     p_test: npt.NDArray[np.float64]
     rule_test: npt.NDArray[np.int64]
+    posted_at_test: npt.NDArray[np.datetime64]
+    folds: list[Fold]
     importance: dict[str, float] = field(default_factory=dict)
 
 
@@ -125,8 +139,7 @@ def train(
     feature_names: Sequence[str] = FEATURE_NAMES,
     feature_set_version: str = FEATURE_SET_VERSION,
     seed: int = 7,
-    n_folds: int = 5,
-    test_fraction: float = 0.2,
+    n_folds: int = 10,
     params: Mapping[str, Any] | None = None,
 ) -> TrainingResult:
     """Run steps 1–4 of the module docstring; raises TrainingError when the data cannot."""
@@ -136,32 +149,43 @@ def train(
     matrix = np.ascontiguousarray(X, dtype=np.float32)
     if len(np.unique(labels)) < 2:
         raise TrainingError("labels hold a single class")
-    train_idx, test_idx = time_holdout(times, test_fraction)
-    if len(np.unique(labels[train_idx])) < 2:
-        raise TrainingError(f"only {train_idx.size} purged training rows, not both classes")
-    X_train, y_train = matrix[train_idx], labels[train_idx]
+    folds = usable_folds(purged_time_folds(times, n_folds), labels)
+    if not folds:
+        raise TrainingError(
+            f"{labels.size} rows leave no walk-forward fold with {MIN_FOLD_TRAIN_ROWS} purged "
+            "training rows of both classes"
+        )
     estimator = template(feature_names, seed, params)
-    cv_metrics = _cross_validate(
-        estimator, X_train, y_train, purged_time_folds(times[train_idx], n_folds), feature_names
+    test_idx = np.concatenate([test for _train, test in folds])
+    p_test = np.concatenate(
+        [
+            clone(estimator)
+            .fit(matrix[train_idx], labels[train_idx], feature_names=feature_names)
+            .predict_proba(matrix[test])
+            for train_idx, test in folds
+        ]
     )
     model = fit_model(
-        X_train,
-        y_train,
+        matrix,
+        labels,
         feature_names=feature_names,
         feature_set_version=feature_set_version,
         seed=seed,
         params=params,
     )
     y_test, rule_test = labels[test_idx], rules[test_idx]
-    p_test = model.predict_proba(matrix[test_idx])
-    base_rate = float(y_train.mean())
+    # the constant baseline knows, like the model, only the base rate before each fold
+    base = np.concatenate([np.full(te.size, labels[tr].mean()) for tr, te in folds])
     importance = dict(sorted(model.feature_importance().items(), key=lambda kv: -kv[1]))
     metrics = {
-        "train_rows": int(train_idx.size),
+        "train_rows": int(labels.size),
         "test_rows": int(test_idx.size),
-        "purged_rows": int(labels.size - train_idx.size - test_idx.size),
+        "test_folds": [
+            {"train": int(tr.size), "test": int(te.size), "starts_at": str(times[te].min())}
+            for tr, te in folds
+        ],
         "test_starts_at": str(times[test_idx].min()),
-        "base_rate_train": base_rate,
+        "base_rate_train": float(labels.mean()),
         "booster": model.booster_type_,
         "candidate": model.candidate_,
         "rule_input": model.rule_input_,
@@ -170,50 +194,31 @@ def train(
         "early_stopping_round": model.early_stopping_round_,
         "calibration": (model.calibration_ or {}).get("method", "none"),
         "monotone_increasing": sorted(model.monotone_constraints or {}),
-        "cv": cv_metrics,
         "test": evaluate_probabilities(y_test, p_test),
         # rows without a logged rule score (0) cannot be compared with the rules
         "test_rules": evaluate_scores(y_test[rule_test > 0], rule_test[rule_test > 0]),
         "test_rules_by_score": win_rate_by_score(y_test[rule_test > 0], rule_test[rule_test > 0]),
-        "test_constant_baseline": evaluate_probabilities(y_test, np.full(y_test.size, base_rate)),
+        "test_constant_baseline": evaluate_probabilities(y_test, base),
         "calibration_table": calibration_table(y_test, p_test),
         "top_features": [
             {"feature": name, "importance": value} for name, value in list(importance.items())[:10]
         ],
     }
-    return TrainingResult(model, metrics, matrix[test_idx], y_test, p_test, rule_test, importance)
-
-
-def _cross_validate(
-    estimator: ConvictionModel,
-    X: npt.NDArray[np.float32],
-    y: npt.NDArray[np.int64],
-    folds: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]],
-    feature_names: Sequence[str],
-) -> dict[str, Any]:
-    """Out-of-fold metrics of the estimator over purged time folds (folds too small to fit
-    are skipped: a fold trained on a few dozen rows says nothing)."""
-    usable = [
-        (tr, te)
-        for tr, te in folds
-        if tr.size >= MIN_FOLD_TRAIN_ROWS and len(np.unique(y[tr])) == 2
-    ]
-    probabilities, labels, rounds = [], [], []
-    for train_idx, test_idx in usable:
-        fold_model = clone(estimator).fit(X[train_idx], y[train_idx], feature_names=feature_names)
-        probabilities.append(fold_model.predict_proba(X[test_idx]))
-        labels.append(y[test_idx])
-        rounds.append(fold_model.n_rounds_)
-    oof = (
-        evaluate_probabilities(np.concatenate(labels), np.concatenate(probabilities))
-        if usable
-        else {}
+    return TrainingResult(
+        model,
+        metrics,
+        matrix[test_idx],
+        y_test,
+        p_test,
+        rule_test,
+        times[test_idx],
+        folds,
+        importance,
     )
-    return {
-        "folds": len(usable),
-        "oof_auc": oof.get("auc"),
-        "oof_brier": oof.get("brier"),
-        "oof_ece": oof.get("ece"),
-        "rounds": rounds,
-        "fold_sizes": [{"train": int(tr.size), "test": int(te.size)} for tr, te in usable],
-    }
+
+
+def usable_folds(folds: list[Fold], labels: npt.NDArray[np.int64]) -> list[Fold]:
+    """The folds that measure something like the model that ships: trained on at least
+    ``MIN_FOLD_TRAIN_SHARE`` of the rows and ``MIN_FOLD_TRAIN_ROWS``, of both classes."""
+    least = max(MIN_FOLD_TRAIN_ROWS, MIN_FOLD_TRAIN_SHARE * labels.size)
+    return [(tr, te) for tr, te in folds if tr.size >= least and len(np.unique(labels[tr])) == 2]

@@ -3,11 +3,13 @@ feature-importance PNGs next to it (matplotlib, Agg backend: no display needed).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from training.datasets import LabelledSet
 from training.pipeline import TrainingResult
 
 __all__ = ["write_report"]
@@ -40,7 +42,7 @@ def _plots(result: TrainingResult, stem: Path) -> dict[str, Path]:
         fpr, tpr, _ = roc_curve(y[ruled], result.rule_test[ruled])
         ax.plot(fpr, tpr, label=f"rules (AUC {_fmt(result.metrics['test_rules']['auc'])})")
     ax.plot([0, 1], [0, 1], "k--", label="constant")
-    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC, hold-out")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC, walk-forward")
     ax.legend(loc="lower right")
     fig.savefig(paths["roc"], dpi=80)
     plt.close(fig)
@@ -54,7 +56,9 @@ def _plots(result: TrainingResult, stem: Path) -> dict[str, Path]:
         "o-",
         label="per score bucket",
     )
-    ax.set(xlabel="mean predicted P(2x)", ylabel="actual 2x rate", title="Calibration, hold-out")
+    ax.set(
+        xlabel="mean predicted P(2x)", ylabel="actual 2x rate", title="Calibration, walk-forward"
+    )
     ax.legend(loc="upper left")
     fig.savefig(paths["calibration"], dpi=80)
     plt.close(fig)
@@ -69,8 +73,11 @@ def _plots(result: TrainingResult, stem: Path) -> dict[str, Path]:
     return paths
 
 
-def write_report(result: TrainingResult, version: str, reports_dir: Path) -> Path:
-    """Write the Markdown report and its plots; returns the report's path."""
+def write_report(
+    result: TrainingResult, data: LabelledSet, version: str, reports_dir: Path
+) -> Path:
+    """Write the Markdown report and its plots on ``data`` (the rows ``result`` was trained
+    on, with what was left out); returns the report's path."""
     reports_dir.mkdir(parents=True, exist_ok=True)
     stem = reports_dir / f"training_report_{version}"
     plots = _plots(result, stem)
@@ -78,19 +85,21 @@ def write_report(result: TrainingResult, version: str, reports_dir: Path) -> Pat
     lines = [
         f"# Training report {version}",
         "",
-        f"- Training rows (purged): {m['train_rows']}, purged: {m['purged_rows']}, "
-        f"hold-out rows: {m['test_rows']} (from {m['test_starts_at']})",
+        f"- Training rows: {m['train_rows']} (the model ships fitted on all of them); "
+        f"walk-forward test rows: {m['test_rows']} in {len(m['test_folds'])} folds, each "
+        f"predicted from the purged rows before it (from {m['test_starts_at']})",
+        f"- Label cutoff: {data.cutoff.isoformat() if data.cutoff else 'none (all final)'}; "
+        f"outcomes left out: {data.skipped.get('immature', 0)} immature (horizon open at the "
+        f"cutoff, early wins included), others {_others(data.skipped)}",
         f"- Base rate (train): {_fmt(m['base_rate_train'])}",
         f"- Booster: {m['booster']} (calibrated validation log loss by kind: "
         f"{', '.join(f'{k} {_fmt(v)}' for k, v in m['validation_log_loss'].items()) or '–'})",
         f"- Boosting rounds: {m['best_rounds']} (validation loss best at "
-        f"{_fmt(m['early_stopping_round'])}); purged {m['cv']['folds']}-fold time CV of the "
-        f"same procedure: out-of-fold AUC {_fmt(m['cv']['oof_auc'])}, "
-        f"ECE {_fmt(m['cv']['oof_ece'])}",
+        f"{_fmt(m['early_stopping_round'])})",
         f"- Calibration: {m['calibration']}; monotone increasing: "
         f"{', '.join(m['monotone_increasing']) or 'none'}",
         "",
-        "## Hold-out (last time slice)",
+        "## Walk-forward test rows (each fold predicted from the rows before it)",
         "",
         "Actionable = score ≥ 7 (tiers medium and high).",
         "",
@@ -144,3 +153,7 @@ def write_report(result: TrainingResult, version: str, reports_dir: Path) -> Pat
     report = stem.with_name(f"{stem.name}.md")  # not with_suffix: versions contain dots
     report.write_text("\n".join(lines) + "\n")
     return report
+
+
+def _others(skipped: Mapping[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in skipped.items() if k != "immature" and v) or "none"
