@@ -69,44 +69,13 @@ def publish(settings: Settings, topic: str, records: Iterable[Any]) -> None:
     deliver(make_producer(settings, **{"linger.ms": 5}), outputs, timeout_s=60)
 
 
-class ConsumerProcess:
-    """``roostr consume`` (or another service ``command``) as a process, logging to a file."""
+class LoggedProcess:
+    """A child process whose stdout and stderr go to ``log_path``, stopped by the test."""
 
-    def __init__(
-        self, settings: Settings, log_dir: Path, name: str, *args: str,
-        command: str = "consume", **env: str,
-    ) -> None:  # fmt: skip
-        self.log_path = log_dir / f"{name}.log"
-        environment = {
-            **settings.child_env(), "ROOSTR_HTTP_PORT": "0", "ROOSTR_JOINER_HTTP_PORT": "0", **env
-        }  # fmt: skip
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [*ROOSTR, command, *args],
-            env=environment,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def events(self, name: str | None = None) -> list[dict]:
-        found = []
-        for line in self.log_path.read_text(errors="replace").splitlines():
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if name is None or event.get("event") == name:
-                found.append(event)
-        return found
-
-    def wait_for_event(self, name: str, timeout_s: float = 60.0) -> dict:
-        wait_until(
-            lambda: bool(self.events(name)) or self.process.poll() is not None,
-            timeout_s,
-            f"event {name}",
-        )
-        assert self.events(name), f"process exited {self.process.returncode}: {self.tail()}"
-        return self.events(name)[-1]
+    def __init__(self, argv: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(argv, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 
     def tail(self) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-30:])
@@ -130,6 +99,39 @@ class ConsumerProcess:
             self.process.kill()
             self.process.wait(10)
         self._log.close()
+
+
+class ConsumerProcess(LoggedProcess):
+    """``roostr consume`` (or another service ``command``) as a process, logging to a file."""
+
+    def __init__(
+        self, settings: Settings, log_dir: Path, name: str, *args: str,
+        command: str = "consume", **env: str,
+    ) -> None:  # fmt: skip
+        environment = {
+            **settings.child_env(), "ROOSTR_HTTP_PORT": "0", "ROOSTR_JOINER_HTTP_PORT": "0", **env
+        }  # fmt: skip
+        super().__init__([*ROOSTR, command, *args], environment, log_dir / f"{name}.log")
+
+    def events(self, name: str | None = None) -> list[dict]:
+        found = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if name is None or event.get("event") == name:
+                found.append(event)
+        return found
+
+    def wait_for_event(self, name: str, timeout_s: float = 60.0) -> dict:
+        wait_until(
+            lambda: bool(self.events(name)) or self.process.poll() is not None,
+            timeout_s,
+            f"event {name}",
+        )
+        assert self.events(name), f"process exited {self.process.returncode}: {self.tail()}"
+        return self.events(name)[-1]
 
 
 def http_get(port: int, path: str) -> tuple[int, str]:

@@ -96,16 +96,19 @@ def test_compose_roostr_services_wait_for_the_topics() -> None:
 
 
 def test_prometheus_loads_the_rules_file_compose_mounts() -> None:
+    """Prometheus resolves a relative rule file against its config file's directory."""
     (config,) = yaml_documents(DEPLOY / "prometheus" / "prometheus.yml")
+    service = compose()["services"]["prometheus"]
     mounts = dict(
-        (target, source)
-        for source, target, *_ in (
-            v.split(":") for v in compose()["services"]["prometheus"]["volumes"]
-        )
+        (target, source) for source, target, *_ in (v.split(":") for v in service["volumes"])
     )
+    (config_file,) = [
+        a.split("=", 1)[1] for a in service["command"] if a.startswith("--config.file=")
+    ]
+    config_dir = PurePosixPath(config_file).parent
     for rule_file in config["rule_files"]:
-        assert mounts[rule_file] == "./prometheus/alerts.yml"
-    assert mounts["/etc/prometheus/prometheus.yml"] == "./prometheus/prometheus.yml"
+        assert mounts[str(config_dir / rule_file)] == "./prometheus/alerts.yml"
+    assert mounts[config_file] == "./prometheus/prometheus.yml"
 
 
 def test_grafana_provisions_the_dashboard_compose_mounts() -> None:

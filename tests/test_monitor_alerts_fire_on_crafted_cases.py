@@ -4,6 +4,8 @@ are the hand-computed ones, and the exported gauges say the same."""
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -192,3 +194,25 @@ def test_champion_and_shadow_are_compared_on_the_same_outcomes() -> None:
     assert comparison.champion["precision"] == pytest.approx(0.5)  # scores say nothing
     assert comparison.shadow["precision"] == 1.0 and comparison.shadow["auc"] == 1.0
     assert comparison.champion_version == "v0.1-champion"
+
+
+def test_numbers_too_few_rows_decide_are_exported_as_nan() -> None:
+    """NaN satisfies no Prometheus rule; a 0 would page for undifferentiated scores, as a new
+    monitor (nothing evaluated yet) or one watching the rules alone (no ML scores) would."""
+
+    def gauge(metrics: MonitorMetrics, name: str) -> float:
+        value = metrics.registry.get_sample_value(f"roostr_monitor_{name}")
+        assert value is not None, name
+        return value
+
+    fresh = MonitorMetrics()
+    for name in ("score_buckets_used", "degraded_share", "group_lag", "model_age_days"):
+        assert math.isnan(gauge(fresh, name)), name
+    assert gauge(fresh, "last_run_timestamp_seconds") == pytest.approx(time.time(), abs=60)
+    world = _healthy()
+    rules_only = [s.model_copy(update={"ml_score": None, "mode": "rules"}) for s in world.scored]
+    fired, metrics = _check(replace(world, scored=rules_only))
+    assert fired == [] and math.isnan(gauge(metrics, "score_buckets_used"))
+    assert gauge(metrics, "degraded_share") == 0.0
+    fired, metrics = _check(replace(world, scored=world.scored[:50]))
+    assert math.isnan(gauge(metrics, "degraded_share"))

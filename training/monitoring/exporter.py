@@ -1,7 +1,8 @@
 """The monitor's Prometheus metrics, set from one MonitorReport at a time (its own registry).
 
-A number computed on too few rows to alert on (see ``monitoring.alerts``) is not exported at all,
-so the rules in ``deploy/prometheus/alerts.yml`` need no sample-size guards of their own.
+A number computed on too few rows to alert on (see ``monitoring.alerts``), or not computed yet,
+is not exported (a labelled series) or reads NaN, so the rules in ``deploy/prometheus/alerts.yml``
+need no sample-size guards of their own.
 """
 
 from __future__ import annotations
@@ -58,7 +59,18 @@ class MonitorMetrics:
         self.model_max_age_days = gauge("model_max_age_days", "Champion expiry")
         self.alert = gauge("alert", "1 while the alert fires", ("alert",))
         self.as_of = gauge("as_of_timestamp_seconds", "End of the latest outcome window")
-        self.last_run = gauge("last_run_timestamp_seconds", "When the monitor last evaluated")
+        self.last_run = gauge(
+            "last_run_timestamp_seconds", "When the monitor last evaluated (else started)"
+        )
+        # Before the first evaluation nothing is known: NaN, on which no rule fires (an unset
+        # gauge reads 0, which pages for undifferentiated scores); the last run counts from the
+        # start, so a monitor that never finishes an evaluation still alerts.
+        for unknown in (
+            self.score_buckets_used, self.degraded_share, self.group_lag, self.model_age_days,
+            self.as_of,
+        ):  # fmt: skip
+            _set(unknown, None)
+        self.last_run.set(time.time())
 
     def publish(self, report: MonitorReport, alerts: list[Alert], settings: Settings) -> None:
         s = settings
@@ -86,12 +98,14 @@ class MonitorMetrics:
                 _set(self.ab_precision.labels(role, version), quality["precision"])
                 _set(self.ab_auc.labels(role, version), quality["auc"])
         recent = report.recent
-        if recent.signals >= s.monitor_min_scored:
+        enough = recent.signals >= s.monitor_min_scored
+        if enough:
             for d in recent.drift:
                 self.feature_drift.labels(d.feature, d.kind).set(d.value)
-            _set(self.degraded_share, recent.degraded_share)
-        if recent.ml_scored >= s.monitor_min_scored:
-            self.score_buckets_used.set(recent.score_buckets_used)
+        _set(self.degraded_share, recent.degraded_share if enough else None)
+        # Signals scored without the model (mode rules, degraded) have no ML score to spread.
+        enough_ml = recent.ml_scored >= s.monitor_min_scored
+        _set(self.score_buckets_used, recent.score_buckets_used if enough_ml else None)
         self.drift_threshold.labels("continuous").set(s.monitor_drift_psi)
         self.drift_threshold.labels("categorical").set(s.monitor_drift_js)
         _set(self.group_lag, report.group_lag)
