@@ -1,4 +1,4 @@
-"""The learning benchmark's worlds: every variant generates, its observable ceiling (a score the
+"""The learning benchmark's worlds: every variant generates, its oracle ceiling (a score the
 world computes from its own formula, never a feature) ranks the true labels better than chance
 and better than the rules, the sparse world's noise inputs say nothing of the label, and the
 features' code never reads the world's formula."""

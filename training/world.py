@@ -25,13 +25,14 @@ Variants (``VARIANTS``) change how the drift is made, never what the serving cod
   author) shifts the drift; it shows only through the track records
   (``author_hit_rate`` / ``author_resolved_signals``). The other drivers are half as strong.
 
-``World.ceiling`` is each signal's *observable ceiling*: P(2x within 30 days) from the world's own
+``World.ceiling`` is each signal's *oracle ceiling*: P(2x within 30 days) from the world's own
 formula, by Monte Carlo on the tick grid, given the drift of every call on the ticker posted by
 then (this one included) and the ticker's volatility, marginalising the calls' unobservable noise
 and their price shocks. It knows the drivers as the world drew them (whale flow without the
 observation noise, thesis and hype even when the wording hides them, the callers' true skill), so
-it is an upper bound on what the features can carry; it does not know calls yet to come. It is an
-attribute of the world, never a feature.
+it is an upper bound on what the features can carry, not reachable by any learner (the learning
+benchmark estimates the observable ceiling separately, from a learner given ample data); it does
+not know calls yet to come. It is an attribute of the world, never a feature.
 
 ``logged_outcomes`` turns the world into the Outcome records the outcome joiner would emit, with
 features and rule scores computed by the serving code in event-time order (as logged at scoring
@@ -171,7 +172,7 @@ class PricePath:
 @dataclass(frozen=True)
 class World:
     """Signals in posted_at order, every ticker's price path, each signal's true outcome and
-    observable ceiling (row-aligned with ``signals``; no features: see ``logged_outcomes``)."""
+    oracle ceiling (row-aligned with ``signals``; no features: see ``logged_outcomes``)."""
 
     signals: list[RawSignal]
     prices: dict[str, PricePath]
