@@ -1,4 +1,4 @@
-"""Cross-validation and hold-out splits never train on a row whose 30-day label horizon reaches
+"""Walk-forward folds never train on a row whose 30-day label horizon reaches
 into the period being tested."""
 
 from datetime import timedelta
@@ -6,6 +6,7 @@ from datetime import timedelta
 import numpy as np
 
 from training.cv import HORIZON, purged_time_folds
+from training.pipeline import usable_folds
 
 
 def _times(n: int = 500, seed: int = 0) -> np.ndarray:
@@ -49,3 +50,16 @@ def test_short_history_yields_fewer_folds_not_leaky_ones() -> None:
     assert len(folds) < 5
     for train, test in folds:
         assert np.all(times[train] + np.timedelta64(timedelta(days=90)) < times[test].min())
+
+
+def test_walk_forward_counts_only_folds_trained_on_half_the_latest_ones_rows() -> None:
+    """A young deployment's folds: purging takes 30 days from each, so the share is measured
+    against the latest fold, which is always kept."""
+    times = _times(n=300)
+    labels = np.random.default_rng(1).integers(0, 2, 300)
+    folds = purged_time_folds(times, n_folds=10)
+    kept = usable_folds(folds, labels)
+    largest = max(train.size for train, _test in folds)
+    assert kept and all(train.size >= largest / 2 for train, _test in kept)
+    assert np.array_equal(kept[-1][1], folds[-1][1])
+    assert len(kept) < len(folds)  # the folds trained on few rows measure a younger model

@@ -3,12 +3,12 @@
 1. The rows are cut into ``n_folds + 1`` stretches of time; each later stretch is predicted by
    the estimator fitted on the rows before it whose 30-day horizon ended before it starts
    (purged, ``training.cv``), as a model retrained on everything known so far and served on the
-   next stretch would be; only stretches with at least half the rows before them count (earlier
-   ones would measure a much younger model than the one that ships). These pooled out-of-fold
-   predictions are the "test" rows: they measure the model, the rules and a constant base-rate
-   baseline, and ``training.retrain`` compares the champion on them. Pooling several stretches
-   gives a comparison about twice the rows of one latest hold-out (a 200-row hold-out decides a
-   promotion almost at random).
+   next stretch would be; only stretches trained on at least half the latest one's rows count
+   (earlier ones would measure a much younger model than the one that ships). These pooled
+   out-of-fold predictions are the "test" rows: they measure the model, the rules and a constant
+   base-rate baseline, and ``training.retrain`` compares the champion on them. Pooling several
+   stretches gives a comparison about twice the rows of one latest hold-out (a 200-row hold-out
+   decides a promotion almost at random).
 2. ``fit_model`` then fits the estimator on every row, so the most recent outcomes (usually the
    most informative, and a fifth of a young deployment's data) are not left out of the model
    that ships: what is measured is the procedure, and the procedure is what ships. Inside
@@ -60,8 +60,8 @@ __all__ = [
 # lower P. Looked up by name; a feature absent from the set is skipped.
 MONOTONE_INCREASING = ("dan_endorsed", "source_hit_rate", "author_hit_rate")
 MIN_FOLD_TRAIN_ROWS = 50
-# A fold trained on less than this share of the rows measures a much younger model than the one
-# that ships (fitted on all of them), and would hold a challenger to a handicap.
+# A fold trained on less than this share of the latest fold's rows measures a much younger model
+# than the one that ships (fitted on all of them), and would hold a challenger to a handicap.
 MIN_FOLD_TRAIN_SHARE = 0.5
 
 
@@ -219,6 +219,9 @@ def train(
 
 def usable_folds(folds: list[Fold], labels: npt.NDArray[np.int64]) -> list[Fold]:
     """The folds that measure something like the model that ships: trained on at least
-    ``MIN_FOLD_TRAIN_SHARE`` of the rows and ``MIN_FOLD_TRAIN_ROWS``, of both classes."""
-    least = max(MIN_FOLD_TRAIN_ROWS, MIN_FOLD_TRAIN_SHARE * labels.size)
+    ``MIN_FOLD_TRAIN_SHARE`` of the latest fold's training rows (purging takes the last 30
+    days' rows from every fold, a large share of a young deployment's) and on
+    ``MIN_FOLD_TRAIN_ROWS``, of both classes."""
+    largest = max((tr.size for tr, _te in folds), default=0)
+    least = max(MIN_FOLD_TRAIN_ROWS, MIN_FOLD_TRAIN_SHARE * largest)
     return [(tr, te) for tr, te in folds if tr.size >= least and len(np.unique(labels[tr])) == 2]
