@@ -33,7 +33,7 @@ from confluent_kafka import (
 
 from consumer.delivery import Output
 from consumer.side_inputs import private_consumer
-from roostr.kafka import coordinates
+from roostr.kafka import coordinates, watermark_offsets
 from roostr.settings import Settings
 
 __all__ = ["PartitionLog", "RestoreIncomplete", "Restored", "restore_partitions"]
@@ -123,10 +123,7 @@ def _last_snapshots(
     reader: Consumer, topic: str, partitions: list[int], deadline: float
 ) -> dict[int, int]:
     """Per partition, the offset of the snapshot its last marker points at (or the beginning)."""
-    bounds = {
-        p: reader.get_watermark_offsets(TopicPartition(topic, p), 10, cached=False)
-        for p in partitions
-    }
+    bounds = {p: watermark_offsets(reader, TopicPartition(topic, p), 10) for p in partitions}
     starts: dict[int, int] = {}
     window = _TAIL
     while len(starts) < len(partitions):

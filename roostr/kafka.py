@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
@@ -20,6 +21,7 @@ __all__ = [
     "make_consumer",
     "make_producer",
     "max_payload_bytes",
+    "watermark_offsets",
 ]
 
 log = get_logger("roostr.kafka")
@@ -117,6 +119,34 @@ def log_refused_commits(
             error=why.str() if isinstance(why, KafkaError) else str(why),
         )
     return refused
+
+
+# Answers meaning "the partition's leader is not known here yet", not "no such partition": Apache
+# Kafka gives them for a moment after CreateTopics (the brokers learn new leaders after the
+# controller acknowledged the topic) and while a partition's leadership moves.
+_LEADER_NOT_YET_KNOWN = frozenset(
+    {
+        KafkaError._UNKNOWN_PARTITION,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.LEADER_NOT_AVAILABLE,
+    }
+)
+
+
+def watermark_offsets(consumer: Consumer, tp: TopicPartition, timeout_s: float) -> tuple[int, int]:
+    """A partition's low and high watermarks, asked of its leader (ListOffsets), retried while
+    the leader is not known yet, up to ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            remaining = max(deadline - time.monotonic(), 0.1)
+            low, high = consumer.get_watermark_offsets(tp, remaining, cached=False)
+            return low, high
+        except KafkaException as exc:
+            if exc.args[0].code() not in _LEADER_NOT_YET_KNOWN or time.monotonic() > deadline:
+                raise
+        time.sleep(0.1)
 
 
 def make_admin(settings: Settings) -> AdminClient:

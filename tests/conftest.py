@@ -1,20 +1,28 @@
 """The one broker fixture for the whole suite, and per-test isolated settings.
 
 Broker choice, in order: ``KAFKA_BOOTSTRAP_SERVERS`` if set; a testcontainers Kafka container when
-a Docker engine answers; else the embedded Tansu broker, started as a subprocess on a free port.
+a Docker engine answers; Apache Kafka run locally (``apache_kafka.py``) when Java and its Maven
+artifacts can be had; else the embedded Tansu broker. ``ROOSTR_TEST_BROKER`` (``testcontainers``,
+``kafka`` or ``tansu``) forces one, ahead of ``KAFKA_BOOTSTRAP_SERVERS`` too, so CI runs the
+suite on the broker it names. Every test that reaches the broker is marked ``broker``
+(``pytest -m broker``).
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
+import apache_kafka
 import pytest
 
-from roostr.embedded_broker import EmbeddedBroker, free_port
+from roostr.embedded_broker import BrokerStartError, EmbeddedBroker, free_port
 from roostr.kafka import ensure_topics
 from roostr.settings import Settings
 
@@ -32,21 +40,72 @@ def _docker_answers() -> bool:
         return False
 
 
+def _apache_kafka_resolves() -> bool:
+    """Java is there and the Kafka jars are cached or resolved now (once, then cached)."""
+    if not apache_kafka.available():
+        return False
+    try:
+        apache_kafka.classpath()
+    except (OSError, subprocess.SubprocessError, BrokerStartError) as exc:
+        warnings.warn(f"Apache Kafka unavailable, falling back: {exc}", stacklevel=1)
+        return False
+    return True
+
+
+@contextmanager
+def _testcontainers(_: Path) -> Iterator[str]:
+    from testcontainers.kafka import KafkaContainer
+
+    with KafkaContainer() as kafka:
+        yield kafka.get_bootstrap_server()
+
+
+@contextmanager
+def _apache_kafka(work_dir: Path) -> Iterator[str]:
+    with apache_kafka.ApacheKafka(work_dir) as kafka:
+        yield kafka.bootstrap_servers
+
+
+@contextmanager
+def _tansu(work_dir: Path) -> Iterator[str]:
+    with EmbeddedBroker(port=free_port(), log_path=work_dir / "tansu.log") as broker:
+        yield broker.bootstrap_servers
+
+
+# Name (ROOSTR_TEST_BROKER) → (whether it can run here, how to run it in a work directory), in the
+# order the automatic choice tries them.
+BROKERS: dict[str, tuple[Callable[[], bool], Callable[[Path], AbstractContextManager[str]]]] = {
+    "testcontainers": (_docker_answers, _testcontainers),
+    "kafka": (_apache_kafka_resolves, _apache_kafka),
+    "tansu": (lambda: True, _tansu),
+}
+
+
+def _chosen_broker(forced: str | None) -> str:
+    if forced:
+        if forced not in BROKERS:
+            raise pytest.UsageError(f"ROOSTR_TEST_BROKER={forced}: one of {', '.join(BROKERS)}")
+        return forced
+    return next(name for name, (runs_here, _) in BROKERS.items() if runs_here())
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Bootstrap address of a real Kafka-protocol broker for this test session."""
-    if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+    forced = os.environ.get("ROOSTR_TEST_BROKER")
+    if (servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS")) and not forced:
         yield servers
         return
-    if _docker_answers():
-        from testcontainers.kafka import KafkaContainer
+    name = _chosen_broker(forced)
+    with BROKERS[name][1](tmp_path_factory.mktemp(f"broker-{name}")) as started:
+        yield started
 
-        with KafkaContainer() as kafka:
-            yield kafka.get_bootstrap_server()
-        return
-    log = tmp_path_factory.mktemp("broker") / "tansu.log"
-    with EmbeddedBroker(port=free_port(), log_path=log) as broker:
-        yield broker.bootstrap_servers
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks every test that uses the broker fixture, directly or through another, ``broker``."""
+    for item in items:
+        if "kafka_bootstrap" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.broker)
 
 
 @pytest.fixture

@@ -187,7 +187,7 @@ def invocations() -> list[Invocation]:
         if line.strip() and not line.startswith("#"):
             command = " ".join(line.split()[5:])
             found += [Invocation("retrain.crontab", tuple(a), {}) for a in roostr_argvs(command)]
-    cmd = dict(dockerfile_instructions()).get("CMD")
+    cmd = dict(dockerfile_instructions())["CMD"]
     found.append(Invocation("Dockerfile CMD", tuple(json.loads(cmd)), {}))
     return found
 

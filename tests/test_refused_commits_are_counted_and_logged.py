@@ -111,14 +111,16 @@ def test_bot_reader_counts_a_commit_the_broker_refused(settings: Settings) -> No
         producer.produce(settings.topic_scored, key=b"K", value=b"not a scored signal", partition=0)
     assert producer.flush(10) == 0
     # A bot that acts for longer than max.poll.interval.ms is dropped from the group: the broker
-    # refuses the commit of what it acted on (UNKNOWN_MEMBER_ID).
+    # refuses the commit of what it acted on (UNKNOWN_MEMBER_ID). 6 s: the shortest session
+    # Apache Kafka accepts by default (group.min.session.timeout.ms); the poll interval may not
+    # be shorter than the session.
     impatient = settings.model_copy(
-        update={"session_timeout_ms": 1_000, "heartbeat_interval_ms": 300,
-                "max_poll_interval_ms": 1_000}
+        update={"session_timeout_ms": 6_000, "heartbeat_interval_ms": 500,
+                "max_poll_interval_ms": 6_000}
     )  # fmt: skip
     with ScoredSignalReader(impatient, group_id=settings.group_joiner) as reader:
         wait_until(lambda: reader.read(timeout_s=0.5) == [] and reader.invalid == 3, 60, "reads")
-        time.sleep(3)
+        time.sleep(8)
         with capture_logs() as events:
             reader.read(timeout_s=0.5)
         assert reader.commit_failures == 1

@@ -64,7 +64,7 @@ def test_kill_9_in_transactional_mode_leaves_no_duplicates(
     if _is_tansu(settings):
         pytest.skip(
             "the embedded Tansu broker leaves aborted transactional records visible to "
-            "read_committed consumers; run against real Kafka (KAFKA_BOOTSTRAP_SERVERS or Docker)"
+            "read_committed consumers; it runs on Apache Kafka (ROOSTR_TEST_BROKER=kafka)"
         )
     settings = settings.model_copy(update={"mode": "rules"})
     records = good_records(1200, prefix="txk")

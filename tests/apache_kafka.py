@@ -1,0 +1,234 @@
+"""Apache Kafka for tests and benchmarks: a real KRaft broker process on 127.0.0.1, no Docker.
+
+Users run Apache Kafka, so the tests should too. This runs the version ``deploy/compose.yaml``
+deploys, from its Maven Central artifacts: Java 17 and Maven are all it needs. The jars are
+resolved once into ``~/.cache/roostr/kafka-<version>/`` (later runs start at once); each broker
+formats fresh KRaft storage under its work directory, writes its log to ``server.log`` there and
+removes its storage when stopped.
+
+    python tests/apache_kafka.py [--port N]   # prints the bootstrap address, serves until Ctrl-C
+
+One node with the broker and controller roles, one PLAINTEXT listener for clients. The properties
+are built from a listener table and a voter list, so further listeners (SASL_SSL) or nodes (a
+three-node cluster sharing one cluster id) are more entries, not a rewrite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Self
+
+from deploy_files import compose
+
+from roostr.embedded_broker import BrokerProcess, BrokerStartError, free_port
+
+__all__ = ["KAFKA_VERSION", "ApacheKafka", "available", "classpath"]
+
+
+def _pinned_version() -> str:
+    """The Kafka version of the deployment's image (``apache/kafka:<version>``)."""
+    image: str = compose()["services"]["kafka"]["image"]
+    name, _, version = image.partition(":")
+    if name != "apache/kafka" or not version:
+        raise ValueError(f"deploy/compose.yaml: not an apache/kafka:<version> image: {image}")
+    return version
+
+
+KAFKA_VERSION = _pinned_version()
+CACHE = Path.home() / ".cache" / "roostr"
+
+# kafka_2.13 and its runtime dependencies. It declares slf4j without a binding: log4j's binding is
+# added afterwards, at the log4j version Kafka itself brings, so its log reaches log4j's file.
+_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>roostr.tests</groupId>
+  <artifactId>apache-kafka</artifactId>
+  <version>{version}</version>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_2.13</artifactId>
+      <version>{version}</version>
+    </dependency>
+  </dependencies>
+</project>
+"""
+
+_LOG4J = """status = warn
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = {path}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = file
+"""
+
+
+def _cache_dir(version: str) -> Path:
+    return CACHE / f"kafka-{version}"
+
+
+def available(version: str = KAFKA_VERSION) -> bool:
+    """Java is installed, and the jars are cached or Maven is there to fetch them."""
+    cached = (_cache_dir(version) / "classpath.txt").exists()
+    return shutil.which("java") is not None and (cached or shutil.which("mvn") is not None)
+
+
+def _mvn(pom: Path, *goal: str) -> None:
+    result = subprocess.run(
+        ["mvn", "-q", "-B", "-f", str(pom), *goal], capture_output=True, text=True, timeout=900
+    )
+    if result.returncode != 0:
+        raise BrokerStartError(f"mvn {goal[0]} failed: {(result.stdout + result.stderr)[-2000:]}")
+
+
+def classpath(version: str = KAFKA_VERSION) -> str:
+    """The broker's class path: resolved with Maven on first use, then read from the cache."""
+    home = _cache_dir(version)
+    done = home / "classpath.txt"
+    if done.exists():
+        return done.read_text()
+    libs = home / "libs"
+    home.mkdir(parents=True, exist_ok=True)
+    pom = home / "pom.xml"
+    pom.write_text(_POM.format(version=version))
+    _mvn(pom, "dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={libs}")
+    (log4j_core,) = libs.glob("log4j-core-*.jar")
+    log4j_version = log4j_core.stem.removeprefix("log4j-core-")
+    binding = f"org.apache.logging.log4j:log4j-slf4j-impl:{log4j_version}"
+    _mvn(pom, "dependency:copy", f"-Dartifact={binding}", f"-DoutputDirectory={libs}")
+    path = os.pathsep.join(sorted(str(jar) for jar in libs.glob("*.jar")))
+    partial = home / f"classpath.{os.getpid()}"
+    partial.write_text(path)
+    partial.replace(done)  # last, and atomic: a cache holding classpath.txt is complete
+    return path
+
+
+def _cluster_id() -> str:
+    """A random KRaft cluster id: a UUID in Kafka's form (URL-safe base64, no padding), never
+    starting with "-", which the storage tool would read as an option (Kafka's own ids avoid it)."""
+    while (found := base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode())[0] == "-":
+        pass
+    return found
+
+
+class ApacheKafka(BrokerProcess):
+    """One Apache Kafka node (broker and controller) on free loopback ports.
+
+    ``work_dir`` holds its storage (``data/``, removed on stop), its properties, its log
+    (``server.log``) and the JVM's own output (``stdout.log``); the log outlives the broker for
+    post-mortems. Settings suit tests: internal topics with one replica and few partitions, no
+    initial rebalance delay, and topics auto-created with 4 partitions as the embedded broker does.
+    """
+
+    node_id = 1
+
+    def __init__(self, work_dir: Path, port: int | None = None, version: str = KAFKA_VERSION):
+        work_dir.mkdir(parents=True, exist_ok=True)
+        super().__init__(port or free_port(), log_path=work_dir / "stdout.log")
+        self.work_dir = work_dir
+        self.version = version
+        self.controller_port = free_port()
+
+    @property
+    def server_log(self) -> Path:
+        return self.work_dir / "server.log"
+
+    def _listeners(self) -> dict[str, tuple[str, int]]:
+        """Listener name → (security protocol, port); clients use PLAINTEXT."""
+        return {
+            "PLAINTEXT": ("PLAINTEXT", self.port),
+            "CONTROLLER": ("PLAINTEXT", self.controller_port),
+        }
+
+    def _voters(self) -> str:
+        return f"{self.node_id}@127.0.0.1:{self.controller_port}"
+
+    def _properties(self) -> dict[str, object]:
+        listeners = self._listeners()
+        clients = {name: spec for name, spec in listeners.items() if name != "CONTROLLER"}
+        return {
+            "process.roles": "broker,controller",
+            "node.id": self.node_id,
+            "controller.quorum.voters": self._voters(),
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listeners": ",".join(f"{n}://127.0.0.1:{port}" for n, (_, port) in listeners.items()),
+            "advertised.listeners": ",".join(
+                f"{n}://127.0.0.1:{port}" for n, (_, port) in clients.items()
+            ),
+            "listener.security.protocol.map": ",".join(
+                f"{n}:{p}" for n, (p, _) in listeners.items()
+            ),
+            "log.dirs": self.work_dir / "data",
+            "offsets.topic.replication.factor": 1,
+            "offsets.topic.num.partitions": 4,
+            "transaction.state.log.replication.factor": 1,
+            "transaction.state.log.min.isr": 1,
+            "transaction.state.log.num.partitions": 4,
+            "min.insync.replicas": 1,
+            "group.initial.rebalance.delay.ms": 0,
+            "auto.create.topics.enable": "true",
+            "num.partitions": 4,
+        }
+
+    def _java(self, main: str, *args: str) -> list[str]:
+        return [
+            "java",
+            "-Xms256m",
+            "-Xmx768m",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.work_dir / 'log4j2.properties'}",
+            "-cp",
+            classpath(self.version),
+            main,
+            *args,
+        ]
+
+    def _command(self) -> list[str]:
+        return self._java("kafka.Kafka", str(self.work_dir / "server.properties"))
+
+    def start(self, timeout_s: float = 120.0) -> Self:
+        """Write the configuration, format fresh storage, start the node, wait until it serves."""
+        config = self.work_dir / "server.properties"
+        config.write_text("".join(f"{key}={value}\n" for key, value in self._properties().items()))
+        (self.work_dir / "log4j2.properties").write_text(_LOG4J.format(path=self.server_log))
+        shutil.rmtree(self.work_dir / "data", ignore_errors=True)
+        storage = ["format", "--cluster-id", _cluster_id(), "--config", str(config)]
+        formatted = subprocess.run(
+            self._java("kafka.tools.StorageTool", *storage), capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+        if formatted.returncode != 0:
+            raise BrokerStartError(
+                f"KRaft storage format failed: {formatted.stdout}{formatted.stderr}"
+            )
+        return super().start(timeout_s)
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        super().stop(timeout_s)
+        shutil.rmtree(self.work_dir / "data", ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=None, help="client port (default: a free one)")
+    port = parser.parse_args().port
+    with ApacheKafka(Path(tempfile.mkdtemp(prefix="roostr-kafka-")), port) as kafka:
+        print(f"bootstrap servers: {kafka.bootstrap_servers}", flush=True)
+        print(f"Apache Kafka {kafka.version}, log: {kafka.server_log}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stop the broker, clean up
+            kafka.wait()
+
+
+if __name__ == "__main__":
+    main()
