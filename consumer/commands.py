@@ -77,9 +77,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 def run_consumer(args: argparse.Namespace, settings: Settings) -> int:
     from consumer.service import ScoringService
+    from roostr.kafka import require_broker
 
     overrides = {"mode": args.mode, "http_port": args.http_port}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    require_broker(settings)  # at start-up only: a member that was up rides out outages
     service = ScoringService(settings, transactional=args.transactional)
     _stop_on_signals(service.stop)
     return service.run()
@@ -87,9 +89,11 @@ def run_consumer(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_joiner(args: argparse.Namespace, settings: Settings) -> int:
     from consumer.joiner import OutcomeJoiner
+    from roostr.kafka import require_broker
 
     if args.http_port is not None:
         settings = settings.model_copy(update={"joiner_http_port": args.http_port})
+    require_broker(settings)  # at start-up only: a member that was up rides out outages
     joiner = OutcomeJoiner(settings)
     _stop_on_signals(joiner.stop)
     return joiner.run()
@@ -124,6 +128,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     from consumer.bench import run
+    from roostr.kafka import require_broker
 
     # The embedded broker unless a broker was named (flag or environment), as ``up`` does.
     embedded = "bootstrap_servers" not in settings.model_fields_set
@@ -134,6 +139,8 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    if not embedded:
+        require_broker(settings)
     return run(
         settings,
         embedded=embedded,

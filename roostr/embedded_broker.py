@@ -12,8 +12,11 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from confluent_kafka.admin import AdminClient
+
+from roostr.connection import LIBRDKAFKA_LOG
 
 __all__ = ["BrokerStartError", "EmbeddedBroker", "free_port"]
 
@@ -35,7 +38,11 @@ def _answers(port: int) -> bool:
     except OSError:
         return False
     try:
-        AdminClient({"bootstrap.servers": f"127.0.0.1:{port}"}).list_topics(timeout=2.0)
+        config: dict[str, Any] = {
+            "bootstrap.servers": f"127.0.0.1:{port}",
+            "logger": LIBRDKAFKA_LOG,
+        }
+        AdminClient(config).list_topics(timeout=2.0)
     except Exception:  # noqa: BLE001 - listening but not serving yet
         return False
     return True
