@@ -104,12 +104,21 @@ def _stop_on_signals(stop: Callable[[], None]) -> None:
     signal.signal(signal.SIGINT, lambda _signum, _frame: stop())
 
 
+def _embedded(settings: Settings) -> bool:
+    """The embedded broker unless a broker was named (flag or environment); a named one must
+    answer (``roostr.kafka.require_broker``)."""
+    from roostr.kafka import require_broker
+
+    if "bootstrap_servers" not in settings.model_fields_set:
+        return True
+    require_broker(settings)
+    return False
+
+
 def run_up(args: argparse.Namespace, settings: Settings) -> int:
     from consumer.local_stack import run_local_stack
 
-    # The embedded broker unless a broker was named (flag or KAFKA_BOOTSTRAP_SERVERS).
-    embedded = "bootstrap_servers" not in settings.model_fields_set
-    return run_local_stack(settings, embedded=embedded, serve=args.serve)
+    return run_local_stack(settings, embedded=_embedded(settings), serve=args.serve)
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -117,7 +126,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     from consumer.demo import DemoPlan, run_demo
 
-    embedded = "bootstrap_servers" not in settings.model_fields_set
+    embedded = _embedded(settings)
     run_dir = args.run_dir or Path(".roostr/runs") / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     try:
         return run_demo(settings, embedded=embedded, run_dir=run_dir, plan=DemoPlan(args.signals))
@@ -128,10 +137,8 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     from consumer.bench import run
-    from roostr.kafka import require_broker
 
-    # The embedded broker unless a broker was named (flag or environment), as ``up`` does.
-    embedded = "bootstrap_servers" not in settings.model_fields_set
+    embedded = _embedded(settings)
     if embedded and settings.security_protocol != "PLAINTEXT":
         print(
             f"roostr: error: the embedded broker is PLAINTEXT; name the broker to benchmark "
@@ -139,8 +146,6 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    if not embedded:
-        require_broker(settings)
     return run(
         settings,
         embedded=embedded,

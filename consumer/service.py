@@ -361,7 +361,8 @@ class ScoringService:
             self._use_models()
         self.outcomes.poll()
         self.metrics.track_records_unsettled.set(self.outcomes.unsettled)
-        if time.monotonic() >= self._next_lag:
+        # Cut off from the brokers the lag cannot be read (the outage is reported above).
+        if time.monotonic() >= self._next_lag and not self.broker.down:
             self._next_lag = time.monotonic() + _LAG_EVERY_S
             self._record_lag(consumer)
             self._check_stall(consumer, group_lag)

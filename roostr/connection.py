@@ -133,9 +133,9 @@ class BrokerWatch:
         self.servers = settings.bootstrap_servers
         self.bound_s = settings.connect_timeout_s
         self._lock = threading.Lock()
-        self._problem: tuple[Problem, str] | None = None
+        self._problem: Problem | None = None
         self._since = 0.0
-        self._transport = "connection failed"  # the latest per-broker failure: the best reason
+        self._reasons: dict[Problem, str] = {"unreachable": "connection failed"}  # the latest
         self._reported = -math.inf
         self._next_probe = 0.0
         self._other_errors = RateLimit()
@@ -151,14 +151,14 @@ class BrokerWatch:
                 )  # fmt: skip
             return
         with self._lock:
-            if error.code() != KafkaError._ALL_BROKERS_DOWN:
-                self._transport = _reason(error)
+            if error.code() != KafkaError._ALL_BROKERS_DOWN:  # "1/1 brokers are down" says less
+                self._reasons[problem] = _reason(error)
             # One broker's dropped connection (an idle close, a restart) is not an outage.
             if problem == "unreachable" and error.code() != KafkaError._ALL_BROKERS_DOWN:
                 return
             if self._problem is None:
                 self._since = time.monotonic()
-            self._problem = (problem, self._transport)
+            self._problem = problem
 
     @property
     def down(self) -> bool:
@@ -168,7 +168,8 @@ class BrokerWatch:
     def problem(self) -> BrokerUnavailable:
         """What is wrong now, as the error to report (unreachable if nothing else is known)."""
         with self._lock:
-            kind, reason = self._problem or ("unreachable", self._transport)
+            kind = self._problem or "unreachable"
+            reason = self._reasons[kind]
         return BrokerUnavailable(self.servers, kind, reason, self.bound_s)
 
     def unavailable(self) -> BrokerUnavailable | None:
@@ -176,7 +177,7 @@ class BrokerWatch:
         with self._lock:
             if self._problem is None:
                 return None
-            if self._problem[0] == "unreachable" and time.monotonic() - self._since < self.bound_s:
+            if self._problem == "unreachable" and time.monotonic() - self._since < self.bound_s:
                 return None
         return self.problem()
 

@@ -23,6 +23,7 @@ COMMANDS = [
     ("mode", "rules"),
     ("consume", "--http-port", "0"),
     ("join", "--http-port", "0"),
+    ("bench", "--messages", "10"),
 ]
 
 
