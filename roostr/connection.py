@@ -26,9 +26,12 @@ __all__ = [
     "LIBRDKAFKA_LOG",
     "BrokerUnavailable",
     "BrokerWatch",
+    "LibrdkafkaLog",
     "Problem",
+    "RateLimit",
     "classify",
     "redact",
+    "remember_secrets",
 ]
 
 log = get_logger("roostr.kafka")
@@ -186,7 +189,7 @@ class BrokerWatch:
         with self._lock:
             was_down, self._problem = self._problem is not None, None
             down_s = time.monotonic() - self._since
-        if was_down and self._reported > self._since:
+        if was_down and self._reported > self._since:  # its end is news only if it was told
             log.info("broker_reachable", servers=self.servers, down_s=round(down_s, 1))
 
     def check(self, client: _Metadata) -> None:

@@ -13,7 +13,7 @@ from confluent_kafka import KafkaError, KafkaException
 from structlog.testing import capture_logs
 
 from roostr import connection
-from roostr.connection import LIBRDKAFKA_LOG, BrokerWatch, classify, redact, remember_secrets
+from roostr.connection import BrokerWatch, LibrdkafkaLog, classify, redact, remember_secrets
 from roostr.settings import Settings
 
 SERVERS = "kafka-1:9093,kafka-2:9093"
@@ -129,10 +129,11 @@ def test_other_client_errors_are_logged_rate_limited_without_secrets() -> None:
 def test_librdkafka_lines_become_rate_limited_events_with_the_password_redacted() -> None:
     remember_secrets(Settings(sasl_password="hunter2-do-not-log"))
     line = "[thrd:main]: sasl.password=hunter2-do-not-log, sasl.username=scorer"
+    librdkafka = LibrdkafkaLog()  # a fresh one: the clients' shared one may have logged already
     with capture_logs() as logs:
         for _ in range(100):
-            LIBRDKAFKA_LOG.log(30, "%s [%s] %s", "CONFWARN", "roostr#consumer-1", line)
-            LIBRDKAFKA_LOG.log(40, "%s [%s] %s", "FAIL", "roostr#consumer-1", REFUSED.str())
+            librdkafka.log(30, "%s [%s] %s", "CONFWARN", "roostr#consumer-1", line)
+            librdkafka.log(40, "%s [%s] %s", "FAIL", "roostr#consumer-1", REFUSED.str())
     assert [(e["event"], e["facility"], e["log_level"]) for e in logs] == [
         ("librdkafka", "CONFWARN", "warning"),
         ("librdkafka", "FAIL", "debug"),  # the error callback reports it, classified
