@@ -77,9 +77,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 def run_consumer(args: argparse.Namespace, settings: Settings) -> int:
     from consumer.service import ScoringService
+    from roostr.kafka import require_broker
 
     overrides = {"mode": args.mode, "http_port": args.http_port}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    require_broker(settings)  # at start-up only: a member that was up rides out outages
     service = ScoringService(settings, transactional=args.transactional)
     _stop_on_signals(service.stop)
     return service.run()
@@ -87,9 +89,11 @@ def run_consumer(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_joiner(args: argparse.Namespace, settings: Settings) -> int:
     from consumer.joiner import OutcomeJoiner
+    from roostr.kafka import require_broker
 
     if args.http_port is not None:
         settings = settings.model_copy(update={"joiner_http_port": args.http_port})
+    require_broker(settings)  # at start-up only: a member that was up rides out outages
     joiner = OutcomeJoiner(settings)
     _stop_on_signals(joiner.stop)
     return joiner.run()
@@ -100,12 +104,21 @@ def _stop_on_signals(stop: Callable[[], None]) -> None:
     signal.signal(signal.SIGINT, lambda _signum, _frame: stop())
 
 
+def _embedded(settings: Settings) -> bool:
+    """The embedded broker unless a broker was named (flag or environment); a named one must
+    answer (``roostr.kafka.require_broker``)."""
+    from roostr.kafka import require_broker
+
+    if "bootstrap_servers" not in settings.model_fields_set:
+        return True
+    require_broker(settings)
+    return False
+
+
 def run_up(args: argparse.Namespace, settings: Settings) -> int:
     from consumer.local_stack import run_local_stack
 
-    # The embedded broker unless a broker was named (flag or KAFKA_BOOTSTRAP_SERVERS).
-    embedded = "bootstrap_servers" not in settings.model_fields_set
-    return run_local_stack(settings, embedded=embedded, serve=args.serve)
+    return run_local_stack(settings, embedded=_embedded(settings), serve=args.serve)
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -113,7 +126,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     from consumer.demo import DemoPlan, run_demo
 
-    embedded = "bootstrap_servers" not in settings.model_fields_set
+    embedded = _embedded(settings)
     run_dir = args.run_dir or Path(".roostr/runs") / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     try:
         return run_demo(settings, embedded=embedded, run_dir=run_dir, plan=DemoPlan(args.signals))
@@ -125,8 +138,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     from consumer.bench import run
 
-    # The embedded broker unless a broker was named (flag or environment), as ``up`` does.
-    embedded = "bootstrap_servers" not in settings.model_fields_set
+    embedded = _embedded(settings)
     if embedded and settings.security_protocol != "PLAINTEXT":
         print(
             f"roostr: error: the embedded broker is PLAINTEXT; name the broker to benchmark "

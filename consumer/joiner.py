@@ -34,6 +34,7 @@ from consumer.decoding import Rejection
 from consumer.delivery import DeliveryFailed, Output, deliver, send
 from consumer.health import HealthServer
 from consumer.metrics import JoinerMetrics
+from roostr.connection import BrokerWatch
 from roostr.contracts import (
     LabelCutoff,
     Outcome,
@@ -73,6 +74,7 @@ class OutcomeJoiner:
         self.metrics = JoinerMetrics()
         self._stopping = threading.Event()
         self._joined = False
+        self.broker = BrokerWatch(settings)  # the group consumer's and the producer's brokers
         self._last_beat = time.monotonic()
         self._labelers: dict[int, PartitionLabeler] = {}
         self._logs: dict[int, PartitionLog] = {}
@@ -100,7 +102,8 @@ class OutcomeJoiner:
         return time.monotonic() - self._last_beat < _LIVE_WITHIN_S
 
     def ready(self) -> bool:
-        return self._joined and not self._stopping.is_set()
+        """In the group, a broker answering (``roostr.connection``), not stopping."""
+        return self._joined and not self.broker.down and not self._stopping.is_set()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -111,13 +114,13 @@ class OutcomeJoiner:
             s.http_host, s.joiner_http_port, self.metrics.registry, self.live, self.ready
         ).start()
         consumer = make_consumer(
-            s, s.group_joiner,
+            s, s.group_joiner, error_cb=self.broker.on_error,
             # Partition p of both inputs to one member: the range assignor co-assigns equal
             # partition counts (cooperative-sticky does not).
             **{"partition.assignment.strategy": "range", "enable.partition.eof": True,
                "fetch.wait.max.ms": 50},
         )  # fmt: skip
-        producer = make_producer(s)
+        producer = make_producer(s, error_cb=self.broker.on_error)
         try:
             if problem := self._copartitioning_problem(consumer):
                 log.error("topics_not_copartitioned", problem=problem)
@@ -131,6 +134,7 @@ class OutcomeJoiner:
             log.info("joiner_started", group=s.group_joiner, port=health.port)
             while not self._stopping.is_set():
                 self._last_beat = time.monotonic()
+                self.broker.check(consumer)  # an outage: logged, not ready, retried (no exit)
                 messages = self._fetch(consumer)
                 if messages or self._member_watermark() != self._watermark:
                     self._process(consumer, producer, messages)

@@ -41,6 +41,7 @@ from consumer.pipeline import BatchScorer, ScoredBatch, fetch_batch, next_offset
 from consumer.side_inputs import TopicTail
 from consumer.stall import StallDetector
 from consumer.track_records import OutcomeFeed
+from roostr.connection import BrokerWatch
 from roostr.contracts import Mode, ModelUpdate, Outcome
 from roostr.kafka import (
     coordinates,
@@ -148,6 +149,7 @@ class ScoringService:
         self._next_lag = 0.0
         self._stall = StallDetector(settings.stall_after_s)
         self.health: HealthServer | None = None
+        self.broker = BrokerWatch(settings)  # the group consumer's and the producer's brokers
         self.commits: CommitQueue | None = None  # batches produced, not yet committed
         self._carried: list[Message] = []  # fetched, left for the next batch (track records)
 
@@ -161,10 +163,12 @@ class ScoringService:
         return time.monotonic() - self._last_beat < _LIVE_WITHIN_S
 
     def ready(self) -> bool:
-        """In the group, not stopping, not stalled (see ``consumer.stall``), and every partition
-        held has its feature state (a failed restore is being retried)."""
+        """In the group, a broker answering (``roostr.connection``), not stopping, not stalled
+        (see ``consumer.stall``), and every partition held has its feature state (a failed
+        restore is being retried)."""
         return (
             self._joined
+            and not self.broker.down
             and not self._stopping.is_set()
             and not self._stall.stalled
             and not self._restore_failed
@@ -179,7 +183,9 @@ class ScoringService:
             s.http_host, s.http_port, self.metrics.registry, self.live, self.ready
         ).start()
         log.info("http_listening", host=s.http_host, port=self.health.port)
-        consumer = make_consumer(s, s.group_scoring, on_commit=self._on_commit)
+        consumer = make_consumer(
+            s, s.group_scoring, error_cb=self.broker.on_error, on_commit=self._on_commit
+        )
         # Subscribe first: the group join runs in the client's background while the model loads
         # and the control topics are read (rebalance callbacks wait for the first poll).
         consumer.subscribe(
@@ -234,7 +240,7 @@ class ScoringService:
 
     def _make_producer(self) -> Producer:
         if not self.transactional:
-            return make_producer(self.settings)
+            return make_producer(self.settings, error_cb=self.broker.on_error)
         # A fresh id per process: fencing of a zombie member comes from the consumer group
         # metadata sent with the offsets (KIP-447), not from reusing a transactional.id.
         # A crashed member's open transaction holds back read_committed readers until it times
@@ -242,6 +248,7 @@ class ScoringService:
         transactional_id = f"{self.settings.group_scoring}-{uuid.uuid4().hex}"
         producer = make_producer(
             self.settings,
+            error_cb=self.broker.on_error,
             **{"transactional.id": transactional_id, "transaction.timeout.ms": 10_000},
         )
         producer.init_transactions(30)
@@ -348,12 +355,14 @@ class ScoringService:
 
     def _maintain(self, consumer: Consumer, updates: TopicTail, group_lag: GroupLagReader) -> None:
         """Control inputs and housekeeping, always between batches (a swap never splits one)."""
+        self.broker.check(consumer)  # an outage: logged, not ready, retried (never an exit)
         self._apply_updates(updates.poll(0))
         if self.models.refresh():
             self._use_models()
         self.outcomes.poll()
         self.metrics.track_records_unsettled.set(self.outcomes.unsettled)
-        if time.monotonic() >= self._next_lag:
+        # Cut off from the brokers the lag cannot be read (the outage is reported above).
+        if time.monotonic() >= self._next_lag and not self.broker.down:
             self._next_lag = time.monotonic() + _LAG_EVERY_S
             self._record_lag(consumer)
             self._check_stall(consumer, group_lag)

@@ -4,7 +4,9 @@ Exit status: 0 every line published and acknowledged; 1 some lines were rejected
 on stderr with its line number; the good lines still went out); 2 cannot start (the input file
 does not exist, or another process uses the spool); 3 every line was accepted but some are not
 yet acknowledged by the broker (they stay in the spool and go out with the next publisher run
-or ``spool flush``).
+or ``spool flush``). A broker that does not answer within ROOSTR_CONNECT_TIMEOUT_S, or refuses
+the credentials, ends the wait early: exit 3 with one line saying which broker, why, and where
+the records wait.
 """
 
 from __future__ import annotations
@@ -154,6 +156,7 @@ def _publish_lines(
     if unacknowledged:
         summary += f", unacknowledged {unacknowledged} (kept in the spool)"
     print(summary)
+    _explain_unavailable(publisher, unacknowledged)
     if rejected:
         return EXIT_REJECTED
     return EXIT_UNACKNOWLEDGED if unacknowledged else 0
@@ -174,4 +177,22 @@ def flush_spool(args: argparse.Namespace, settings: Settings) -> int:
         left = publisher.close(args.flush_timeout)
         left_total += left
         print(f"{publisher.topic}: re-sent {publisher.recovered - left}, still spooled {left}")
+        if _explain_unavailable(publisher, left):
+            break  # the other topic's publisher would wait for the same broker again
     return EXIT_UNACKNOWLEDGED if left_total else 0
+
+
+def _explain_unavailable(publisher: Publisher[Any], left: int) -> bool:
+    """Say once why records stay spooled when the broker is known unavailable, where they wait
+    and what sends them; True if it was."""
+    problem = publisher.unavailable()
+    if not left or problem is None:
+        return False
+    print(
+        f"roostr: error: {problem}; {left} records kept in the spool "
+        f"{publisher.spool_directory.resolve()}: "
+        "the next `roostr publish` (prices: `roostr prices publish`) or `roostr spool flush` "
+        "re-sends them, oldest first",
+        file=sys.stderr,
+    )
+    return True

@@ -14,6 +14,10 @@ oldest batch first and before newer batches, by the publisher's background threa
 ``resend_interval_s``, by ``flush()``, and by the next publisher started on the same spool.
 Delivery is therefore at-least-once: readers dedupe on ``signal_id``.
 
+A publisher does not wait for a broker that is not there: ``flush()`` (and so ``close()``) stops
+waiting once every broker has been unreachable for ``settings.connect_timeout_s``, or as soon as
+the brokers refuse the credentials or TLS; ``unavailable()`` then says which and why.
+
 Errors reach the caller in two ways: invalid input raises (``pydantic.ValidationError`` or
 ``RecordTooLarge``) from ``validate``/``publish*``; delivery trouble, which never loses an
 accepted record, goes to the ``on_delivery_error`` callback (called on the thread serving
@@ -28,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
@@ -35,6 +40,7 @@ from confluent_kafka import KafkaError, KafkaException
 from pydantic import BaseModel
 
 from producer_shims.spool import Spool, SpoolRecord
+from roostr.connection import BrokerUnavailable, BrokerWatch
 from roostr.contracts import PriceTick, RawSignal
 from roostr.kafka import make_producer
 from roostr.logs import get_logger
@@ -107,10 +113,11 @@ class Publisher(Generic[C]):
         self._on_delivery_error = on_delivery_error
         self._resend_interval_s = resend_interval_s
         self._log = log.bind(topic=self.topic)
-        self._last_error: tuple[str, float] = ("", 0.0)
         self._spool = Spool(settings.spool_dir / self.topic)
+        self._broker = BrokerWatch(settings)
         self._producer = make_producer(
-            settings, **{"message.timeout.ms": message_timeout_ms, "error_cb": self._on_error}
+            settings,
+            **{"message.timeout.ms": message_timeout_ms, "error_cb": self._broker.on_error},
         )
         self._state = threading.Lock()  # batch bookkeeping; held briefly, never across I/O
         self._sending = threading.Lock()  # one sender at a time, so batches go out in order
@@ -160,12 +167,23 @@ class Publisher(Generic[C]):
         with self._state:
             return sum(batch.size - len(batch.acked) for batch in self._batches.values())
 
+    @property
+    def spool_directory(self) -> Path:
+        """Where this publisher's accepted, unacknowledged records wait."""
+        return self._spool.directory
+
+    def unavailable(self) -> BrokerUnavailable | None:
+        """Why no broker takes the records, once that is known (see the module docstring)."""
+        return self._broker.unavailable()
+
     def flush(self, timeout_s: float = 30.0) -> int:
-        """Wait for acknowledgements, re-sending failed batches; returns records still pending."""
+        """Wait for acknowledgements, re-sending failed batches, until ``timeout_s`` or the
+        brokers are known unavailable; returns records still pending (all of them spooled)."""
         deadline = time.monotonic() + timeout_s
         while True:
             self._producer.flush(max(0.0, min(0.5, deadline - time.monotonic())))
-            if (left := self.pending()) == 0 or time.monotonic() >= deadline:
+            left = self.pending()
+            if not left or time.monotonic() >= deadline or self.unavailable() is not None:
                 return left
             with self._sending:
                 self._send_due()
@@ -262,7 +280,9 @@ class Publisher(Generic[C]):
                 batch.records = None  # re-read from the spool if it must be re-sent
         if finished:
             self._finish(batch)
-        if err is not None:
+        if err is None:
+            self._broker.reached()
+        else:
             self._report(DeliveryFailure(self.topic, key, batch.name, err))
 
     def _finish(self, batch: _Batch) -> None:
@@ -284,14 +304,6 @@ class Publisher(Generic[C]):
             self._on_delivery_error(failure)
         except Exception:  # noqa: BLE001 - a caller's callback must not stop delivery reports
             self._log.exception("delivery_error_callback_failed")
-
-    def _on_error(self, err: KafkaError) -> None:
-        """Log client errors, a repeated one at most every 30 s (an outage repeats it often)."""
-        now = time.monotonic()
-        if err.name() == self._last_error[0] and now - self._last_error[1] < 30.0:
-            return
-        self._last_error = (err.name(), now)
-        self._log.warning("kafka_error", code=err.name(), reason=err.str(), fatal=err.fatal())
 
     def _run_pump(self) -> None:
         """Serve delivery reports continuously; re-send failed batches every interval."""

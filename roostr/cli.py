@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from roostr.connection import EXIT_BROKER_UNAVAILABLE, BrokerUnavailable
 from roostr.contracts import describe_validation_error
 from roostr.logs import configure_logging
 from roostr.settings import Settings
@@ -76,7 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings_from_args(args)
     except ValidationError as exc:
         parser.error(f"invalid configuration: {describe_validation_error(exc)}")
-    return int(args.handler(args, settings) or 0)
+    try:
+        return int(args.handler(args, settings) or 0)
+    except BrokerUnavailable as exc:  # from ``roostr.kafka.require_broker``: one line, no trace
+        print(f"roostr: error: {exc}", file=sys.stderr)
+        return EXIT_BROKER_UNAVAILABLE
 
 
 if __name__ == "__main__":

@@ -77,8 +77,9 @@ def run_broker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def create_topics(args: argparse.Namespace, settings: Settings) -> int:
-    from roostr.kafka import ensure_topics
+    from roostr.kafka import ensure_topics, require_broker
 
+    require_broker(settings)
     for topic, outcome in sorted(ensure_topics(settings).items()):
         print(f"{topic}\t{outcome}")
     return 0

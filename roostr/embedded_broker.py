@@ -13,9 +13,11 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from confluent_kafka.admin import AdminClient
+
+from roostr.connection import LIBRDKAFKA_LOG
 
 __all__ = ["BrokerProcess", "BrokerStartError", "EmbeddedBroker", "free_port"]
 
@@ -37,7 +39,11 @@ def _answers(port: int) -> bool:
     except OSError:
         return False
     try:
-        AdminClient({"bootstrap.servers": f"127.0.0.1:{port}"}).list_topics(timeout=2.0)
+        config: dict[str, Any] = {
+            "bootstrap.servers": f"127.0.0.1:{port}",
+            "logger": LIBRDKAFKA_LOG,
+        }
+        AdminClient(config).list_topics(timeout=2.0)
     except Exception:  # noqa: BLE001 - listening but not serving yet
         return False
     return True

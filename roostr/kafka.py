@@ -8,11 +8,13 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from roostr.connection import LIBRDKAFKA_LOG, BrokerWatch, remember_secrets
 from roostr.logs import get_logger
 from roostr.settings import Settings
 
 __all__ = [
     "RECORD_OVERHEAD_BYTES",
+    "client_config",
     "commit_offsets",
     "coordinates",
     "ensure_topics",
@@ -21,6 +23,7 @@ __all__ = [
     "make_consumer",
     "make_producer",
     "max_payload_bytes",
+    "require_broker",
     "watermark_offsets",
 ]
 
@@ -49,10 +52,22 @@ def coordinates(message: Message) -> tuple[str, int, int]:
     return topic, partition, offset
 
 
+def client_config(settings: Settings) -> dict[str, Any]:
+    """Where the brokers are and how to log in, with librdkafka's errors going to a
+    ``BrokerWatch`` and its log to roostr's (``roostr.connection``), never raw to stderr. A
+    caller that wants to know about outages passes its own watch: ``error_cb=watch.on_error``."""
+    remember_secrets(settings)
+    return {
+        **settings.kafka_common(),
+        "error_cb": BrokerWatch(settings).on_error,
+        "logger": LIBRDKAFKA_LOG,
+    }
+
+
 def make_producer(settings: Settings, **overrides: Any) -> Producer:
     """An idempotent producer: acks from all in-sync replicas, no duplicates on internal retries."""
     config = {
-        **settings.kafka_common(),
+        **client_config(settings),
         "enable.idempotence": True,  # implies acks=all and bounded in-flight requests
         "acks": "all",
         "linger.ms": settings.linger_ms,
@@ -66,7 +81,7 @@ def make_producer(settings: Settings, **overrides: Any) -> Producer:
 def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consumer:
     """A group member that commits only when told to, after its outputs are acknowledged."""
     config = {
-        **settings.kafka_common(),
+        **client_config(settings),
         "group.id": group_id,
         "enable.auto.commit": False,  # offsets are committed by the processing loop, explicitly
         "enable.auto.offset.store": False,
@@ -149,8 +164,29 @@ def watermark_offsets(consumer: Consumer, tp: TopicPartition, timeout_s: float) 
         time.sleep(0.1)
 
 
-def make_admin(settings: Settings) -> AdminClient:
-    return AdminClient(settings.kafka_common())
+def make_admin(settings: Settings, **overrides: Any) -> AdminClient:
+    return AdminClient({**client_config(settings), **overrides})
+
+
+def require_broker(settings: Settings) -> None:
+    """Return once a broker answers a metadata request. Raise ``BrokerUnavailable`` when none
+    does within ``settings.connect_timeout_s``, or as soon as the brokers refuse roostr's
+    credentials or TLS: every command that talks to Kafka calls this first, so a wrong address
+    or password is one clear line within seconds, not a minute of librdkafka retries."""
+    watch = BrokerWatch(settings)
+    admin = make_admin(settings, error_cb=watch.on_error)
+    deadline = time.monotonic() + settings.connect_timeout_s
+    while True:
+        try:
+            admin.list_topics(timeout=min(0.5, max(0.05, deadline - time.monotonic())))
+            return
+        except KafkaException:
+            admin.poll(0)  # serves the error callback
+        refused = watch.unavailable()
+        if refused is not None and refused.problem != "unreachable":
+            raise refused
+        if time.monotonic() >= deadline:
+            raise watch.problem()
 
 
 def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> dict[str, str]:

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     sasl_password: SecretStr | None = None
     ssl_ca_location: Path | None = None
     client_id: str = "roostr"
+    # How long a command waits for a broker to answer before it says which one is unreachable
+    # and exits; how long a running member's outage lasts before it is logged (roostr.connection).
+    connect_timeout_s: float = Field(10.0, gt=0, le=600)
 
     # --- topics --------------------------------------------------------------------------------
     topic_raw: str = "signals.raw"

@@ -1,11 +1,14 @@
 """``roostr train``, ``roostr retrain``, ``roostr models list|promote|rollback|shadow`` and
 ``roostr mode``.
 
-Promote, rollback and shadow change the registry's pointer first (the source of truth that
-consumers poll), then announce the change on ``models.updates`` so they reload at once. An
-unreachable broker does not undo the change: it prints a warning and the consumers pick the new
-champion up at their next poll. ``roostr mode`` exists only as an announcement: consumers replay
-the topic's latest mode when they start.
+Promote, rollback and shadow change the registry's pointer (the source of truth that consumers
+poll), then announce the change on ``models.updates`` so they reload at once. They first check
+that a broker answers (``roostr.kafka.require_broker``): when none does, or it refuses the
+credentials, nothing is changed and the command exits 69 saying which broker and why. A broker
+lost between the check and the announcement does not undo the change: a warning says so and the
+consumers pick the new champion up at their next poll. ``roostr mode`` exists only as an
+announcement: consumers replay the topic's latest mode when they start. ``retrain`` checks the
+broker first too; ``train`` does not need one (it announces a promotion if it can).
 """
 
 from __future__ import annotations
@@ -154,6 +157,7 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
 def run_retrain(args: argparse.Namespace, settings: Settings) -> int:
     """Exit 1 when refused (too few outcomes, one class, topic unreadable); 0 when a challenger
     was registered, promoted or not (the report and the printed reasons say which)."""
+    from roostr.kafka import require_broker
     from roostr.registry import ModelRegistry
     from training.outcomes_topic import OutcomesUnreadable, read_label_cutoff, read_outcomes
     from training.report import write_report
@@ -165,6 +169,7 @@ def run_retrain(args: argparse.Namespace, settings: Settings) -> int:
         recalibrated_champion,
     )
 
+    require_broker(settings)
     try:
         cutoff = args.cutoff or read_label_cutoff(settings)  # first: see read_label_cutoff
         if cutoff is None:
@@ -297,8 +302,10 @@ def switch_mode(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _apply_and_announce(settings: Settings, change: Callable[[ModelRegistry], ModelUpdate]) -> int:
+    from roostr.kafka import require_broker
     from roostr.registry import ModelRegistry, RegistryError
 
+    require_broker(settings)
     try:
         update = change(ModelRegistry(settings.registry_dir))
     except RegistryError as exc:
@@ -322,11 +329,7 @@ def _publish(update: ModelUpdate, settings: Settings) -> bool:
         if err is not None:
             errors.append(str(err))
 
-    # log_level 0: librdkafka would print a connection failure every few hundred ms; the single
-    # warning below says the same once.
-    producer = make_producer(
-        settings, **{"message.timeout.ms": int(PUBLISH_TIMEOUT_S * 1000), "log_level": 0}
-    )
+    producer = make_producer(settings, **{"message.timeout.ms": int(PUBLISH_TIMEOUT_S * 1000)})
     producer.produce(
         settings.topic_model_updates,
         value=update.model_dump_json().encode(),

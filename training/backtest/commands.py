@@ -91,6 +91,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 def run_backtest_command(args: argparse.Namespace, settings: Settings) -> int:
     """Exit 0 with the report; 1 when it cannot run (topic or model missing, nothing to test)."""
+    from roostr.kafka import require_broker
     from training.backtest.engine import BacktestConfig, run_backtest
     from training.backtest.inputs import read_inputs
     from training.backtest.report import summary_json, write_report
@@ -107,6 +108,7 @@ def run_backtest_command(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     topic = args.topic or settings.topic_raw
+    require_broker(settings)
     try:
         model, model_info = _model(args, settings)
     except LookupError as exc:

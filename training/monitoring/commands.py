@@ -34,6 +34,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_monitor(args: argparse.Namespace, settings: Settings) -> int:
+    from roostr.kafka import require_broker
     from roostr.registry import RegistryError
     from training.monitoring.job import (
         EXIT_ALERTS,
@@ -46,6 +47,7 @@ def run_monitor(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.http_port is not None:
         settings = settings.model_copy(update={"monitor_http_port": args.http_port})
+    require_broker(settings)
     monitor = Monitor(settings)
     if args.serve:
         return _serve(monitor, settings)

@@ -14,6 +14,8 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, TextIO
 
+from confluent_kafka import KafkaException
+
 from consumer.group_lag import GroupLagReader
 from roostr.contracts import ScoredSignal
 from roostr.logs import get_logger
@@ -74,8 +76,8 @@ class Monitor:
         while not self._stopping.is_set():
             try:
                 publish(*self.run_once())
-            except (OutcomesUnreadable, RegistryError) as exc:
-                log.error("monitor_failed", error=str(exc))
+            except (OutcomesUnreadable, RegistryError, KafkaException) as exc:
+                log.error("monitor_failed", error=str(exc))  # a broker outage included
             self._stopping.wait(self.settings.monitor_interval_s)
 
 
