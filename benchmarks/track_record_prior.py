@@ -8,7 +8,7 @@ prediction uses only the past, so this is a leave-future-out CV of k; the k with
 log-loss over the seeds is the feature code's ``PRIOR_STRENGTH``. Its noise floor: the standard
 error of the per-seed loss differences from the chosen k.
 
-Run: ``python benchmarks/track_record_prior.py`` (about a minute).
+Run: ``python benchmarks/track_record_prior.py [--variant callers]`` (about a minute).
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ import statistics
 
 from roostr.features.state import PRIOR_STRENGTH, TrackRecords
 from roostr.labels import matured_at
-from training.world import generate_world
+from training.world import VARIANTS, generate_world
 
 STRENGTHS = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)  # k = 0 leaves a new caller undefined
 EPS = 1e-3  # a rate of exactly 0 or 1 would cost infinite log-loss
 
 
-def seed_losses(n_signals: int, seed: int) -> dict[float, float]:
+def seed_losses(n_signals: int, seed: int, variant: str) -> dict[float, float]:
     """Mean log-loss of the author rate per prior strength on one world."""
-    world = generate_world(n_signals, seed=seed)
+    world = generate_world(n_signals, seed=seed, variant=variant)
     outcomes = sorted(world.outcomes, key=matured_at)
     losses: dict[float, float] = {}
     for k in STRENGTHS:
@@ -54,8 +54,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--signals", type=int, default=3_000)
     parser.add_argument("--seeds", type=int, default=6)
+    parser.add_argument("--variant", default="base", choices=list(VARIANTS))
     args = parser.parse_args()
-    per_seed = [seed_losses(args.signals, seed) for seed in range(args.seeds)]
+    per_seed = [seed_losses(args.signals, seed, args.variant) for seed in range(args.seeds)]
     best = min(STRENGTHS, key=lambda k: statistics.mean(s[k] for s in per_seed))
     print("| prior strength k | mean log-loss | minus best (± se) |\n|---|---|---|")
     for k in STRENGTHS:
