@@ -71,6 +71,10 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     bench.add_argument("--rate", type=int, default=1_000, help="offered load for latency (/s)")
     bench.add_argument("--seconds", type=float, default=10.0, help="latency run duration")
     bench.add_argument("--scale-out", action="store_true", help="also measure 2 processes")
+    bench.add_argument(
+        "--transactional", action="store_true",
+        help="also measure exactly-once (consume --transactional): backlog rate and latency",
+    )  # fmt: skip
     bench.add_argument("--profile", metavar="FILE", help="write a cProfile of the pipeline run")
     bench.set_defaults(handler=run_bench)
 
@@ -142,6 +146,7 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
         rate=args.rate,
         seconds=args.seconds,
         scale_out=args.scale_out,
+        transactional=args.transactional,
         profile=Path(args.profile) if args.profile else None,
         as_json=args.json,
     )

@@ -12,6 +12,7 @@ __all__ = [
     "DeliveryFailed",
     "Output",
     "PendingDelivery",
+    "TransactionAborted",
     "deliver",
     "deliver_in_transaction",
     "send",
@@ -29,6 +30,12 @@ class Output(NamedTuple):
 
 class DeliveryFailed(RuntimeError):
     """Some output was not acknowledged: the batch's input offsets must not be committed."""
+
+
+class TransactionAborted(DeliveryFailed):
+    """A transaction was aborted although every output was acknowledged: the broker refused the
+    offsets or the commit for a reason of the group (a rebalance moved its generation on). The
+    producer can begin another transaction, and the batch's inputs can be read again."""
 
 
 class _Acks:
@@ -152,9 +159,12 @@ def deliver_in_transaction(
     3. ``send_offsets_to_transaction``: the input offsets commit inside the same transaction
        (the group metadata fences a member that was rebalanced away meanwhile).
     4. ``commit_transaction``: flushes, and fails if any output failed.
-    On any failure the transaction is aborted (read_committed readers never see its records) and
-    DeliveryFailed is raised: the consumer's position is already past the batch, so the service
-    exits and a restart resumes from the last committed transaction.
+    On any failure the transaction is aborted (read_committed readers never see its records).
+    When every output had been acknowledged and the error only asks for an abort (e.g.
+    ILLEGAL_GENERATION: the group rebalanced while the batch was scored, routine while members
+    come and go), TransactionAborted is raised: the caller reads the batch again. Otherwise
+    DeliveryFailed: an output failed or the producer is fenced, so the service exits and a
+    restart resumes from the last committed transaction.
     """
     acks = _Acks()
     producer.begin_transaction()
@@ -167,5 +177,7 @@ def deliver_in_transaction(
             producer.abort_transaction(timeout_s)
         except KafkaException as abort_error:
             raise DeliveryFailed(f"transaction failed ({exc}); abort failed too") from abort_error
+        if exc.args[0].txn_requires_abort() and acks.error is None:
+            raise TransactionAborted(f"transaction aborted: {exc}") from exc
         raise DeliveryFailed(f"transaction aborted: {exc}") from exc
     return sent

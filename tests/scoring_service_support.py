@@ -19,6 +19,7 @@ from conftest import ROOSTR
 from topic_reading import read_topic
 
 from consumer.delivery import Output, deliver
+from consumer.service import ScoringService
 from consumer.synthetic import encoded, synthetic_signals
 from roostr.contracts import DeadLetter, Mode, RawSignal, ScoredSignal
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
@@ -132,6 +133,22 @@ class ConsumerProcess(LoggedProcess):
         )
         assert self.events(name), f"process exited {self.process.returncode}: {self.tail()}"
         return self.events(name)[-1]
+
+
+class RunningService:
+    """A ScoringService in a thread of the test process (its collaborators can be patched)."""
+
+    def __init__(self, settings: Settings, transactional: bool = False) -> None:
+        self.service = ScoringService(
+            settings, model_check_interval_s=60, transactional=transactional
+        )
+        self.thread = threading.Thread(target=self.service.run, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.service.stop()
+        self.thread.join(60)
+        assert not self.thread.is_alive()
 
 
 def http_get(port: int, path: str) -> tuple[int, str]:
