@@ -37,6 +37,10 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "the inputs are not co-partitioned, 3 when outputs could not be delivered.",
     )  # fmt: skip
     join.add_argument("--http-port", type=int, default=None, help="0 picks a free port")
+    join.add_argument(
+        "--transactional", action="store_true",
+        help="outcomes, state and offsets in one Kafka transaction per batch (exactly-once)",
+    )  # fmt: skip
     join.set_defaults(handler=run_joiner)
 
     up = subparsers.add_parser(
@@ -94,7 +98,7 @@ def run_joiner(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.http_port is not None:
         settings = settings.model_copy(update={"joiner_http_port": args.http_port})
-    joiner = OutcomeJoiner(settings)
+    joiner = OutcomeJoiner(settings, transactional=args.transactional)
     _stop_on_signals(joiner.stop)
     return joiner.run()
 

@@ -151,14 +151,15 @@ def deliver_in_transaction(
     offsets: list[TopicPartition],
     group_metadata: object,
     timeout_s: float,
-) -> int:
+) -> dict[tuple[str, int], int]:
     """Outputs and the input offsets in one Kafka transaction: both become visible, or neither.
 
     1. ``begin_transaction``.
     2. Produce every output.
     3. ``send_offsets_to_transaction``: the input offsets commit inside the same transaction
-       (the group metadata fences a member that was rebalanced away meanwhile).
+       (the group metadata fences a member that was rebalanced away meanwhile); none, none sent.
     4. ``commit_transaction``: flushes, and fails if any output failed.
+    Returns, per (topic, partition), the offset after the last output written there.
     On any failure the transaction is aborted (read_committed readers never see its records).
     When every output had been acknowledged and the error only asks for an abort (e.g.
     ILLEGAL_GENERATION: the group rebalanced while the batch was scored, routine while members
@@ -169,8 +170,9 @@ def deliver_in_transaction(
     acks = _Acks()
     producer.begin_transaction()
     try:
-        sent = _produce_all(producer, outputs, acks)
-        producer.send_offsets_to_transaction(offsets, group_metadata, timeout_s)
+        _produce_all(producer, outputs, acks)
+        if offsets:
+            producer.send_offsets_to_transaction(offsets, group_metadata, timeout_s)
         producer.commit_transaction(timeout_s)
     except KafkaException as exc:
         try:
@@ -180,4 +182,4 @@ def deliver_in_transaction(
         if exc.args[0].txn_requires_abort() and acks.error is None:
             raise TransactionAborted(f"transaction aborted: {exc}") from exc
         raise DeliveryFailed(f"transaction aborted: {exc}") from exc
-    return sent
+    return acks.ends

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
@@ -52,6 +51,7 @@ from roostr.kafka import (
     log_refused_commits,
     make_consumer,
     make_producer,
+    make_transactional_producer,
     max_payload_bytes,
 )
 from roostr.logs import get_logger
@@ -238,19 +238,9 @@ class ScoringService:
         return status
 
     def _make_producer(self) -> Producer:
-        if not self.transactional:
-            return make_producer(self.settings)
-        # A fresh id per process: fencing of a zombie member comes from the consumer group
-        # metadata sent with the offsets (KIP-447), not from reusing a transactional.id.
-        # A crashed member's open transaction holds back read_committed readers until it times
-        # out, hence a short transaction timeout (batches take milliseconds).
-        transactional_id = f"{self.settings.group_scoring}-{uuid.uuid4().hex}"
-        producer = make_producer(
-            self.settings,
-            **{"transactional.id": transactional_id, "transaction.timeout.ms": 10_000},
-        )
-        producer.init_transactions(30)
-        return producer
+        if self.transactional:
+            return make_transactional_producer(self.settings, self.settings.group_scoring)
+        return make_producer(self.settings)
 
     def _close(self, consumer: Consumer, producer: Producer, updates: TopicTail) -> None:
         self._stopping.set()

@@ -151,6 +151,19 @@ class RunningService:
         assert not self.thread.is_alive()
 
 
+def half_scored_by_a_member_that_left(
+    settings: Settings, records: list[tuple[bytes, bytes]], transactional: bool = False
+) -> None:
+    """The first half of ``records`` scored by a member that then left (its snapshots taken,
+    its offsets committed); the second half produced for the next member."""
+    half = len(records) // 2
+    produce(settings, records[:half])
+    first = RunningService(settings, transactional)
+    read_outputs(settings, expected=half)
+    first.stop()
+    produce(settings, records[half:])
+
+
 def http_get(port: int, path: str) -> tuple[int, str]:
     """Status and body of a GET on the service's HTTP port (an error status is an answer too)."""
     try:

@@ -13,7 +13,7 @@ from scoring_service_support import (
     assert_each_input_once_after_dedupe,
     assert_scored_as_one_clean_run,
     good_records,
-    produce,
+    half_scored_by_a_member_that_left,
     read_outputs,
     wait_until,
 )
@@ -43,12 +43,7 @@ def test_a_failed_restore_is_retried_and_nothing_is_scored_on_partial_state(
     records = good_records(240, prefix="restore")
     ids = {f"restore:7:{i}" for i in range(240)}
 
-    produce(settings, records[:120])
-    first = RunningService(settings)  # scores and snapshots the first half, commits, leaves
-    read_outputs(settings, expected=120)
-    first.stop()
-
-    produce(settings, records[120:])
+    half_scored_by_a_member_that_left(settings, records)
     monkeypatch.setattr(
         consumer.feature_state,
         "restore_partitions",

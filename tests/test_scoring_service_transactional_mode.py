@@ -20,6 +20,7 @@ from scoring_service_support import (
     assert_each_input_once_after_dedupe,
     assert_scored_as_one_clean_run,
     good_records,
+    half_scored_by_a_member_that_left,
     produce,
     read_outputs,
     wait_until,
@@ -112,11 +113,7 @@ def test_a_transaction_aborted_by_a_rebalance_is_read_again_on_restored_state(
 ) -> None:
     settings = settings.model_copy(update={"mode": "rules", "feature_snapshot_every": 20})
     records = good_records(240, prefix="abt")
-    produce(settings, records[:120])
-    first = RunningService(settings, transactional=True)  # leaves snapshots and a commit
-    read_outputs(settings, expected=120)
-    first.stop()
-    produce(settings, records[120:])
+    half_scored_by_a_member_that_left(settings, records, transactional=True)
     monkeypatch.setattr(
         consumer.service,
         "deliver_in_transaction",
