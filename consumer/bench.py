@@ -13,7 +13,9 @@ to last), so group-join time is not counted for either side.
   and a reader timing produce → scored record readable; then the same for the relay (the
   passthrough as its own process: consume → produce unchanged → commit) and for the broker's
   own single hop, so the pipeline's cost over a relay is read from one run;
-- scale-out (``--scale-out``): one, then two ``roostr consume`` processes on the same backlog.
+- scale-out (``--scale-out``): one, then two ``roostr consume`` processes on the same backlog;
+- exactly-once (``--transactional``): the pipeline's backlog rate and its latency again, with a
+  Kafka transaction per batch.
 """
 
 from __future__ import annotations
@@ -193,11 +195,13 @@ def _serve_relay() -> None:
 # --- (b) pipeline ---------------------------------------------------------------------------------
 
 
-def pipeline_rate(settings: Settings, count: int, profile: Path | None) -> tuple[float, str]:
+def pipeline_rate(
+    settings: Settings, count: int, profile: Path | None, transactional: bool = False
+) -> tuple[float, str]:
     """The shipped ScoringService on the same backlog; returns the rate and a profile summary."""
     from consumer.service import ScoringService
 
-    service = ScoringService(settings)
+    service = ScoringService(settings, transactional=transactional)
     profiler = cProfile.Profile() if profile else None
 
     def run() -> None:
@@ -436,12 +440,15 @@ def run(
     rate: int = 1_000,
     seconds: float = 10.0,
     scale_out: bool = False,
+    transactional: bool = False,
     profile: Path | None = None,
     as_json: bool = False,
 ) -> int:
     """Every measurement in turn; prints the results (one JSON object with ``as_json``).
 
     ``embedded``: start a broker for the run instead of using ``settings.bootstrap_servers``.
+    ``transactional``: also measure ``roostr consume --transactional`` (exactly-once) on the
+    same backlog and load, so both delivery modes are compared within one run.
     """
     from roostr.logs import configure_logging
 
@@ -465,6 +472,15 @@ def run(
 
         result.update(latency_ms(_settings(base, workdir, partitions), rate, seconds, workdir))
         result["latency_offered_per_s"] = rate
+        if transactional:  # exactly-once beside at-least-once: same broker, same backlog
+            measured = _settings(base, workdir, partitions)
+            _produce(measured, payloads)
+            eos_per_s, _profile = pipeline_rate(measured, messages, None, transactional=True)
+            result["pipeline_transactional_per_s"] = round(eos_per_s)
+            result.update(latency_ms(
+                _settings(base, workdir, partitions), rate, seconds, workdir,
+                "latency_transactional", ("roostr", "consume", "--transactional"),
+            ))  # fmt: skip
         relay_settings = _settings(base, workdir, partitions)
         result.update(
             latency_ms(relay_settings, rate, seconds, workdir, "relay", ("consumer.bench", "relay"))

@@ -37,6 +37,10 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "the inputs are not co-partitioned, 3 when outputs could not be delivered.",
     )  # fmt: skip
     join.add_argument("--http-port", type=int, default=None, help="0 picks a free port")
+    join.add_argument(
+        "--transactional", action="store_true",
+        help="outcomes, state and offsets in one Kafka transaction per batch (exactly-once)",
+    )  # fmt: skip
     join.set_defaults(handler=run_joiner)
 
     up = subparsers.add_parser(
@@ -71,6 +75,10 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     bench.add_argument("--rate", type=int, default=1_000, help="offered load for latency (/s)")
     bench.add_argument("--seconds", type=float, default=10.0, help="latency run duration")
     bench.add_argument("--scale-out", action="store_true", help="also measure 2 processes")
+    bench.add_argument(
+        "--transactional", action="store_true",
+        help="also measure exactly-once (consume --transactional): backlog rate and latency",
+    )  # fmt: skip
     bench.add_argument("--profile", metavar="FILE", help="write a cProfile of the pipeline run")
     bench.set_defaults(handler=run_bench)
 
@@ -94,7 +102,7 @@ def run_joiner(args: argparse.Namespace, settings: Settings) -> int:
     if args.http_port is not None:
         settings = settings.model_copy(update={"joiner_http_port": args.http_port})
     require_broker(settings)  # at start-up only: a member that was up rides out outages
-    joiner = OutcomeJoiner(settings)
+    joiner = OutcomeJoiner(settings, transactional=args.transactional)
     _stop_on_signals(joiner.stop)
     return joiner.run()
 
@@ -154,6 +162,7 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
         rate=args.rate,
         seconds=args.seconds,
         scale_out=args.scale_out,
+        transactional=args.transactional,
         profile=Path(args.profile) if args.profile else None,
         as_json=args.json,
     )

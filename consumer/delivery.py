@@ -12,6 +12,7 @@ __all__ = [
     "DeliveryFailed",
     "Output",
     "PendingDelivery",
+    "TransactionAborted",
     "deliver",
     "deliver_in_transaction",
     "send",
@@ -29,6 +30,12 @@ class Output(NamedTuple):
 
 class DeliveryFailed(RuntimeError):
     """Some output was not acknowledged: the batch's input offsets must not be committed."""
+
+
+class TransactionAborted(DeliveryFailed):
+    """A transaction was aborted although every output was acknowledged: the broker refused the
+    offsets or the commit for a reason of the group (a rebalance moved its generation on). The
+    producer can begin another transaction, and the batch's inputs can be read again."""
 
 
 class _Acks:
@@ -144,28 +151,35 @@ def deliver_in_transaction(
     offsets: list[TopicPartition],
     group_metadata: object,
     timeout_s: float,
-) -> int:
+) -> dict[tuple[str, int], int]:
     """Outputs and the input offsets in one Kafka transaction: both become visible, or neither.
 
     1. ``begin_transaction``.
     2. Produce every output.
     3. ``send_offsets_to_transaction``: the input offsets commit inside the same transaction
-       (the group metadata fences a member that was rebalanced away meanwhile).
+       (the group metadata fences a member that was rebalanced away meanwhile); none, none sent.
     4. ``commit_transaction``: flushes, and fails if any output failed.
-    On any failure the transaction is aborted (read_committed readers never see its records) and
-    DeliveryFailed is raised: the consumer's position is already past the batch, so the service
-    exits and a restart resumes from the last committed transaction.
+    Returns, per (topic, partition), the offset after the last output written there.
+    On any failure the transaction is aborted (read_committed readers never see its records).
+    When every output had been acknowledged and the error only asks for an abort (e.g.
+    ILLEGAL_GENERATION: the group rebalanced while the batch was scored, routine while members
+    come and go), TransactionAborted is raised: the caller reads the batch again. Otherwise
+    DeliveryFailed: an output failed or the producer is fenced, so the service exits and a
+    restart resumes from the last committed transaction.
     """
     acks = _Acks()
     producer.begin_transaction()
     try:
-        sent = _produce_all(producer, outputs, acks)
-        producer.send_offsets_to_transaction(offsets, group_metadata, timeout_s)
+        _produce_all(producer, outputs, acks)
+        if offsets:
+            producer.send_offsets_to_transaction(offsets, group_metadata, timeout_s)
         producer.commit_transaction(timeout_s)
     except KafkaException as exc:
         try:
             producer.abort_transaction(timeout_s)
         except KafkaException as abort_error:
             raise DeliveryFailed(f"transaction failed ({exc}); abort failed too") from abort_error
+        if exc.args[0].txn_requires_abort() and acks.error is None:
+            raise TransactionAborted(f"transaction aborted: {exc}") from exc
         raise DeliveryFailed(f"transaction aborted: {exc}") from exc
-    return sent
+    return acks.ends

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ValidationError
 from consumer.changelog import PartitionLog, restore_partitions
 from consumer.dead_letters import dead_letter
 from consumer.decoding import Rejection
-from consumer.delivery import DeliveryFailed, Output, deliver, send
+from consumer.delivery import DeliveryFailed, Output, deliver_in_transaction, send
 from consumer.health import HealthServer
 from consumer.metrics import JoinerMetrics
 from roostr.connection import BrokerWatch
@@ -47,6 +47,7 @@ from roostr.kafka import (
     coordinates,
     make_consumer,
     make_producer,
+    make_transactional_producer,
     max_payload_bytes,
     watermark_offsets,
 )
@@ -68,8 +69,9 @@ _LIVE_WITHIN_S = 60.0
 class OutcomeJoiner:
     """Consume → label → produce outcomes and state → commit, until ``stop()``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, transactional: bool = False) -> None:
         self.settings = settings
+        self.transactional = transactional
         self.rules = settings.label_rules()
         self.metrics = JoinerMetrics()
         self._stopping = threading.Event()
@@ -120,7 +122,11 @@ class OutcomeJoiner:
             **{"partition.assignment.strategy": "range", "enable.partition.eof": True,
                "fetch.wait.max.ms": 50},
         )  # fmt: skip
-        producer = make_producer(s, error_cb=self.broker.on_error)
+        producer = (
+            make_transactional_producer(s, s.group_joiner, error_cb=self.broker.on_error)
+            if self.transactional
+            else make_producer(s, error_cb=self.broker.on_error)
+        )
         try:
             if problem := self._copartitioning_problem(consumer):
                 log.error("topics_not_copartitioned", problem=problem)
@@ -140,7 +146,7 @@ class OutcomeJoiner:
                     self._process(consumer, producer, messages)
                 # Between batches nothing is in flight: every outcome so far is acknowledged.
                 if cutoffs := self._cutoff_outputs():
-                    deliver(producer, cutoffs, _FLUSH_TIMEOUT_S)
+                    self._deliver(consumer, producer, cutoffs, [])
                 self._align(consumer)
         except DeliveryFailed as exc:
             log.error("delivery_failed", error=str(exc), action="exit without committing")
@@ -202,7 +208,10 @@ class OutcomeJoiner:
         5. After the batch (``run``), the label cutoffs that rose are published: they vouch
            for outcomes already acknowledged.
         A crash before 3 completes re-reads the batch: outcomes are re-emitted identically
-        (at-least-once; readers dedupe by signal_id).
+        (at-least-once; readers dedupe by signal_id). In transactional mode 3 and 4 are one
+        Kafka transaction (``_deliver``), and so is each step 5: read_committed readers see each
+        outcome once; an aborted transaction exits the member (DeliveryFailed) and its restart
+        resumes from the last committed marker.
         """
         s = self.settings
         now = datetime.now(UTC)  # dead letters' failed_at only: labels never read the clock
@@ -238,10 +247,7 @@ class OutcomeJoiner:
             outputs += self._logs[partition].batch(
                 labeler.drain_changes(), self._offsets(partition), labeler.snapshot, labeler.size()
             )
-        pending = send(producer, outputs)
-        pending.wait(_FLUSH_TIMEOUT_S)
-        self._note_outcome_ends(pending.ends)
-        self._commit(consumer, touched)
+        self._note_outcome_ends(self._deliver(consumer, producer, outputs, self._inputs(touched)))
         self._report(counts, outcomes)
 
     def _add_signal(
@@ -360,14 +366,29 @@ class OutcomeJoiner:
             if (topic, partition) in self._positions
         }
 
-    def _commit(self, consumer: Consumer, partitions: set[int]) -> None:
-        offsets = [
+    def _inputs(self, partitions: set[int]) -> list[TopicPartition]:
+        """The input offsets to commit for ``partitions`` (those their state reflects)."""
+        return [
             TopicPartition(topic, partition, offset)
             for partition in partitions
             for topic, offset in self._offsets(partition).items()
         ]
+
+    def _deliver(
+        self, consumer: Consumer, producer: Producer, outputs: list[Output],
+        offsets: list[TopicPartition],
+    ) -> dict[tuple[str, int], int]:  # fmt: skip
+        """Outputs acknowledged, then the input offsets committed: one Kafka transaction in
+        transactional mode (both visible to read_committed readers, or neither), else produce,
+        wait, commit. Returns the offset after the last output acknowledged, per partition."""
+        if self.transactional:
+            metadata = consumer.consumer_group_metadata()
+            return deliver_in_transaction(producer, outputs, offsets, metadata, _FLUSH_TIMEOUT_S)
+        pending = send(producer, outputs)
+        pending.wait(_FLUSH_TIMEOUT_S)
         if offsets:
             self.metrics.commit_failures.inc(len(commit_offsets(consumer, offsets)))
+        return pending.ends
 
     def _report(self, counts: dict[str, int], outcomes: list[Outcome]) -> None:
         for topic, count in counts.items():

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
@@ -31,7 +30,12 @@ from pydantic import ValidationError
 
 from consumer.changelog import RestoreIncomplete
 from consumer.commit_queue import CommitQueue
-from consumer.delivery import DeliveryFailed, Output, deliver_in_transaction
+from consumer.delivery import (
+    DeliveryFailed,
+    Output,
+    TransactionAborted,
+    deliver_in_transaction,
+)
 from consumer.feature_state import FeatureState, TickerStore
 from consumer.group_lag import GroupLagReader
 from consumer.health import HealthServer
@@ -48,6 +52,7 @@ from roostr.kafka import (
     log_refused_commits,
     make_consumer,
     make_producer,
+    make_transactional_producer,
     max_payload_bytes,
 )
 from roostr.logs import get_logger
@@ -239,20 +244,11 @@ class ScoringService:
         return status
 
     def _make_producer(self) -> Producer:
-        if not self.transactional:
-            return make_producer(self.settings, error_cb=self.broker.on_error)
-        # A fresh id per process: fencing of a zombie member comes from the consumer group
-        # metadata sent with the offsets (KIP-447), not from reusing a transactional.id.
-        # A crashed member's open transaction holds back read_committed readers until it times
-        # out, hence a short transaction timeout (batches take milliseconds).
-        transactional_id = f"{self.settings.group_scoring}-{uuid.uuid4().hex}"
-        producer = make_producer(
-            self.settings,
-            error_cb=self.broker.on_error,
-            **{"transactional.id": transactional_id, "transaction.timeout.ms": 10_000},
-        )
-        producer.init_transactions(30)
-        return producer
+        if self.transactional:
+            return make_transactional_producer(
+                self.settings, self.settings.group_scoring, error_cb=self.broker.on_error
+            )
+        return make_producer(self.settings, error_cb=self.broker.on_error)
 
     def _close(self, consumer: Consumer, producer: Producer, updates: TopicTail) -> None:
         self._stopping.set()
@@ -279,7 +275,8 @@ class ScoringService:
         one) is committed, the process exits non-zero, and a restart replays from the last
         commit (at-least-once; replayed outputs are identical apart from ``scored_at``).
         In transactional mode outputs and offsets are one Kafka transaction per batch
-        (``deliver_in_transaction``), nothing overlaps.
+        (``deliver_in_transaction``), nothing overlaps; a transaction aborted for a rebalance is
+        read again (``_rewind``).
         """
         started = time.perf_counter()
         batch = score_batch(
@@ -300,10 +297,14 @@ class ScoringService:
         self._record_tickers(messages, batch.outputs)
         snapshots = self.state.snapshots_due(self.extractor, offsets)
         if self.transactional:
-            deliver_in_transaction(
-                producer, batch.outputs + snapshots, offsets,
-                consumer.consumer_group_metadata(), _FLUSH_TIMEOUT_S,
-            )  # fmt: skip
+            try:
+                deliver_in_transaction(
+                    producer, batch.outputs + snapshots, offsets,
+                    consumer.consumer_group_metadata(), _FLUSH_TIMEOUT_S,
+                )  # fmt: skip
+            except TransactionAborted as exc:
+                self._rewind(offsets, exc)
+                return
             self._report(messages, batch, offsets, started)
             return
         assert self.commits is not None
@@ -314,6 +315,24 @@ class ScoringService:
             on_done=partial(self._report, messages, batch, offsets, started),
         )
         self.outcomes.delivered(batch.signals, delivery)
+
+    def _rewind(self, offsets: list[TopicPartition], error: TransactionAborted) -> None:
+        """Read an aborted transaction's batch again, on the state it was first scored on.
+
+        Nothing of the batch is visible or committed, but the feature state observed it: its
+        partitions' state is dropped and restored (snapshot and tail up to the committed offset)
+        before their next fetch, which seeks back to that offset (``_prepare_state``).
+        """
+        partitions = {(tp.topic, tp.partition) for tp in offsets} & self._assigned
+        self.state.forget(self.extractor, [p for _t, p in partitions])
+        self._to_restore |= partitions
+        self._carried = [m for m in self._carried if (m.topic(), m.partition()) not in partitions]
+        log.warning(
+            "transaction_aborted",
+            partitions=sorted(p for _t, p in partitions),
+            error=str(error)[:300],
+            action="restore the partitions' state, read the batch again",
+        )
 
     def _on_commit(self, error: KafkaError | None, partitions: list[TopicPartition]) -> None:
         """The consumer's callback for the asynchronous commits (``consumer.commit_queue``)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
@@ -76,6 +77,23 @@ def make_producer(settings: Settings, **overrides: Any) -> Producer:
         **overrides,
     }
     return Producer(config)
+
+
+def make_transactional_producer(settings: Settings, group: str, **overrides: Any) -> Producer:
+    """A producer for the transactions of one member of ``group``, initialised.
+
+    A fresh transactional.id per process: a zombie member is fenced by the consumer group
+    metadata sent with its offsets (KIP-447), not by reusing an id. A crashed member's open
+    transaction holds back read_committed readers until it times out, hence a short transaction
+    timeout (batches take milliseconds).
+    """
+    transactional_id = f"{group}-{uuid.uuid4().hex}"
+    producer = make_producer(
+        settings,
+        **{"transactional.id": transactional_id, "transaction.timeout.ms": 10_000, **overrides},
+    )
+    producer.init_transactions(30)
+    return producer
 
 
 def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consumer:

@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import apache_kafka
 import pytest
@@ -89,22 +90,46 @@ def _chosen_broker(forced: str | None) -> str:
     return next(name for name, (runs_here, _) in BROKERS.items() if runs_here())
 
 
+class SessionBroker(NamedTuple):
+    """The session's broker: which kind the fixture chose, and where it listens."""
+
+    kind: str  # a BROKERS name, or "external" (KAFKA_BOOTSTRAP_SERVERS, not started here)
+    bootstrap_servers: str
+
+
 @pytest.fixture(scope="session")
-def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Bootstrap address of a real Kafka-protocol broker for this test session."""
+def test_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SessionBroker]:
+    """A real Kafka-protocol broker for this test session, and its kind."""
     forced = os.environ.get("ROOSTR_TEST_BROKER")
     if (servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS")) and not forced:
-        yield servers
+        yield SessionBroker("external", servers)
         return
     name = _chosen_broker(forced)
     with BROKERS[name][1](tmp_path_factory.mktemp(f"broker-{name}")) as started:
-        yield started
+        yield SessionBroker(name, started)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(test_broker: SessionBroker) -> str:
+    """Bootstrap address of the session's broker."""
+    return test_broker.bootstrap_servers
+
+
+@pytest.fixture
+def real_transactions(test_broker: SessionBroker) -> None:
+    """Skips a test that needs aborted transactions hidden from read_committed readers: the
+    embedded Tansu broker leaves them visible (consumer/README.md, "Brokers")."""
+    if test_broker.kind == "tansu":
+        pytest.skip(
+            "the embedded Tansu broker leaves aborted transactional records visible to "
+            "read_committed readers; run on Apache Kafka (ROOSTR_TEST_BROKER=kafka)"
+        )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Marks every test that uses the broker fixture, directly or through another, ``broker``."""
     for item in items:
-        if "kafka_bootstrap" in getattr(item, "fixturenames", ()):
+        if "test_broker" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.broker)
 
 

@@ -19,6 +19,7 @@ from conftest import ROOSTR
 from topic_reading import read_topic
 
 from consumer.delivery import Output, deliver
+from consumer.service import ScoringService
 from consumer.synthetic import encoded, synthetic_signals
 from roostr.contracts import DeadLetter, Mode, RawSignal, ScoredSignal
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
@@ -132,6 +133,35 @@ class ConsumerProcess(LoggedProcess):
         )
         assert self.events(name), f"process exited {self.process.returncode}: {self.tail()}"
         return self.events(name)[-1]
+
+
+class RunningService:
+    """A ScoringService in a thread of the test process (its collaborators can be patched)."""
+
+    def __init__(self, settings: Settings, transactional: bool = False) -> None:
+        self.service = ScoringService(
+            settings, model_check_interval_s=60, transactional=transactional
+        )
+        self.thread = threading.Thread(target=self.service.run, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.service.stop()
+        self.thread.join(60)
+        assert not self.thread.is_alive()
+
+
+def half_scored_by_a_member_that_left(
+    settings: Settings, records: list[tuple[bytes, bytes]], transactional: bool = False
+) -> None:
+    """The first half of ``records`` scored by a member that then left (its snapshots taken,
+    its offsets committed); the second half produced for the next member."""
+    half = len(records) // 2
+    produce(settings, records[:half])
+    first = RunningService(settings, transactional)
+    read_outputs(settings, expected=half)
+    first.stop()
+    produce(settings, records[half:])
 
 
 def http_get(port: int, path: str) -> tuple[int, str]:

@@ -4,16 +4,16 @@ holds every partition's state (``ScoringService._prepare_state``)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from scoring_service_support import (
+    RunningService,
     assert_each_input_once_after_dedupe,
     assert_scored_as_one_clean_run,
     good_records,
-    produce,
+    half_scored_by_a_member_that_left,
     read_outputs,
     wait_until,
 )
@@ -21,22 +21,7 @@ from structlog.testing import capture_logs
 
 import consumer.feature_state
 from consumer.changelog import RestoreIncomplete
-from consumer.service import ScoringService
 from roostr.settings import Settings
-
-
-class _Running:
-    """A ScoringService in a thread."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.service = ScoringService(settings, model_check_interval_s=60)
-        self.thread = threading.Thread(target=self.service.run, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.service.stop()
-        self.thread.join(60)
-        assert not self.thread.is_alive()
 
 
 def _failing_once(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -58,19 +43,14 @@ def test_a_failed_restore_is_retried_and_nothing_is_scored_on_partial_state(
     records = good_records(240, prefix="restore")
     ids = {f"restore:7:{i}" for i in range(240)}
 
-    produce(settings, records[:120])
-    first = _Running(settings)  # scores and snapshots the first half, commits, leaves
-    read_outputs(settings, expected=120)
-    first.stop()
-
-    produce(settings, records[120:])
+    half_scored_by_a_member_that_left(settings, records)
     monkeypatch.setattr(
         consumer.feature_state,
         "restore_partitions",
         _failing_once(consumer.feature_state.restore_partitions),
     )
     with capture_logs() as events:
-        second = _Running(settings)
+        second = RunningService(settings)
         try:
             wait_until(
                 lambda: any(e["event"] == "feature_state_restore_failed" for e in events),

@@ -106,21 +106,30 @@ def test_every_scored_signal_gets_the_outcome_its_prices_define(
         joiner.ensure_stopped()
 
 
+@pytest.mark.parametrize("mode", ["at-least-once", "transactional"])
 def test_a_joiner_killed_halfway_resumes_from_its_state_without_relabelling(
-    join_settings: Settings, tmp_path: Path
+    join_settings: Settings, tmp_path: Path, mode: str, request: pytest.FixtureRequest
 ) -> None:
+    """At-least-once may re-emit identical outcomes; transactional (``join --transactional``)
+    shows a read_committed reader each outcome once."""
+    args = ["--transactional"] if mode == "transactional" else []
+    if args:
+        request.getfixturevalue("real_transactions")
     settings = join_settings.model_copy(update={"batch_size": 50})
     signals, ticks, _rest = publish_world(settings, seed=12)
-    first = ConsumerProcess(settings, tmp_path, "first", command="join")
+    first = ConsumerProcess(settings, tmp_path, "first", *args, command="join")
     try:
         wait_until(lambda: len(first.events("batch_joined")) >= 5, 60, "a few batches")
         first.kill()
-        restarted = ConsumerProcess(settings, tmp_path, "restarted", command="join")
+        restarted = ConsumerProcess(settings, tmp_path, "restarted", *args, command="join")
         try:
-            found = outcomes_by_id(settings, len(signals))
+            found = outcomes_by_id(settings, len(signals), timeout_s=120)
             assert_labels(found, signals, ticks)
             restored = restarted.wait_for_event("joiner_state_restored")
             assert restored["entries"] > 0  # it resumed from the changelog, not from scratch
+            if args:
+                assert all(len(o) == 1 for o in found.values()), "an outcome read twice"
+                assert restarted.terminate() == 0, restarted.tail()
         finally:
             restarted.ensure_stopped()
     finally:
