@@ -3,6 +3,7 @@ the check that no output of a test holds a password."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -85,6 +86,21 @@ def read_error(settings: Settings, topic: str, timeout_s: float = 10.0) -> int |
         consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
         for message in consumer.consume(100, timeout_s):
             if (error := message.error()) is not None:
+                return error.code()
+        return None
+    finally:
+        consumer.close()
+
+
+def join_error(settings: Settings, group: str, topic: str, timeout_s: float = 15.0) -> int | None:
+    """The first error code of joining ``group`` to read ``topic`` (None: none in time)."""
+    consumer = Consumer({**settings.kafka_common(), "group.id": group})
+    try:
+        consumer.subscribe([topic])
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is not None and (error := message.error()) is not None:
                 return error.code()
         return None
     finally:

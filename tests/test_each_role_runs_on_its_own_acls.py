@@ -10,7 +10,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from acl_support import as_role, assert_no_password_in, grant_roles, produce_error, read_error
+from acl_support import (
+    as_role,
+    assert_no_password_in,
+    grant_roles,
+    join_error,
+    produce_error,
+    read_error,
+)
 from apache_kafka import SaslSsl
 from confluent_kafka import KafkaError
 from conftest import ROOSTR
@@ -146,6 +153,14 @@ def test_every_role_works_with_its_own_credentials_and_only_its_grants(
         for r, topics in denied_reads.items():
             for topic in topics:
                 assert read_error(role[r], topic) in REFUSED, (r, topic)
+        denied_joins: list[tuple[Role, str, str]] = [
+            ("joiner", s.group_scoring, s.topic_scored),
+            ("scoring", s.group_joiner, s.topic_raw),
+            ("monitor", s.group_scoring, s.topic_outcomes),  # describes it, may not join it
+        ]
+        for r, group, topic in denied_joins:
+            code = join_error(role[r], group, topic)
+            assert code == KafkaError.GROUP_AUTHORIZATION_FAILED, (r, group, code)
         assert consumer.terminate() == 0, consumer.tail()
         assert joiner.terminate() == 0, joiner.tail()
     finally:
