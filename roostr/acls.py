@@ -96,8 +96,9 @@ _RESOURCE_TYPES = {
 
 def acl_bindings(s: Settings, principals: Mapping[Role, str]) -> Iterator[AclBinding]:
     """The grants of the roles in ``principals`` (role → ``User:name``) as admin-API bindings."""
+    table = grants(s)
     for role, principal in principals.items():
-        for grant in grants(s)[role]:
+        for grant in table[role]:
             for name in grant.names:
                 yield AclBinding(
                     _RESOURCE_TYPES[grant.resource],

@@ -163,7 +163,8 @@ class ApacheKafka(BrokerProcess):
         """``scram_users``: when given, also serve SASL_SSL for them (and ``admin``, a super
         user), with ACLs enforced there."""
         work_dir.mkdir(parents=True, exist_ok=True)
-        super().__init__(port or free_port(), log_path=work_dir / "stdout.log")
+        stdout_log = work_dir / "stdout.log"
+        super().__init__(port or free_port(), log_path=stdout_log)
         self.work_dir = work_dir
         self.version = version
         self.controller_port = free_port()
@@ -173,12 +174,17 @@ class ApacheKafka(BrokerProcess):
                 f"127.0.0.1:{free_port()}",
                 work_dir / "tls" / "ca.pem",
                 {name: secrets.token_urlsafe(18) for name in [self.super_user, *names]},
-                (self.server_log, work_dir / "stdout.log"),
+                (self.server_log, stdout_log),
             )
 
     @property
     def server_log(self) -> Path:
         return self.work_dir / "server.log"
+
+    @property
+    def _key_store(self) -> Path:
+        """The broker's private key and certificate, one PEM file."""
+        return self.work_dir / "tls" / "broker.pem"
 
     def _listeners(self) -> dict[str, tuple[str, int]]:
         """Listener name → (security protocol, port); clients use PLAINTEXT (and SASL_SSL)."""
@@ -203,18 +209,20 @@ class ApacheKafka(BrokerProcess):
                 "org.apache.kafka.common.security.scram.ScramLoginModule required;"
             ),
             "ssl.keystore.type": "PEM",
-            "ssl.keystore.location": self.work_dir / "tls" / "broker.pem",
-            "authorizer.class.name": ("org.apache.kafka.metadata.authorizer.StandardAuthorizer"),
+            "ssl.keystore.location": self._key_store,
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
             "super.users": f"User:ANONYMOUS;User:{self.super_user}",
         }
 
     def _scram_arguments(self) -> list[str]:
         """StorageTool's ``--add-scram`` per user: the credentials exist from the first start."""
-        users = self.sasl_ssl.users if self.sasl_ssl else {}
+        if not self.sasl_ssl:
+            return []
+        mechanism = self.sasl_ssl.mechanism
         return [
             argument
-            for name, password in users.items()
-            for argument in ("--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]")
+            for name, password in self.sasl_ssl.users.items()
+            for argument in ("--add-scram", f"{mechanism}=[name={name},password={password}]")
         ]
 
     def _voters(self) -> str:
@@ -269,9 +277,7 @@ class ApacheKafka(BrokerProcess):
         """Write the configuration, format fresh storage, start the node, wait until it serves."""
         config = self.work_dir / "server.properties"
         if self.sasl_ssl:
-            write_ca_and_server_cert(
-                self.sasl_ssl.ca_location, self.work_dir / "tls" / "broker.pem"
-            )
+            write_ca_and_server_cert(self.sasl_ssl.ca_location, self._key_store)
         config.write_text("".join(f"{key}={value}\n" for key, value in self._properties().items()))
         (self.work_dir / "log4j2.properties").write_text(_LOG4J.format(path=self.server_log))
         shutil.rmtree(self.work_dir / "data", ignore_errors=True)

@@ -120,13 +120,14 @@ def session_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap(session_broker: SessionBroker) -> str:
-    """Bootstrap address (PLAINTEXT, no ACLs apply) of the session's broker."""
+    """Bootstrap address of the session's broker (PLAINTEXT: a super user where ACLs apply)."""
     return session_broker.bootstrap_servers
 
 
 @pytest.fixture(scope="session")
 def sasl_ssl(session_broker: SessionBroker, kafka_bootstrap: str) -> apache_kafka.SaslSsl:
-    """The session broker's SASL_SSL listener; skips unless it is the local Apache Kafka."""
+    """The session broker's SASL_SSL listener; skips unless it is the local Apache Kafka.
+    (Asks for ``kafka_bootstrap`` too, so that the tests using it are marked ``broker``.)"""
     if session_broker.sasl_ssl is None:
         pytest.skip("SASL_SSL and ACLs need the local Apache Kafka (tests/apache_kafka.py)")
     return session_broker.sasl_ssl
