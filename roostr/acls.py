@@ -48,7 +48,8 @@ class Grant:
 def grants(s: Settings) -> dict[Role, list[Grant]]:
     """Each role's grants. Readers that replay or tail a topic (feature restore, control topics,
     the monitor's and retrain's snapshots) use throwaway group ids starting with the scoring
-    group's name: they never join or commit, but the client asks for their coordinator."""
+    group's name: they never join or commit, but the client asks for their coordinator, and
+    without Describe on the group every such read logs GROUP_AUTHORIZATION_FAILED."""
     scoring_groups = Grant("Read", "group", (s.group_scoring,), prefixed=True)
     snapshot_groups = Grant("Describe", "group", (s.group_scoring,), prefixed=True)
     return {
