@@ -238,6 +238,9 @@ class ScoringService:
         except DeliveryFailed as exc:
             self.metrics.delivery_failures.inc()
             log.error("delivery_failed", error=str(exc), action="exit without committing")
+            # Dropped, so leaving the group (close → revocation) commits nothing either: the
+            # failed batch would raise again there, and what follows it was never delivered.
+            self.commits = None
             status = EXIT_DELIVERY_FAILED
         finally:
             self._close(consumer, producer, updates)

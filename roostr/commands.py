@@ -1,4 +1,4 @@
-"""Core sub-commands: the embedded broker, topic creation, schema export."""
+"""Core sub-commands: the embedded broker, topic creation, ACLs, schema export."""
 
 from __future__ import annotations
 
@@ -37,12 +37,28 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     create.set_defaults(handler=create_topics)
 
+    acls = subparsers.add_parser("acls", help="each role's ACLs").add_subparsers(
+        dest="acls_command", required=True
+    )
+    script = acls.add_parser(
+        "script", parents=[common], help="print the kafka-acls.sh calls (deploy/kafka/acls.sh)"
+    )
+    script.set_defaults(handler=print_acls_script)
+
     schema = subparsers.add_parser("schema", help="JSON Schema files").add_subparsers(
         dest="schema_command", required=True
     )
     export = schema.add_parser("export", parents=[common], help="write the contracts' schemas")
     export.add_argument("directory", type=Path)
     export.set_defaults(handler=export_schema)
+
+
+def print_acls_script(_args: argparse.Namespace, settings: Settings) -> int:
+    """The script for these settings' topic and group names (``roostr.acls``)."""
+    from roostr.acls import kafka_acls_script
+
+    sys.stdout.write(kafka_acls_script(settings))
+    return 0
 
 
 def run_broker(args: argparse.Namespace, settings: Settings) -> int:

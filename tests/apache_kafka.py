@@ -9,8 +9,10 @@ removes its storage when stopped.
     python tests/apache_kafka.py [--port N]   # prints the bootstrap address, serves until Ctrl-C
 
 One node with the broker and controller roles, one PLAINTEXT listener for clients. The properties
-are built from a listener table and a voter list, so further listeners (SASL_SSL) or nodes (a
-three-node cluster sharing one cluster id) are more entries, not a rewrite.
+are built from a listener table and a voter list, so further listeners or nodes (a three-node
+cluster sharing one cluster id) are more entries, not a rewrite. Given SCRAM users, the node also
+serves a SASL_SSL listener (SCRAM-SHA-512, a certificate of a CA made for it) and authorizes
+every request with ACLs; PLAINTEXT and the controller stay open as super user ``ANONYMOUS``.
 """
 
 from __future__ import annotations
@@ -19,18 +21,22 @@ import argparse
 import base64
 import contextlib
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
 from deploy_files import compose
+from tls_certificates import write_ca_and_server_cert
 
 from roostr.embedded_broker import BrokerProcess, BrokerStartError, free_port
 
-__all__ = ["KAFKA_VERSION", "ApacheKafka", "available", "classpath"]
+__all__ = ["KAFKA_VERSION", "ApacheKafka", "SaslSsl", "available", "classpath"]
 
 
 def _pinned_version() -> str:
@@ -121,6 +127,20 @@ def _cluster_id() -> str:
     return found
 
 
+@dataclass(frozen=True)
+class SaslSsl:
+    """How a client reaches the SASL_SSL listener: its address, the CA that signed the broker's
+    certificate (``ROOSTR_SSL_CA_LOCATION``), the SCRAM-SHA-512 users (name → password, random
+    per broker, so a test can look for them in logs) and the broker's own logs."""
+
+    bootstrap_servers: str
+    ca_location: Path
+    users: dict[str, str]
+    broker_logs: tuple[Path, ...]
+
+    mechanism = "SCRAM-SHA-512"
+
+
 class ApacheKafka(BrokerProcess):
     """One Apache Kafka node (broker and controller) on free loopback ports.
 
@@ -131,24 +151,79 @@ class ApacheKafka(BrokerProcess):
     """
 
     node_id = 1
+    super_user = "admin"
 
-    def __init__(self, work_dir: Path, port: int | None = None, version: str = KAFKA_VERSION):
+    def __init__(
+        self,
+        work_dir: Path,
+        port: int | None = None,
+        version: str = KAFKA_VERSION,
+        scram_users: Iterable[str] = (),
+    ):
+        """``scram_users``: when given, also serve SASL_SSL for them (and ``admin``, a super
+        user), with ACLs enforced there."""
         work_dir.mkdir(parents=True, exist_ok=True)
-        super().__init__(port or free_port(), log_path=work_dir / "stdout.log")
+        stdout_log = work_dir / "stdout.log"
+        super().__init__(port or free_port(), log_path=stdout_log)
         self.work_dir = work_dir
         self.version = version
         self.controller_port = free_port()
+        self.sasl_ssl: SaslSsl | None = None
+        if names := sorted({*scram_users}):
+            self.sasl_ssl = SaslSsl(
+                f"127.0.0.1:{free_port()}",
+                work_dir / "tls" / "ca.pem",
+                {name: secrets.token_urlsafe(18) for name in [self.super_user, *names]},
+                (self.server_log, stdout_log),
+            )
 
     @property
     def server_log(self) -> Path:
         return self.work_dir / "server.log"
 
+    @property
+    def _key_store(self) -> Path:
+        """The broker's private key and certificate, one PEM file."""
+        return self.work_dir / "tls" / "broker.pem"
+
     def _listeners(self) -> dict[str, tuple[str, int]]:
-        """Listener name → (security protocol, port); clients use PLAINTEXT."""
-        return {
+        """Listener name → (security protocol, port); clients use PLAINTEXT (and SASL_SSL)."""
+        listeners = {
             "PLAINTEXT": ("PLAINTEXT", self.port),
             "CONTROLLER": ("PLAINTEXT", self.controller_port),
         }
+        if self.sasl_ssl:
+            port = int(self.sasl_ssl.bootstrap_servers.rpartition(":")[2])
+            listeners["SASL_SSL"] = ("SASL_SSL", port)
+        return listeners
+
+    def _security_properties(self) -> dict[str, object]:
+        """SCRAM on the SASL_SSL listener, a PEM key store, and ACLs: the controller and the
+        inter-broker listener (PLAINTEXT, principal ANONYMOUS) must be super users."""
+        if not self.sasl_ssl:
+            return {}
+        mechanism = self.sasl_ssl.mechanism
+        return {
+            "sasl.enabled.mechanisms": mechanism,
+            f"listener.name.sasl_ssl.{mechanism.lower()}.sasl.jaas.config": (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            ),
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.location": self._key_store,
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "super.users": f"User:ANONYMOUS;User:{self.super_user}",
+        }
+
+    def _scram_arguments(self) -> list[str]:
+        """StorageTool's ``--add-scram`` per user: the credentials exist from the first start."""
+        if not self.sasl_ssl:
+            return []
+        mechanism = self.sasl_ssl.mechanism
+        return [
+            argument
+            for name, password in self.sasl_ssl.users.items()
+            for argument in ("--add-scram", f"{mechanism}=[name={name},password={password}]")
+        ]
 
     def _voters(self) -> str:
         return f"{self.node_id}@127.0.0.1:{self.controller_port}"
@@ -179,6 +254,7 @@ class ApacheKafka(BrokerProcess):
             "group.initial.rebalance.delay.ms": 0,
             "auto.create.topics.enable": "true",
             "num.partitions": 4,
+            **self._security_properties(),
         }
 
     def _java(self, main: str, *args: str) -> list[str]:
@@ -200,10 +276,13 @@ class ApacheKafka(BrokerProcess):
     def start(self, timeout_s: float = 120.0) -> Self:
         """Write the configuration, format fresh storage, start the node, wait until it serves."""
         config = self.work_dir / "server.properties"
+        if self.sasl_ssl:
+            write_ca_and_server_cert(self.sasl_ssl.ca_location, self._key_store)
         config.write_text("".join(f"{key}={value}\n" for key, value in self._properties().items()))
         (self.work_dir / "log4j2.properties").write_text(_LOG4J.format(path=self.server_log))
         shutil.rmtree(self.work_dir / "data", ignore_errors=True)
         storage = ["format", "--cluster-id", _cluster_id(), "--config", str(config)]
+        storage += self._scram_arguments()
         formatted = subprocess.run(
             self._java("kafka.tools.StorageTool", *storage), capture_output=True, text=True,
             timeout=120,

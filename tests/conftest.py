@@ -5,7 +5,8 @@ a Docker engine answers; Apache Kafka run locally (``apache_kafka.py``) when Jav
 artifacts can be had; else the embedded Tansu broker. ``ROOSTR_TEST_BROKER`` (``testcontainers``,
 ``kafka`` or ``tansu``) forces one, ahead of ``KAFKA_BOOTSTRAP_SERVERS`` too, so CI runs the
 suite on the broker it names. Every test that reaches the broker is marked ``broker``
-(``pytest -m broker``).
+(``pytest -m broker``). The local Apache Kafka also serves SASL_SSL with ACLs, a SCRAM user per
+role of ``roostr.acls`` (``sasl_ssl``); the other brokers do not, and tests needing it skip there.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NamedTuple
 
 import apache_kafka
 import pytest
 
+from roostr.acls import ROLES
 from roostr.embedded_broker import BrokerStartError, EmbeddedBroker, free_port
 from roostr.kafka import ensure_topics
 from roostr.settings import Settings
@@ -53,29 +55,46 @@ def _apache_kafka_resolves() -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class SessionBroker:
+    """The session's broker: its PLAINTEXT address, on the local Apache Kafka its SASL_SSL
+    listener, and which kind the fixture chose (a ``BROKERS`` name, or "external":
+    ``KAFKA_BOOTSTRAP_SERVERS``, not started here)."""
+
+    bootstrap_servers: str
+    sasl_ssl: apache_kafka.SaslSsl | None = None
+    kind: str = "external"
+
+
+# The SCRAM user of each role: the principals deploy/kafka/acls.sh grants by default.
+ROLE_USERS = {role: f"roostr-{role}" for role in ROLES}
+
+
 @contextmanager
-def _testcontainers(_: Path) -> Iterator[str]:
+def _testcontainers(_: Path) -> Iterator[SessionBroker]:
     from testcontainers.kafka import KafkaContainer
 
     with KafkaContainer() as kafka:
-        yield kafka.get_bootstrap_server()
+        yield SessionBroker(kafka.get_bootstrap_server())
 
 
 @contextmanager
-def _apache_kafka(work_dir: Path) -> Iterator[str]:
-    with apache_kafka.ApacheKafka(work_dir) as kafka:
-        yield kafka.bootstrap_servers
+def _apache_kafka(work_dir: Path) -> Iterator[SessionBroker]:
+    with apache_kafka.ApacheKafka(work_dir, scram_users=ROLE_USERS.values()) as kafka:
+        yield SessionBroker(kafka.bootstrap_servers, kafka.sasl_ssl)
 
 
 @contextmanager
-def _tansu(work_dir: Path) -> Iterator[str]:
+def _tansu(work_dir: Path) -> Iterator[SessionBroker]:
     with EmbeddedBroker(port=free_port(), log_path=work_dir / "tansu.log") as broker:
-        yield broker.bootstrap_servers
+        yield SessionBroker(broker.bootstrap_servers)
 
 
 # Name (ROOSTR_TEST_BROKER) → (whether it can run here, how to run it in a work directory), in the
 # order the automatic choice tries them.
-BROKERS: dict[str, tuple[Callable[[], bool], Callable[[Path], AbstractContextManager[str]]]] = {
+BROKERS: dict[
+    str, tuple[Callable[[], bool], Callable[[Path], AbstractContextManager[SessionBroker]]]
+] = {
     "testcontainers": (_docker_answers, _testcontainers),
     "kafka": (_apache_kafka_resolves, _apache_kafka),
     "tansu": (lambda: True, _tansu),
@@ -90,46 +109,47 @@ def _chosen_broker(forced: str | None) -> str:
     return next(name for name, (runs_here, _) in BROKERS.items() if runs_here())
 
 
-class SessionBroker(NamedTuple):
-    """The session's broker: which kind the fixture chose, and where it listens."""
-
-    kind: str  # a BROKERS name, or "external" (KAFKA_BOOTSTRAP_SERVERS, not started here)
-    bootstrap_servers: str
-
-
 @pytest.fixture(scope="session")
-def test_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SessionBroker]:
-    """A real Kafka-protocol broker for this test session, and its kind."""
+def session_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SessionBroker]:
+    """A real Kafka-protocol broker for this test session."""
     forced = os.environ.get("ROOSTR_TEST_BROKER")
     if (servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS")) and not forced:
-        yield SessionBroker("external", servers)
+        yield SessionBroker(servers)
         return
     name = _chosen_broker(forced)
     with BROKERS[name][1](tmp_path_factory.mktemp(f"broker-{name}")) as started:
-        yield SessionBroker(name, started)
+        yield replace(started, kind=name)
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap(test_broker: SessionBroker) -> str:
-    """Bootstrap address of the session's broker."""
-    return test_broker.bootstrap_servers
+def kafka_bootstrap(session_broker: SessionBroker) -> str:
+    """Bootstrap address of the session's broker (PLAINTEXT: a super user where ACLs apply)."""
+    return session_broker.bootstrap_servers
 
 
 @pytest.fixture
-def real_transactions(test_broker: SessionBroker) -> None:
+def real_transactions(session_broker: SessionBroker) -> None:
     """Skips a test that needs aborted transactions hidden from read_committed readers: the
     embedded Tansu broker leaves them visible (consumer/README.md, "Brokers")."""
-    if test_broker.kind == "tansu":
+    if session_broker.kind == "tansu":
         pytest.skip(
             "the embedded Tansu broker leaves aborted transactional records visible to "
             "read_committed readers; run on Apache Kafka (ROOSTR_TEST_BROKER=kafka)"
         )
 
 
+@pytest.fixture(scope="session")
+def sasl_ssl(session_broker: SessionBroker) -> apache_kafka.SaslSsl:
+    """The session broker's SASL_SSL listener; skips unless it is the local Apache Kafka."""
+    if session_broker.sasl_ssl is None:
+        pytest.skip("SASL_SSL and ACLs need the local Apache Kafka (tests/apache_kafka.py)")
+    return session_broker.sasl_ssl
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Marks every test that uses the broker fixture, directly or through another, ``broker``."""
     for item in items:
-        if "test_broker" in getattr(item, "fixturenames", ()):
+        if "session_broker" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.broker)
 
 
