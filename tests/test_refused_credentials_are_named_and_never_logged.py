@@ -14,7 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from acl_support import as_user
+from apache_kafka import SaslSsl
 from cli_runs import run_cli
+from pydantic import SecretStr
 
 from roostr.connection import EXIT_BROKER_UNAVAILABLE
 from roostr.embedded_broker import EmbeddedBroker, free_port
@@ -92,3 +95,26 @@ def test_no_output_line_carries_the_password(refusing_broker: str, tmp_path: Pat
             assert run.returncode != 0, (command, run.output)
             assert '"event": "librdkafka"' in run.stderr, "librdkafka's own lines were checked too"
             assert PASSWORD not in run.output, command
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("topics", "create"), ("publish", "-"), ("retrain",), ("monitor",), ("join",)],
+    ids=" ".join,
+)
+def test_a_wrong_password_on_real_kafka_is_named_authentication(
+    command: tuple[str, ...], settings: Settings, sasl_ssl: SaslSsl, tmp_path: Path
+) -> None:
+    """The same through Apache Kafka's SASL_SSL listener (SCRAM-SHA-512, TLS): a real user
+    with a wrong password."""
+    user = next(iter(sasl_ssl.users))
+    wrong = as_user(settings, sasl_ssl, user).model_copy(
+        update={"sasl_password": SecretStr(PASSWORD), "connect_timeout_s": 5}
+    )
+    run = run_cli(wrong, *command, stdin=SIGNALS)
+    assert run.returncode in (EXIT_BROKER_UNAVAILABLE, 3), run.output  # publish: 3, spooled
+    assert run.seconds < 20
+    [line] = run.lines_naming(sasl_ssl.bootstrap_servers)
+    assert "authentication to Kafka broker" in line, line
+    assert "%3|" not in run.output and "Traceback" not in run.output
+    assert PASSWORD not in run.output and sasl_ssl.users[user] not in run.output
