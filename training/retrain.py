@@ -132,7 +132,7 @@ def compare(result: TrainingResult, registry: ModelRegistry, settings: Settings)
     )
     rules = result.metrics["test_rules"]
     champion_version = registry.champion()
-    champion = None
+    champion = standard = None
     if champion_version is not None:
         try:
             model = registry.load(champion_version)
@@ -151,9 +151,9 @@ def compare(result: TrainingResult, registry: ModelRegistry, settings: Settings)
             challenger = challenger | {
                 "auc_on_champion_rows": evaluate_probabilities(y, result.p_test[rows])["auc"]
             }
-    # a prior never fitted to real outcomes (the bootstrap) is no standard to beat: the first
-    # challenger fitted to them that passes the gates replaces it
-    standard = None if champion is None or _label_cutoff(metadata) is None else champion
+            # a prior never fitted to real outcomes (the bootstrap) is no standard to beat: the
+            # first challenger fitted to them that passes the gates replaces it
+            standard = None if _label_cutoff(metadata) is None else champion
     reasons = _failed_gates(challenger, standard, rules, settings)
     return Comparison(challenger, champion, champion_version, rules, not reasons, reasons)
 
