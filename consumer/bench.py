@@ -45,7 +45,7 @@ from consumer.commit_queue import CommitQueue
 from consumer.delivery import Output, deliver
 from consumer.pipeline import fetch_batch, next_offsets
 from consumer.synthetic import encoded, synthetic_signals
-from roostr.kafka import ensure_topics, log_refused_commits, make_consumer, make_producer
+from roostr.kafka import ensure_topics, make_consumer, make_producer
 from roostr.settings import Settings
 
 __all__ = ["measurement_settings", "run"]
@@ -155,14 +155,20 @@ def relay(settings: Settings, done: Callable[[int], bool]) -> None:
     the latency any consume → produce service pays.
     """
     out_topic = settings.topic_scored
-    consumer = make_consumer(settings, settings.group_scoring, on_commit=log_refused_commits)
+    commits: CommitQueue  # the consumer hands its commits' results to the queue built on it
+    consumer = make_consumer(
+        settings, settings.group_scoring, on_commit=lambda e, p: commits.settle(e, p)
+    )
     commits = CommitQueue(
         consumer,
         make_producer(settings),
         max_records=settings.batch_size,
         commit_interval_s=settings.commit_interval_ms / 1000,
     )
-    consumer.subscribe([settings.topic_raw], on_revoke=lambda _c, _p: commits.drain())
+    consumer.subscribe(
+        [settings.topic_raw],
+        on_revoke=lambda _c, revoked: commits.release((tp.topic, tp.partition) for tp in revoked),
+    )
     relayed = 0
     try:
         while not done(relayed):

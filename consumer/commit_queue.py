@@ -21,10 +21,15 @@ Per batch, in this order (``CommitQueue``):
    is committed, and the caller exits; a restart replays from the last commit.
 3. The pending offsets are committed asynchronously at most every ``commit_interval_s`` (one
    request per interval instead of one per batch); ``drain`` commits them synchronously.
-   A refused commit is logged and counted (an asynchronous one by the consumer's ``on_commit``
-   callback, ``roostr.kafka.log_refused_commits``), never retried: a later commit carries a
-   later offset, and a partition that moved is replayed by its next owner (duplicates, never a
-   gap).
+   A refused commit is logged and counted (an asynchronous one when the consumer's
+   ``on_commit`` callback hands its result to ``settle``) and, while this member still holds
+   the partition, tried again after ``_RETRY_S`` unless a later offset supersedes it. A commit
+   refused during a rebalance (ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS) is common under kill
+   storms; without the retry a member that had already read to the end of a quiet partition
+   never committed it again, and the group's lag stood still for good although everything was
+   scored (consumer/README.md "Kill storms and the stalled group"). A revoked partition
+   (``release``) is not retried: its next owner replays from the last commit (duplicates, never
+   a gap).
 
 Committing later than the acknowledgements only widens what a crash replays: delivered outputs
 may be produced again (at-least-once), and nothing is committed before it was delivered.
@@ -34,10 +39,10 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from consumer.delivery import Output, PendingDelivery, deliver, send
 from roostr.kafka import commit_offsets, log_refused_commits
@@ -47,6 +52,9 @@ __all__ = ["CommitQueue"]
 # While outputs are unacknowledged the loop looks for delivery reports this often between
 # fetches (a fetch returns at once when records arrive, so this bounds only the commit's delay).
 _ACK_POLL_S = 0.001
+# A refused commit is sent again no sooner than this: a rebalance settles within about a
+# heartbeat, and a commit refused for good (a missing grant) is logged once a second, no more.
+_RETRY_S = 1.0
 
 
 class _Sent(NamedTuple):
@@ -78,6 +86,7 @@ class CommitQueue:
         self._sent: deque[_Sent] = deque()
         self._unacknowledged = 0
         self._pending: dict[tuple[str, int], int] = {}
+        self._held: set[tuple[str, int]] = set()  # partitions acknowledged since last forgotten
         self._next_commit = time.monotonic() + commit_interval_s
 
     def send(
@@ -113,6 +122,21 @@ class CommitQueue:
         if self._pending:
             self._commit(asynchronous=False)
 
+    def settle(self, error: KafkaError | None, partitions: list[TopicPartition]) -> None:
+        """A commit's result (the consumer's ``on_commit``): the refused offsets are logged,
+        counted, and pending again for the partitions still held."""
+        refused = log_refused_commits(error, partitions)
+        if refused:
+            self._retry([tp for tp, _why in refused])
+
+    def release(self, partitions: Iterable[tuple[str, int]]) -> None:
+        """Before a revocation: commit everything sent, then nothing more of these partitions
+        (their next owner commits them)."""
+        self.drain()
+        for key in partitions:
+            self._held.discard(key)
+            self._pending.pop(key, None)
+
     def fetch_wait(self, idle_s: float) -> float:
         """How long the loop's next fetch may wait: ``idle_s`` unless this queue needs a turn."""
         if self._sent:
@@ -131,6 +155,7 @@ class CommitQueue:
             deliver(self.producer, head.after_ack, self.timeout_s)
         for tp in head.offsets:
             key = (tp.topic, tp.partition)
+            self._held.add(key)
             self._pending[key] = max(self._pending.get(key, -1), tp.offset)
         if head.on_done is not None:
             head.on_done()
@@ -148,4 +173,13 @@ class CommitQueue:
             except KafkaException as exc:  # refused before it was sent (e.g. the client closed)
                 refused = log_refused_commits(exc.args[0], offsets)
         if refused:
-            self._on_refused(len(refused))
+            self._retry([tp for tp, _why in refused])
+
+    def _retry(self, refused: list[TopicPartition]) -> None:
+        self._on_refused(len(refused))
+        for tp in refused:
+            key = (tp.topic, tp.partition)
+            if key in self._held:
+                self._pending[key] = max(self._pending.get(key, -1), tp.offset)
+        if self._pending:
+            self._next_commit = max(self._next_commit, time.monotonic() + _RETRY_S)

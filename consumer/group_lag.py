@@ -10,15 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from confluent_kafka import (
-    ConsumerGroupTopicPartitions,
-    KafkaException,
-    TopicCollection,
-    TopicPartition,
-)
+from confluent_kafka import KafkaException, TopicCollection, TopicPartition
 from confluent_kafka.admin import OffsetSpec
 
-from roostr.kafka import make_admin
+from roostr.kafka import make_admin, make_consumer
 from roostr.logs import get_logger
 from roostr.settings import Settings
 
@@ -43,13 +38,19 @@ class PartitionLag:
 class GroupLagReader:
     """Reads ``group``'s committed offsets and the watermarks of every partition of ``topic``.
 
-    Its own admin client, so a read never touches the member's consumer; requests for the three
-    answers are sent together and awaited at most ``timeout_s``.
+    Its own clients, so a read never touches the member's consumer: an admin client for the
+    topic and its watermarks (requests sent together, awaited at most ``timeout_s``), and for the
+    committed offsets a consumer of ``group`` that never subscribes, so never joins it. Not the
+    admin client's ListConsumerGroupOffsets: librdkafka (2.16) crashes the process when that
+    request meets a coordinator that moved or is still loading (a NOT_COORDINATOR answer
+    dereferences the admin client's absent group handle: librdkafka issue 5040), which is what a
+    broker restart or failover looks like; a consumer re-finds its coordinator instead.
     """
 
     def __init__(self, settings: Settings, group: str, topic: str, timeout_s: float = 2.0) -> None:
         self.group, self.topic, self.timeout_s = group, topic, timeout_s
         self._admin = make_admin(settings)
+        self._committed = make_consumer(settings, group)
 
     def read(self) -> dict[int, PartitionLag] | None:
         """Partition → lag; None when the broker did not answer in time (logged)."""
@@ -72,10 +73,8 @@ class GroupLagReader:
         high = self._admin.list_offsets(
             {tp: OffsetSpec.latest() for tp in partitions}, request_timeout=timeout
         )
-        committed = self._admin.list_consumer_group_offsets(
-            [ConsumerGroupTopicPartitions(self.group, partitions)], request_timeout=timeout
-        )[self.group].result(timeout)
-        starts = {tp.partition: tp.offset for tp in committed.topic_partitions}
+        committed = self._committed.committed(partitions, timeout=timeout)
+        starts = {tp.partition: tp.offset for tp in committed if tp.error is None}
         lags = {}
         for tp in partitions:
             first = low[tp].result(timeout).offset

@@ -339,7 +339,9 @@ class ScoringService:
 
     def _on_commit(self, error: KafkaError | None, partitions: list[TopicPartition]) -> None:
         """The consumer's callback for the asynchronous commits (``consumer.commit_queue``)."""
-        if refused := log_refused_commits(error, partitions):
+        if self.commits is not None:
+            self.commits.settle(error, partitions)
+        elif refused := log_refused_commits(error, partitions):  # after the loop stopped
             self.metrics.commit_failures.inc(len(refused))
 
     def _report(
@@ -460,7 +462,7 @@ class ScoringService:
         if not removed:
             return
         if self.commits is not None:
-            self.commits.drain()
+            self.commits.release(removed)
         self._assigned -= removed
         self._to_restore -= removed
         # their next owner (or this member, reassigned) reads them again from the commit

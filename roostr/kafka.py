@@ -104,7 +104,7 @@ def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consum
         "enable.auto.commit": False,  # offsets are committed by the processing loop, explicitly
         "enable.auto.offset.store": False,
         "auto.offset.reset": "earliest",  # a new group starts from the beginning: nothing skipped
-        "partition.assignment.strategy": "cooperative-sticky",
+        "partition.assignment.strategy": settings.assignment_strategy,
         "session.timeout.ms": settings.session_timeout_ms,
         "heartbeat.interval.ms": settings.heartbeat_interval_ms,
         "max.poll.interval.ms": settings.max_poll_interval_ms,

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # A member that holds no partition, or whose partitions lag without moving, while the group
     # lags, is reported stalled (not ready, roostr_consumer_stalled 1) after this long.
     stall_after_s: float = Field(60.0, gt=0)
+    # How the scoring group shares partitions (librdkafka ``partition.assignment.strategy``).
+    # Eager ``roundrobin``: under kill -9 storms it stalled least and re-emitted least, on Tansu
+    # and on Apache Kafka (consumer/README.md "Kill storms and the stalled group").
+    assignment_strategy: Literal["cooperative-sticky", "roundrobin", "range"] = "roundrobin"
     track_record_max_wait_s: float = Field(30.0, ge=0)
 
     # --- scoring --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import signal
 import subprocess
@@ -70,13 +71,24 @@ def publish(settings: Settings, topic: str, records: Iterable[Any]) -> None:
     deliver(make_producer(settings, **{"linger.ms": 5}), outputs, timeout_s=60)
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills the child when the test process dies (even by a signal or a
+    crash), so no member outlives its test and loads the next ones' machine."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 class LoggedProcess:
     """A child process whose stdout and stderr go to ``log_path``, stopped by the test."""
 
     def __init__(self, argv: list[str], env: dict[str, str], log_path: Path) -> None:
         self.log_path = log_path
         self._log = log_path.open("wb")
-        self.process = subprocess.Popen(argv, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            argv, env=env, stdout=self._log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+        )
 
     def tail(self) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-30:])

@@ -70,7 +70,8 @@ def test_commit_offsets_commits_and_reports_what_the_broker_refused(settings: Se
 
 
 def test_scoring_service_counts_each_partition_refused(settings: Settings) -> None:
-    """Asynchronous commits report through the consumer's ``on_commit`` callback."""
+    """Asynchronous commits report through the consumer's ``on_commit`` callback (here after
+    the loop stopped: no queue to retry them)."""
     service = ScoringService(settings)
     refused = KafkaError(KafkaError.REBALANCE_IN_PROGRESS)
     partitions = [
@@ -85,6 +86,47 @@ def test_scoring_service_counts_each_partition_refused(settings: Settings) -> No
     whole = KafkaError(KafkaError.UNKNOWN_MEMBER_ID)
     service._on_commit(whole, [TopicPartition(settings.topic_raw, p, 1) for p in range(2)])
     assert _counted(service) == 3  # refused whole: every partition counts
+
+
+class _RecordingConsumer:
+    """Accepts every commit and remembers what was asked (a real one needs a group)."""
+
+    def __init__(self) -> None:
+        self.asked: list[list[tuple[int, int]]] = []
+
+    def commit(self, offsets: list[TopicPartition], asynchronous: bool) -> None:
+        self.asked.append([(tp.partition, tp.offset) for tp in offsets])
+
+
+def test_a_refused_commit_is_sent_again_while_the_partition_is_held(settings: Settings) -> None:
+    """Refused in a rebalance, a commit is retried: a member at the end of a quiet partition
+    commits nothing later that would carry it. A revoked partition is not retried."""
+    consumer = _RecordingConsumer()
+    queue = CommitQueue(
+        consumer,  # type: ignore[arg-type]
+        make_producer(settings),
+        max_records=10,
+        commit_interval_s=0,
+    )
+    topic = settings.topic_raw
+    queue.send([], [TopicPartition(topic, p, 10 + p) for p in range(3)])
+    queue.poll()
+    assert consumer.asked == [[(0, 10), (1, 11), (2, 12)]]
+    generation = KafkaError(KafkaError.ILLEGAL_GENERATION)
+    with capture_logs() as events:
+        queue.settle(None, [_Committed(topic, p, 10 + p, generation) for p in (1, 2)])  # type: ignore[misc]
+    assert _failures(events) == [(topic, 1, 11), (topic, 2, 12)]
+    queue.poll()
+    assert len(consumer.asked) == 1  # not at once: the rebalance settles first
+    queue.release([(topic, 2)])  # partition 2 moves on: what was sent is committed first
+    assert consumer.asked[-1] == [(1, 11), (2, 12)]
+    queue.settle(None, [_Committed(topic, p, 10 + p, generation) for p in (1, 2)])  # type: ignore[misc]
+    queue.send([], [TopicPartition(topic, 1, 15)])
+    queue.poll()
+    assert len(consumer.asked) == 2
+    time.sleep(1.1)
+    queue.poll()
+    assert consumer.asked[-1] == [(1, 15)]  # the later offset; partition 2 is not this one's
 
 
 def test_commit_queue_counts_what_a_synchronous_commit_refused(settings: Settings) -> None:

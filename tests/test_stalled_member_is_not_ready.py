@@ -28,14 +28,15 @@ pytestmark = pytest.mark.slow
 
 class PartitionHolder(threading.Thread):
     """A member of the scoring group that takes the partitions and sits on them: paused, but
-    polling on, so it stays in the group and answers rebalances (the sticky assignor lets it
-    keep what it holds)."""
+    polling on, so it stays in the group and answers rebalances (the test's sticky assignor lets
+    it keep what it holds; round robin would hand the partition to whichever member id sorts
+    first)."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(daemon=True)
         self.held: list[TopicPartition] = []
         self._closing = threading.Event()
-        self._consumer = make_consumer(settings, settings.group_scoring)  # the service's assignor
+        self._consumer = make_consumer(settings, settings.group_scoring)  # the member's assignor
         self._consumer.subscribe([settings.topic_raw], on_assign=self._on_assign)
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -58,7 +59,7 @@ def test_member_without_partitions_is_not_ready_until_it_gets_one(
 ) -> None:
     one = settings.model_copy(
         update={"topic_raw": f"{settings.topic_raw}-one", "partitions_raw": 1, "mode": "rules",
-                "stall_after_s": 3.0}
+                "stall_after_s": 3.0, "assignment_strategy": "cooperative-sticky"}
     )  # fmt: skip
     ensure_topics(one)
     holder = PartitionHolder(one)
