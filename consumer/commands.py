@@ -11,7 +11,7 @@ from typing import Any
 
 from roostr.settings import Settings
 
-__all__ = ["register"]
+__all__ = ["register", "wants_embedded_broker"]
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -112,7 +112,7 @@ def _stop_on_signals(stop: Callable[[], None]) -> None:
     signal.signal(signal.SIGINT, lambda _signum, _frame: stop())
 
 
-def _embedded(settings: Settings) -> bool:
+def wants_embedded_broker(settings: Settings) -> bool:
     """The embedded broker unless a broker was named (flag or environment); a named one must
     answer (``roostr.kafka.require_broker``)."""
     from roostr.kafka import require_broker
@@ -126,7 +126,7 @@ def _embedded(settings: Settings) -> bool:
 def run_up(args: argparse.Namespace, settings: Settings) -> int:
     from consumer.local_stack import run_local_stack
 
-    return run_local_stack(settings, embedded=_embedded(settings), serve=args.serve)
+    return run_local_stack(settings, embedded=wants_embedded_broker(settings), serve=args.serve)
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -134,7 +134,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     from consumer.demo import DemoPlan, run_demo
 
-    embedded = _embedded(settings)
+    embedded = wants_embedded_broker(settings)
     run_dir = args.run_dir or Path(".roostr/runs") / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     try:
         return run_demo(settings, embedded=embedded, run_dir=run_dir, plan=DemoPlan(args.signals))
@@ -146,7 +146,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     from consumer.bench import run
 
-    embedded = _embedded(settings)
+    embedded = wants_embedded_broker(settings)
     if embedded and settings.security_protocol != "PLAINTEXT":
         print(
             f"roostr: error: the embedded broker is PLAINTEXT; name the broker to benchmark "
