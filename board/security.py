@@ -136,7 +136,7 @@ class SecurityHeaders:
                     headers.append((b"content-security-policy", PAGE_CSP.encode()))
                 headers += [
                     (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
+                    (b"referrer-policy", b"same-origin"),  # no-referrer makes Origin "null"
                     (b"x-frame-options", b"DENY"),
                 ]
                 message["headers"] = headers

@@ -18,10 +18,9 @@ import threading
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 
 from board.leaderboard import Call
@@ -41,7 +40,7 @@ class FeedRow:
 
     seq: int
     signal_id: str
-    posted_at: str
+    posted_at: str  # UTC, to the minute
     ticker: str
     source: str
     channel: str | None
@@ -117,7 +116,7 @@ class BoardStore:
                 self.read += 1
                 try:
                     self._handlers[topic](value)
-                except (ValidationError, orjson.JSONDecodeError, KeyError, TypeError):
+                except ValidationError:
                     self.invalid += 1
 
     # --- readers -------------------------------------------------------------------------
@@ -186,32 +185,33 @@ class BoardStore:
     # --- handlers, under the lock ---------------------------------------------------------
 
     def _scored(self, value: bytes) -> None:
-        doc = orjson.loads(value)
-        signal_id = doc["signal_id"]
-        if signal_id in self._signals:
+        signal = ScoredSignal.model_validate_json(value)  # the contract holds: tier, mode, types
+        if signal.signal_id in self._signals:
             return
         self._seq += 1
         row = FeedRow(
             seq=self._seq,
-            signal_id=signal_id,
-            posted_at=doc["posted_at"],
-            ticker=doc["ticker"],
-            source=doc["source"],
-            channel=doc.get("channel"),
-            author=doc.get("author"),
-            final_score=doc["final_score"],
-            tier=doc["tier"],
-            probability=doc.get("ml_probability"),
-            mode=doc["mode"],
-            model_version=doc.get("model_version"),
-            shadow_score=doc.get("shadow_score"),
+            signal_id=signal.signal_id,
+            posted_at=signal.posted_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+            ticker=signal.ticker,
+            source=signal.source,
+            channel=signal.channel,
+            author=signal.author,
+            final_score=signal.final_score,
+            tier=signal.tier,
+            probability=signal.ml_probability,
+            mode=signal.mode,
+            model_version=signal.model_version,
+            shadow_score=signal.shadow_score,
         )
-        self._signals[signal_id] = (row, value)
+        self._signals[signal.signal_id] = (row, value)
         if len(self._signals) > self.max_signals:
             self._signals.popitem(last=False)
-        if signal_id not in self._calls:
-            posted = datetime.fromisoformat(row.posted_at)
-            self._remember(Call(signal_id, row.ticker, posted, row.source, row.author, None))
+        if signal.signal_id not in self._calls:
+            self._remember(
+                Call(signal.signal_id, signal.ticker, signal.posted_at, signal.source,
+                     signal.author, None)
+            )  # fmt: skip
 
     def _outcome(self, value: bytes) -> None:
         outcome = Outcome.model_validate_json(value).model_copy(update={"features": {}})
