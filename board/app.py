@@ -191,12 +191,21 @@ def create_app(
             headers={"content-disposition": f'attachment; filename="leaderboard-{by}.csv"'},
         )
 
+    async def refresh_panel() -> ModelPanel:
+        fresh = await run_in_threadpool(model_panel, store, lag)
+        panel_cache.update(panel=fresh, at=asyncio.get_running_loop().time())
+        panel_cache.pop("refreshing", None)
+        return fresh
+
     async def panel() -> ModelPanel:
-        loop = asyncio.get_running_loop()
+        """The panel; once one exists a stale one is served while the next is computed (it
+        parses every held signal: about a second with 20 000)."""
         cached: ModelPanel | None = panel_cache.get("panel")
-        if cached is None or loop.time() - panel_cache["at"] > PANEL_TTL_S:
-            cached = await run_in_threadpool(model_panel, store, lag)
-            panel_cache.update(panel=cached, at=loop.time())
+        if cached is None:
+            return await refresh_panel()
+        stale = asyncio.get_running_loop().time() - panel_cache["at"] > PANEL_TTL_S
+        if stale and "refreshing" not in panel_cache:
+            panel_cache["refreshing"] = asyncio.create_task(refresh_panel())
         return cached
 
     async def model_page(request: Request) -> Response:

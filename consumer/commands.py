@@ -63,6 +63,10 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "--run-dir", type=Path, default=None, help="logs and reports (default .roostr/runs/<time>)"
     )
     demo.add_argument("--signals", type=int, default=1_500, help="simulated signals")
+    demo.add_argument(
+        "--board", action="store_true",
+        help="keep the broker, the services and the signal board up after the summary (Ctrl-C)",
+    )  # fmt: skip
     demo.set_defaults(handler=run_demo)
 
     bench = subparsers.add_parser(
@@ -137,7 +141,10 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     embedded = wants_embedded_broker(settings)
     run_dir = args.run_dir or Path(".roostr/runs") / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     try:
-        return run_demo(settings, embedded=embedded, run_dir=run_dir, plan=DemoPlan(args.signals))
+        return run_demo(
+            settings, embedded=embedded, run_dir=run_dir, plan=DemoPlan(args.signals),
+            keep_board=args.board,
+        )  # fmt: skip
     except KeyboardInterrupt:
         print("interrupted: services and broker stopped", file=sys.stderr)
         return 130

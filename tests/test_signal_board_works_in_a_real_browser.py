@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import ROOSTR
+from conftest import ROOSTR, private_settings
 from label_world import T0, world
 from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 from scoring_service_support import (
@@ -42,7 +42,7 @@ from topic_reading import read_topic
 
 from consumer.synthetic import encoded, synthetic_signals
 from roostr.contracts import ScoredSignal
-from roostr.kafka import ensure_topics, make_producer
+from roostr.kafka import make_producer
 from roostr.registry import ModelRegistry
 from roostr.scale import tier_for_score
 from roostr.settings import Settings
@@ -122,14 +122,9 @@ def _raw(prefix: str, count: int, **fields: str) -> list[tuple[bytes, bytes]]:
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("board")
-    settings = Settings(bootstrap_servers=kafka_bootstrap).namespaced(
-        uuid.uuid4().hex[:10],
-        partitions_raw=4,
-        partitions_default=2,
-        session_timeout_ms=6_000,
-        heartbeat_interval_ms=500,
-        registry_dir=tmp / "models",
-        spool_dir=tmp / "spool",
+    settings = private_settings(
+        kafka_bootstrap,
+        tmp,
         mode="hybrid",
         outcome_horizon_days=HORIZON_DAYS,
         outcome_entry_tolerance_hours=4,
@@ -138,7 +133,6 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         outcome_idle_partition_s=2,
         track_record_max_wait_s=2,
     )
-    ensure_topics(settings)
     registry = ModelRegistry(settings.registry_dir)
     champion = train_tiny_model(registry, seed=3)
     train_tiny_model(registry, seed=4, promote=False)
