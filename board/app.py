@@ -210,12 +210,9 @@ def create_app(
 
     async def model_page(request: Request) -> Response:
         guard(request)
-        try:
-            versions = [v.version for v in ModelRegistry(settings.registry_dir).versions()]
-        except RegistryError:
-            versions = []
         return page(
-            request, "model.html", panel=await panel(), modes=MODES, versions=versions,
+            request, "model.html", panel=await panel(), modes=MODES,
+            versions=_versions(settings.registry_dir),
             message=request.query_params.get("done", ""),
         )  # fmt: skip
 
@@ -268,7 +265,10 @@ def create_app(
             log.warning("board_action_refused", action=name, status=status,
                         client=_client(request))  # fmt: skip
             return JSONResponse({"error": "refused"}, status_code=status)
-        change = _change(name, str(form.get("value", "")))
+        value = str(form.get("value", ""))
+        change = _change(name, value)
+        if name == "shadow" and value and value not in _versions(settings.registry_dir):
+            change = None  # only a registered version: never a path
         if change is None:
             raise HTTPException(400, "unknown action or value")
         what = f"{name} {form.get('value', '')}".strip()
@@ -325,6 +325,13 @@ def _change(name: str, value: str) -> Callable[[ModelRegistry], ModelUpdate] | N
     if name == "shadow":
         return lambda reg: reg.set_shadow(value or None)
     return None
+
+
+def _versions(registry_dir: Path) -> list[str]:
+    try:
+        return [v.version for v in ModelRegistry(registry_dir).versions()]
+    except RegistryError:
+        return []
 
 
 def _sort_key(value: Any) -> Any:

@@ -363,6 +363,16 @@ def test_an_action_needs_the_admin_token_and_switches_a_running_consumers_mode(
         ".filter(c => c.textContent === 'rules').length === 2",
         timeout=30_000,
     )
+    challenger = next(
+        v.version for v in ModelRegistry(stack.settings.registry_dir).versions()
+        if v.version != stack.champion
+    )  # fmt: skip
+    tab.page.goto(stack.url + "model")
+    tab.page.select_option("#action-shadow select", challenger)
+    tab.page.click("#action-shadow button")
+    assert f"shadow {challenger}" in tab.page.inner_text("#action-done")
+    stack.consumer.wait_for_event("shadow_loaded", timeout_s=30)
+    assert tab.page.inner_text("#shadow") == challenger
     board_log = stack.board.log_path.read_text()
     action = next(json.loads(line) for line in board_log.splitlines()
                   if '"board_action"' in line)  # fmt: skip
