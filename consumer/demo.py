@@ -107,7 +107,7 @@ def run_demo(
         board = f"http://127.0.0.1:{free_port()}/"
         services.start("board", "board", "--port", board.rsplit(":", 1)[1].strip("/"),
                        "--reports", str(run_dir / "reports"))  # fmt: skip
-        console.print(f"signal board: [cyan]{board}[/] (live while the demo runs)")
+        console.print(f"signal board: [cyan]{board}[/] (live while the demo runs)", soft_wrap=True)
         world = generate_world(plan.signals, seed=plan.seed, span_days=plan.span_days)
         console.print(
             f"simulated world: {len(world.signals)} signals from "
@@ -164,7 +164,10 @@ def run_demo(
 
 def _keep_up(console: Console, services: _Services, board: str) -> None:
     """Until Ctrl-C (or a service exits): the board keeps showing the demo's topics."""
-    console.print(f"\nsignal board: [cyan]{board}[/] · broker and services stay up; Ctrl-C stops")
+    console.print(
+        f"\nsignal board: [cyan]{board}[/] · broker and services stay up; Ctrl-C stops",
+        soft_wrap=True,
+    )
     try:
         while not services.failed():
             time.sleep(0.5)
