@@ -7,13 +7,16 @@
   then how long it took to read the rest once publishing stopped;
 - page load: with ``held`` signals in memory, the time to fetch each page (server rendering plus
   transfer; the feed page is rendered from the newest 200 rows whatever is held), median and
-  worst of 20, and the first (uncached) model panel.
+  worst of 20, and the first (uncached) model panel; then, where Playwright (the test extra) and
+  chromium are installed, each page's load in the browser (navigation start to the load event:
+  HTML, script, style, Chart.js), median of 5 after a first.
 
 Against the embedded broker unless a broker is named, on fresh topics.
 """
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import subprocess
 import sys
@@ -54,6 +57,7 @@ def run_board_bench(settings: Settings, *, rate: float, seconds: float, held: in
             try:
                 _keep_up(measured, board, url, records, rate)
                 _page_loads(url, held)
+                _browser_loads(url)
             finally:
                 board.terminate()
                 board.wait(30)
@@ -152,3 +156,31 @@ def _page_loads(url: str, held: int) -> None:
             f"  {page:<24} first {times[0]:6.1f} ms, median {statistics.median(times):6.1f} ms, "
             f"max {max(times):6.1f} ms, {len(body) / 1024:.0f} KiB"
         )
+
+
+def _browser_loads(url: str) -> None:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("browser page loads: skipped (Playwright is in the test extra)")
+        return
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        print("browser page loads: skipped (no chromium)")
+        return
+    print("browser page loads (navigation start → load event):")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page()
+        for path in PAGES:
+            times = []
+            for _ in range(6):
+                page.goto(url.rstrip("/") + path, wait_until="load")
+                times.append(
+                    page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
+                )
+            print(
+                f"  {path:<24} first {times[0]:6.1f} ms, median of the next 5 "
+                f"{statistics.median(times[1:]):6.1f} ms"
+            )
+        browser.close()
