@@ -290,8 +290,8 @@ def create_app(
 
     async def health(request: Request) -> Response:
         ok = healthy()
-        return JSONResponse({"ok": ok, "signals": store.size, "read": store.read},
-                            status_code=200 if ok else 503)  # fmt: skip
+        counts = {"signals": store.size, "read": store.read, "invalid": store.invalid}
+        return JSONResponse({"ok": ok, **counts}, status_code=200 if ok else 503)
 
     routes = [
         Route("/", feed),

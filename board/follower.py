@@ -9,7 +9,6 @@ which ``healthy`` reports.
 from __future__ import annotations
 
 import threading
-import time
 
 from confluent_kafka import KafkaException, Message
 
@@ -32,7 +31,6 @@ class Follower(threading.Thread):
         super().__init__(name="board-follower", daemon=True)
         self.settings, self.store = settings, store
         self.failed: str | None = None
-        self.last_read = time.monotonic()
         self._stopping = threading.Event()
 
     def stop(self) -> None:
@@ -43,17 +41,23 @@ class Follower(threading.Thread):
         return self.failed is None and self.is_alive()
 
     def run(self) -> None:
-        tail = TopicTail(self.settings, *self.store.topics)
+        try:
+            tail = TopicTail(self.settings, *self.store.topics)
+        except KafkaException as exc:
+            self._fail(exc)
+            return
         try:
             while not self._stopping.is_set():
                 self._feed(tail.poll(0.1))
         except KafkaException as exc:
-            self.failed = str(exc)
-            log.error("board_reader_failed", error=self.failed[:200])
+            self._fail(exc)
         finally:
             tail.close()
 
+    def _fail(self, exc: KafkaException) -> None:
+        self.failed = str(exc)
+        log.error("board_reader_failed", error=self.failed[:200])
+
     def _feed(self, messages: list[Message]) -> None:
-        self.last_read = time.monotonic()
         if messages:
             self.store.ingest((coordinates(m)[0], m.value() or b"") for m in messages)

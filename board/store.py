@@ -94,7 +94,6 @@ class BoardStore:
         self._prices: dict[str, deque[tuple[str, float]]] = {}
         self._cutoffs = LabelCutoffs()
         self.announced_mode: str | None = None  # the latest mode switch on models.updates
-        self.updates = 0
         self.invalid = 0
         self.read = 0
         self._handlers = {
@@ -244,7 +243,6 @@ class BoardStore:
 
     def _update(self, value: bytes) -> None:
         update = ModelUpdate.model_validate_json(value)
-        self.updates += 1
         if update.mode is not None:
             self.announced_mode = update.mode
 
