@@ -48,14 +48,14 @@ from consumer.synthetic import encoded, synthetic_signals
 from roostr.kafka import ensure_topics, make_consumer, make_producer
 from roostr.settings import Settings
 
-__all__ = ["measurement_settings", "run"]
+__all__ = ["broker_for_run", "measurement_settings", "run"]
 
 
 # --- set-up ------------------------------------------------------------------------------------
 
 
 @contextmanager
-def _broker(settings: Settings, embedded: bool) -> Iterator[Settings]:
+def broker_for_run(settings: Settings, embedded: bool) -> Iterator[Settings]:
     """``settings`` as given, or pointed at an embedded broker started for the run."""
     if not embedded:
         yield settings
@@ -460,7 +460,7 @@ def run(
 
     configure_logging("WARNING")
     result: dict[str, Any] = {"messages": messages, "partitions": partitions}
-    with _broker(settings, embedded) as base, TemporaryDirectory() as tmp:
+    with broker_for_run(settings, embedded) as base, TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         payloads = _payloads(messages)
         result["message_bytes_avg"] = round(sum(len(v) for _k, v in payloads) / len(payloads))

@@ -11,7 +11,7 @@ from typing import Any
 
 from roostr.settings import Settings
 
-__all__ = ["register"]
+__all__ = ["register", "wants_embedded_broker"]
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -63,6 +63,10 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "--run-dir", type=Path, default=None, help="logs and reports (default .roostr/runs/<time>)"
     )
     demo.add_argument("--signals", type=int, default=1_500, help="simulated signals")
+    demo.add_argument(
+        "--board", action="store_true",
+        help="keep the broker, the services and the signal board up after the summary (Ctrl-C)",
+    )  # fmt: skip
     demo.set_defaults(handler=run_demo)
 
     bench = subparsers.add_parser(
@@ -112,7 +116,7 @@ def _stop_on_signals(stop: Callable[[], None]) -> None:
     signal.signal(signal.SIGINT, lambda _signum, _frame: stop())
 
 
-def _embedded(settings: Settings) -> bool:
+def wants_embedded_broker(settings: Settings) -> bool:
     """The embedded broker unless a broker was named (flag or environment); a named one must
     answer (``roostr.kafka.require_broker``)."""
     from roostr.kafka import require_broker
@@ -126,7 +130,7 @@ def _embedded(settings: Settings) -> bool:
 def run_up(args: argparse.Namespace, settings: Settings) -> int:
     from consumer.local_stack import run_local_stack
 
-    return run_local_stack(settings, embedded=_embedded(settings), serve=args.serve)
+    return run_local_stack(settings, embedded=wants_embedded_broker(settings), serve=args.serve)
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -134,10 +138,13 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     from consumer.demo import DemoPlan, run_demo
 
-    embedded = _embedded(settings)
+    embedded = wants_embedded_broker(settings)
     run_dir = args.run_dir or Path(".roostr/runs") / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     try:
-        return run_demo(settings, embedded=embedded, run_dir=run_dir, plan=DemoPlan(args.signals))
+        return run_demo(
+            settings, embedded=embedded, run_dir=run_dir, plan=DemoPlan(args.signals),
+            keep_board=args.board,
+        )  # fmt: skip
     except KeyboardInterrupt:
         print("interrupted: services and broker stopped", file=sys.stderr)
         return 130
@@ -146,7 +153,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     from consumer.bench import run
 
-    embedded = _embedded(settings)
+    embedded = wants_embedded_broker(settings)
     if embedded and settings.security_protocol != "PLAINTEXT":
         print(
             f"roostr: error: the embedded broker is PLAINTEXT; name the broker to benchmark "

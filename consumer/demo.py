@@ -8,7 +8,9 @@ seconds), as live: the last 30 days' signals are still open, only their early wi
 outcomes labelled by the joiner, until its label cutoff reaches now → ``roostr retrain`` on the
 matured outcomes (promotes through its gates; says how many were immature) → ``roostr
 backtest`` of ML vs rules → a summary and where the reports are → everything shut down, Ctrl-C
-included.
+included. The signal board (``roostr board``) runs beside the services from the start, and its
+address is printed; ``keep_board`` keeps it, the services and the broker up after the summary
+until Ctrl-C.
 
 The terminal shows stages and counts; every service logs to a file in the run folder.
 """
@@ -66,8 +68,11 @@ class DemoPlan:
     timeout_s: float = 150.0
 
 
-def run_demo(settings: Settings, *, embedded: bool, run_dir: Path, plan: DemoPlan) -> int:
+def run_demo(
+    settings: Settings, *, embedded: bool, run_dir: Path, plan: DemoPlan, keep_board: bool = False
+) -> int:
     """Run the loop once; 0 when every stage finished, 1 otherwise (the summary says which)."""
+    from roostr.embedded_broker import free_port
     from roostr.kafka import ensure_topics
     from roostr.registry import ModelRegistry
 
@@ -99,6 +104,10 @@ def run_demo(settings: Settings, *, embedded: bool, run_dir: Path, plan: DemoPla
         for name in ("consume-1", "consume-2"):
             services.start(name, "consume")
         services.start("join", "join")
+        board = f"http://127.0.0.1:{free_port()}/"
+        services.start("board", "board", "--port", board.rsplit(":", 1)[1].strip("/"),
+                       "--reports", str(run_dir / "reports"))  # fmt: skip
+        console.print(f"signal board: [cyan]{board}[/] (live while the demo runs)", soft_wrap=True)
         world = generate_world(plan.signals, seed=plan.seed, span_days=plan.span_days)
         console.print(
             f"simulated world: {len(world.signals)} signals from "
@@ -147,8 +156,24 @@ def run_demo(settings: Settings, *, embedded: bool, run_dir: Path, plan: DemoPla
         _summary(console, counts, retrain, before, after, run_dir)
         console.print(f"\nbacktest {start:%Y-%m-%d} → {end:%Y-%m-%d}, walk-forward (no lookahead):")
         console.print(backtest, soft_wrap=True, highlight=False)
+        if keep_board:
+            _keep_up(console, services, board)
         console.print("shutting down the services and the broker")
         return 0
+
+
+def _keep_up(console: Console, services: _Services, board: str) -> None:
+    """Until Ctrl-C (or a service exits): the board keeps showing the demo's topics."""
+    console.print(
+        f"\nsignal board: [cyan]{board}[/] · broker and services stay up; Ctrl-C stops",
+        soft_wrap=True,
+    )
+    try:
+        while not services.failed():
+            time.sleep(0.5)
+        console.print(f"[red]{services.failed()} exited[/]; logs in the run folder")
+    except KeyboardInterrupt:
+        console.print("")
 
 
 @contextmanager

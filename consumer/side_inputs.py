@@ -87,17 +87,21 @@ _TAIL_FETCH_WAIT_MS = 250
 
 
 class TopicTail:
-    """Every partition of a topic from the beginning, read without blocking between batches."""
+    """Every partition of one or more topics from the beginning, read without blocking between
+    batches."""
 
-    def __init__(self, settings: Settings, topic: str) -> None:
+    def __init__(self, settings: Settings, *topics: str) -> None:
         self._reader = private_consumer(
             settings,
             "tail",
             **{"enable.partition.eof": True, "fetch.wait.max.ms": _TAIL_FETCH_WAIT_MS},
         )
-        metadata = self._reader.list_topics(topic, timeout=10)
-        self._partitions = set(metadata.topics[topic].partitions)
-        self._reader.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in self._partitions])
+        self._partitions = {
+            (topic, p)
+            for topic in topics
+            for p in self._reader.list_topics(topic, timeout=10).topics[topic].partitions
+        }
+        self._reader.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in self._partitions])
 
     def catch_up(
         self, timeout_s: float = 300.0, heartbeat: Callable[[], None] | None = None
@@ -118,7 +122,7 @@ class TopicTail:
                 if error is None:
                     read.append(message)
                 elif error.code() == KafkaError._PARTITION_EOF:
-                    pending.discard(message.partition())
+                    pending.discard((message.topic(), message.partition()))
                 elif error.fatal():
                     raise KafkaException(error)
         return read

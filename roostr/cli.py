@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "training.backtest.commands",
     "consumer.commands",
     "training.monitoring.commands",
+    "board.commands",
 )
 
 # flag → Settings field; every command accepts these.

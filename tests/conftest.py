@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import apache_kafka
 import pytest
@@ -153,17 +154,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.broker)
 
 
-@pytest.fixture
-def settings(kafka_bootstrap: str, tmp_path: Path) -> Settings:
-    """Settings whose topics, groups and local state belong to this test alone (topics created)."""
+def private_settings(kafka_bootstrap: str, folder: Path, **overrides: Any) -> Settings:
+    """Settings whose topics, groups and local state (under ``folder``) belong to one test or
+    module alone, topics created."""
     configured = Settings(bootstrap_servers=kafka_bootstrap).namespaced(
         uuid.uuid4().hex[:10],
         partitions_raw=4,
         partitions_default=2,
         session_timeout_ms=6_000,
         heartbeat_interval_ms=500,
-        registry_dir=tmp_path / "models",
-        spool_dir=tmp_path / "spool",
+        registry_dir=folder / "models",
+        spool_dir=folder / "spool",
+        **overrides,
     )
     ensure_topics(configured)
     return configured
+
+
+@pytest.fixture
+def settings(kafka_bootstrap: str, tmp_path: Path) -> Settings:
+    """Settings whose topics, groups and local state belong to this test alone (topics created)."""
+    return private_settings(kafka_bootstrap, tmp_path)

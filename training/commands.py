@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-PUBLISH_TIMEOUT_S = 5.0
-
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     train = subparsers.add_parser(
@@ -302,12 +300,11 @@ def switch_mode(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _apply_and_announce(settings: Settings, change: Callable[[ModelRegistry], ModelUpdate]) -> int:
-    from roostr.kafka import require_broker
-    from roostr.registry import ModelRegistry, RegistryError
+    from roostr.registry import RegistryError
+    from training.model_actions import apply_change
 
-    require_broker(settings)
     try:
-        update = change(ModelRegistry(settings.registry_dir))
+        update = apply_change(settings, change)
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -319,33 +316,19 @@ def _apply_and_announce(settings: Settings, change: Callable[[ModelRegistry], Mo
     return 0
 
 
-def _publish(update: ModelUpdate, settings: Settings) -> bool:
-    """Announce on ``models.updates`` (key None); a warning, not a failure, if it cannot."""
-    from roostr.kafka import make_producer
+def _publish(update: ModelUpdate, settings: Settings) -> None:
+    """Announce on ``models.updates``; a warning, not a failure, if it cannot."""
+    from training.model_actions import announce
 
-    errors: list[str] = []
-
-    def _delivered(err: Any, _msg: Any) -> None:
-        if err is not None:
-            errors.append(str(err))
-
-    producer = make_producer(settings, **{"message.timeout.ms": int(PUBLISH_TIMEOUT_S * 1000)})
-    producer.produce(
-        settings.topic_model_updates,
-        value=update.model_dump_json().encode(),
-        on_delivery=_delivered,
-    )
-    remaining = producer.flush(PUBLISH_TIMEOUT_S + 1)
-    if remaining or errors:
-        reason = errors[0] if errors else "broker unreachable"
+    failure = announce(update, settings)
+    if failure is not None:
         print(
-            f"warning: could not announce on {settings.topic_model_updates} ({reason}); "
+            f"warning: could not announce on {settings.topic_model_updates} ({failure}); "
             "the champion pointer is changed and consumers will pick it up when they poll it",
             file=sys.stderr,
         )
-        return False
-    print(f"announced on {settings.topic_model_updates}")
-    return True
+    else:
+        print(f"announced on {settings.topic_model_updates}")
 
 
 def _zoned(text: str) -> datetime:

@@ -26,7 +26,7 @@ from training.monitoring.evaluation import Champion, MonitorReport, evaluate
 from training.outcomes_topic import OutcomesUnreadable, read_outcomes
 from training.topic_snapshot import read_parsed
 
-__all__ = ["EXIT_ALERTS", "EXIT_UNREADABLE", "Monitor", "render_json", "render_text"]
+__all__ = ["EXIT_ALERTS", "EXIT_UNREADABLE", "Monitor", "champion_of", "render_json", "render_text"]
 
 log = get_logger("roostr.monitor")
 
@@ -55,7 +55,7 @@ class Monitor:
         report = evaluate(
             outcomes,
             scored,
-            _champion(ModelRegistry(s.registry_dir)),
+            champion_of(ModelRegistry(s.registry_dir)),
             s,
             group_lag=sum(p.lag for p in lags.values()) if lags is not None else None,
         )
@@ -81,7 +81,8 @@ class Monitor:
             self._stopping.wait(self.settings.monitor_interval_s)
 
 
-def _champion(registry: ModelRegistry) -> Champion | None:
+def champion_of(registry: ModelRegistry) -> Champion | None:
+    """The champion as the monitor judges it: version, label cutoff, feature reference, shadow."""
     version = registry.champion()
     if version is None:
         return None

@@ -1,0 +1,45 @@
+"""Registry changes announced to the running consumers: what ``roostr models promote|rollback|
+shadow`` and ``roostr mode`` do, shared with the signal board's actions so both are followed the
+same way (the registry pointer first, then a ``models.updates`` record for an immediate reload).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from roostr.contracts import ModelUpdate
+from roostr.kafka import make_producer, require_broker
+from roostr.registry import ModelRegistry
+from roostr.settings import Settings
+
+__all__ = ["PUBLISH_TIMEOUT_S", "announce", "apply_change"]
+
+PUBLISH_TIMEOUT_S = 5.0
+
+
+def apply_change(settings: Settings, change: Callable[[ModelRegistry], ModelUpdate]) -> ModelUpdate:
+    """Check a broker answers (BrokerUnavailable otherwise, nothing changed), then change the
+    registry; RegistryError when it refuses. The caller announces the returned update."""
+    require_broker(settings)
+    return change(ModelRegistry(settings.registry_dir))
+
+
+def announce(update: ModelUpdate, settings: Settings) -> str | None:
+    """Publish ``update`` on ``models.updates`` (key None); None when acknowledged, else why not."""
+    errors: list[str] = []
+
+    def _delivered(err: Any, _msg: Any) -> None:
+        if err is not None:
+            errors.append(str(err))
+
+    producer = make_producer(settings, **{"message.timeout.ms": int(PUBLISH_TIMEOUT_S * 1000)})
+    producer.produce(
+        settings.topic_model_updates,
+        value=update.model_dump_json().encode(),
+        on_delivery=_delivered,
+    )
+    remaining = producer.flush(PUBLISH_TIMEOUT_S + 1)
+    if remaining or errors:
+        return errors[0] if errors else "broker unreachable"
+    return None
