@@ -83,18 +83,23 @@ class BrokerProcess:
         return dict(os.environ)
 
     def start(self, timeout_s: float = 30.0) -> Self:
-        with open(self.log_path or os.devnull, "ab") as log:  # the child keeps its own handle
-            self._process = subprocess.Popen(
-                self._command(), stdout=log, stderr=subprocess.STDOUT, env=self._env()
-            )
+        self.launch()
         try:
-            self._wait_ready(timeout_s)
+            self.wait_ready(timeout_s)
         except BaseException:  # Ctrl-C included: a broker that was started is never left behind
             self.stop()
             raise
         return self
 
-    def _wait_ready(self, timeout_s: float) -> None:
+    def launch(self) -> None:
+        """Start the process without waiting for it: nodes of one cluster serve only once a
+        quorum of them runs, so they are all launched before any is waited for."""
+        with open(self.log_path or os.devnull, "ab") as log:  # the child keeps its own handle
+            self._process = subprocess.Popen(
+                self._command(), stdout=log, stderr=subprocess.STDOUT, env=self._env()
+            )
+
+    def wait_ready(self, timeout_s: float) -> None:
         assert self._process is not None
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -107,6 +112,11 @@ class BrokerProcess:
             time.sleep(0.05)
         self.stop()
         raise BrokerStartError(f"broker on port {self.port} did not answer within {timeout_s}s")
+
+    def send_signal(self, signum: int) -> None:
+        """Signal the broker process (a fault drill's kill -9, SIGSTOP, SIGCONT)."""
+        assert self._process is not None
+        self._process.send_signal(signum)
 
     def terminate(self) -> None:
         """Ask the broker to exit (SIGTERM) without waiting; safe inside a signal handler."""
