@@ -10,15 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from confluent_kafka import (
-    ConsumerGroupTopicPartitions,
-    KafkaException,
-    TopicCollection,
-    TopicPartition,
-)
+from confluent_kafka import KafkaException, TopicCollection, TopicPartition
 from confluent_kafka.admin import OffsetSpec
 
-from roostr.kafka import make_admin
+from roostr.kafka import make_admin, make_consumer
 from roostr.logs import get_logger
 from roostr.settings import Settings
 
@@ -43,13 +38,18 @@ class PartitionLag:
 class GroupLagReader:
     """Reads ``group``'s committed offsets and the watermarks of every partition of ``topic``.
 
-    Its own admin client, so a read never touches the member's consumer; requests for the three
-    answers are sent together and awaited at most ``timeout_s``.
+    Its own clients, so a read never touches the member's consumer; requests for the three
+    answers are sent together and awaited at most ``timeout_s``. The committed offsets come from
+    a consumer of the group that never subscribes (OffsetFetch), not from the admin client:
+    librdkafka 2.16 aborts the whole process (``rd_kafka_enq_once_del_source_return``
+    assertion) when an admin request to a group coordinator times out while the coordinator
+    moves, as it does when a broker dies (tests/test_replicated_cluster_rides_out_broker_faults).
     """
 
     def __init__(self, settings: Settings, group: str, topic: str, timeout_s: float = 2.0) -> None:
         self.group, self.topic, self.timeout_s = group, topic, timeout_s
         self._admin = make_admin(settings)
+        self._commits = make_consumer(settings, group)
 
     def read(self) -> dict[int, PartitionLag] | None:
         """Partition → lag; None when the broker did not answer in time (logged)."""
@@ -72,10 +72,8 @@ class GroupLagReader:
         high = self._admin.list_offsets(
             {tp: OffsetSpec.latest() for tp in partitions}, request_timeout=timeout
         )
-        committed = self._admin.list_consumer_group_offsets(
-            [ConsumerGroupTopicPartitions(self.group, partitions)], request_timeout=timeout
-        )[self.group].result(timeout)
-        starts = {tp.partition: tp.offset for tp in committed.topic_partitions}
+        committed = self._commits.committed(partitions, timeout=timeout)
+        starts = {tp.partition: tp.offset for tp in committed}
         lags = {}
         for tp in partitions:
             first = low[tp].result(timeout).offset

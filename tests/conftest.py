@@ -101,22 +101,26 @@ BROKERS: dict[
 }
 
 
-def _chosen_broker(forced: str | None) -> str:
+def chosen_broker() -> str:
+    """The session broker's kind, decided without starting it: a ``BROKERS`` name, or
+    "external" for ``KAFKA_BOOTSTRAP_SERVERS``."""
+    forced = os.environ.get("ROOSTR_TEST_BROKER")
     if forced:
         if forced not in BROKERS:
             raise pytest.UsageError(f"ROOSTR_TEST_BROKER={forced}: one of {', '.join(BROKERS)}")
         return forced
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return "external"
     return next(name for name, (runs_here, _) in BROKERS.items() if runs_here())
 
 
 @pytest.fixture(scope="session")
 def session_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SessionBroker]:
     """A real Kafka-protocol broker for this test session."""
-    forced = os.environ.get("ROOSTR_TEST_BROKER")
-    if (servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS")) and not forced:
-        yield SessionBroker(servers)
+    name = chosen_broker()
+    if name == "external":
+        yield SessionBroker(os.environ["KAFKA_BOOTSTRAP_SERVERS"])
         return
-    name = _chosen_broker(forced)
     with BROKERS[name][1](tmp_path_factory.mktemp(f"broker-{name}")) as started:
         yield replace(started, kind=name)
 
@@ -153,17 +157,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.broker)
 
 
-@pytest.fixture
-def settings(kafka_bootstrap: str, tmp_path: Path) -> Settings:
-    """Settings whose topics, groups and local state belong to this test alone (topics created)."""
-    configured = Settings(bootstrap_servers=kafka_bootstrap).namespaced(
+def isolated_settings(bootstrap_servers: str, tmp_path: Path, **overrides: object) -> Settings:
+    """Settings whose topics, groups and local state belong to one test alone (topics created)."""
+    configured = Settings(bootstrap_servers=bootstrap_servers).namespaced(
         uuid.uuid4().hex[:10],
-        partitions_raw=4,
-        partitions_default=2,
-        session_timeout_ms=6_000,
-        heartbeat_interval_ms=500,
-        registry_dir=tmp_path / "models",
-        spool_dir=tmp_path / "spool",
+        **{
+            "partitions_raw": 4,
+            "partitions_default": 2,
+            "session_timeout_ms": 6_000,
+            "heartbeat_interval_ms": 500,
+            "registry_dir": tmp_path / "models",
+            "spool_dir": tmp_path / "spool",
+            **overrides,
+        },
     )
     ensure_topics(configured)
     return configured
+
+
+@pytest.fixture
+def settings(kafka_bootstrap: str, tmp_path: Path) -> Settings:
+    """Settings whose topics, groups and local state belong to this test alone (topics created)."""
+    return isolated_settings(kafka_bootstrap, tmp_path)
