@@ -188,9 +188,10 @@ def _all_in_sync(settings: Settings) -> bool:
 
 
 def _kill_and_restart(cluster: KafkaCluster, roles: Roles) -> tuple[int, float, float, dict]:
-    """kill -9 the node leading most raw/scored partitions (not the controller, the other
-    drill's target, on a tie); restart it OUTAGE_S later on the storage it left."""
-    victim = max(roles.leaders, key=lambda n: (roles.leaders[n], n != roles.controller))
+    """kill -9 the node leading most raw/scored partitions but the controller (the other
+    drill's target); restart it OUTAGE_S later on the storage it left."""
+    brokers = [n for n in roles.leaders if n != roles.controller] or list(roles.leaders)
+    victim = max(brokers, key=roles.leaders.__getitem__)
     node = cluster.nodes[victim]
     began = time.monotonic()
     node.send_signal(signal.SIGKILL)
