@@ -1,12 +1,12 @@
 """A replicated cluster rides out broker faults while roostr scores: nothing lost, every duplicate
-identical, scored records acknowledged all through, members ready all through.
+identical, scoring going on while a node is away, members ready all through.
 
 Three Apache Kafka nodes (``apache_kafka.KafkaCluster``, each a broker and a KRaft voter), every
 topic with 3 replicas and ``min.insync.replicas`` 2 set through roostr's settings, idempotent
 ``acks=all`` producers. Two ``roostr consume`` processes score a steady stream while
 
-1. the node leading most ``signals.raw`` / ``signals.scored`` partitions is killed (kill -9) and
-   restarted ``OUTAGE_S`` later on the storage it left;
+1. the node leading most ``signals.raw`` / ``signals.scored`` partitions, other than the active
+   controller, is killed (kill -9) and restarted ``OUTAGE_S`` later on the storage it left;
 2. the active KRaft controller (the metadata quorum's leader, itself a broker here) is paused
    (SIGSTOP) for ``PAUSE_S``, then resumed (SIGCONT).
 
@@ -220,10 +220,11 @@ def _pause_controller(cluster: KafkaCluster, roles: Roles) -> tuple[int, float, 
 
 
 def _drill(
-    cluster: KafkaCluster, settings: Settings, tmp_path: Path, fault: Fault
+    cluster: KafkaCluster, settings: Settings, tmp_path: Path, fault: Fault, report: Path
 ) -> dict[str, Any]:
-    """Members score a steady stream; the fault hits once scoring runs. Checks nothing was
-    lost and every duplicate is identical; returns the drill's figures."""
+    """Members score a steady stream; the fault hits once scoring runs. Appends the drill's
+    figures to ``report`` (a failed drill's too), checks nothing was lost and every duplicate is
+    identical, and returns the figures."""
     train_tiny_model(ModelRegistry(settings.registry_dir), seed=5)
     records = good_records(INPUTS, prefix="drill")
     stream = SteadyProducer(settings, records, RATE)
@@ -253,11 +254,7 @@ def _drill(
             if thread.is_alive():
                 thread.stop()
     ids = {f"drill:7:{i}" for i in range(INPUTS)}
-    assert not dead
-    duplicates = assert_each_input_once_after_dedupe(scored, ids, allow_duplicates=True)
-    model = ModelRegistry(settings.registry_dir).load()
-    assert_scored_as_one_clean_run(scored, records, model, settings.mode)
-    return {
+    figures |= {
         **figures,
         "node": node,
         "led_partitions": roles.leaders[node],
@@ -274,17 +271,26 @@ def _drill(
         "first_scored_after_return_s": round(arrivals.first_after(back), 2),
         "all_in_sync_after_return_s": round(in_sync - back, 1),
         "scored_records": len(scored),
-        "duplicates": duplicates,
+        "duplicates": len(scored) - len({s.signal_id for s in scored}),
+        "dead_letters": len(dead),
         "lost": len(ids - {s.signal_id for s in scored}),
         "readiness": [[(round(t - began, 1), status) for t, status in p.changes] for p in probes],
     }
-
-
-def _report(figures: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> None:
     line = json.dumps(figures)
     print(f"cluster drill: {line}")
-    with (tmp_path_factory.getbasetemp() / "cluster-drills.jsonl").open("a") as out:
+    with report.open("a") as out:
         out.write(line + "\n")
+    assert not dead
+    assert_each_input_once_after_dedupe(scored, ids, allow_duplicates=True)
+    model = ModelRegistry(settings.registry_dir).load()
+    assert_scored_as_one_clean_run(scored, records, model, settings.mode)
+    return figures
+
+
+@pytest.fixture
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the drills' figures go: one JSON line per drill, in pytest's base temp directory."""
+    return tmp_path_factory.getbasetemp() / "cluster-drills.jsonl"
 
 
 def _assert_rode_it_out(figures: dict[str, Any]) -> None:
@@ -313,10 +319,9 @@ def test_killing_a_leading_broker_loses_nothing_and_scoring_goes_on(
     cluster: KafkaCluster,
     cluster_settings: Settings,
     tmp_path: Path,
-    tmp_path_factory: pytest.TempPathFactory,
+    report: Path,
 ) -> None:
-    figures = _drill(cluster, cluster_settings, tmp_path, _kill_and_restart)
-    _report(figures, tmp_path_factory)
+    figures = _drill(cluster, cluster_settings, tmp_path, _kill_and_restart, report)
     assert figures["led_partitions"] > 0
     _assert_rode_it_out(figures)
 
@@ -325,9 +330,8 @@ def test_pausing_the_controller_loses_nothing_and_scoring_goes_on(
     cluster: KafkaCluster,
     cluster_settings: Settings,
     tmp_path: Path,
-    tmp_path_factory: pytest.TempPathFactory,
+    report: Path,
 ) -> None:
-    figures = _drill(cluster, cluster_settings, tmp_path, _pause_controller)
-    _report(figures, tmp_path_factory)
+    figures = _drill(cluster, cluster_settings, tmp_path, _pause_controller, report)
     assert figures["controller_after"] != figures["node"]  # the quorum elected another leader
     _assert_rode_it_out(figures)
