@@ -42,9 +42,12 @@ class GroupLagReader:
     topic and its watermarks (requests sent together, awaited at most ``timeout_s``), and for the
     committed offsets a consumer of ``group`` that never subscribes, so never joins it. Not the
     admin client's ListConsumerGroupOffsets: librdkafka (2.16) crashes the process when that
-    request meets a coordinator that moved or is still loading (a NOT_COORDINATOR answer
-    dereferences the admin client's absent group handle: librdkafka issue 5040), which is what a
-    broker restart or failover looks like; a consumer re-finds its coordinator instead.
+    request meets a coordinator that moved or is still loading, which is what a broker start,
+    restart or failover looks like: SIGSEGV on a NOT_COORDINATOR answer (the admin client's
+    absent group handle, librdkafka issue 5040), or an ``rd_kafka_enq_once_del_source_return``
+    assertion when the request times out while the coordinator moves (seen in
+    tests/test_replicated_cluster_rides_out_broker_faults.py). A consumer re-finds its
+    coordinator instead.
     """
 
     def __init__(self, settings: Settings, group: str, topic: str, timeout_s: float = 2.0) -> None:

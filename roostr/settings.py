@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     partitions_raw: int = Field(12, ge=1)
     partitions_default: int = Field(6, ge=1)
     replication_factor: int = Field(1, ge=1)
+    # Set on every topic roostr creates: how many replicas must hold a record before an acks=all
+    # producer (every roostr producer) is told it is written. None: the broker's default.
+    min_insync_replicas: int | None = Field(None, ge=1)
 
     # --- consumer groups -------------------------------------------------------------------------
     group_scoring: str = "roostr-scoring"
@@ -173,6 +176,17 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _in_sync_replicas_can_exist(self) -> Settings:
+        if self.min_insync_replicas is not None and (
+            self.min_insync_replicas > self.replication_factor
+        ):
+            raise ValueError(
+                f"min_insync_replicas ({self.min_insync_replicas}) exceeds replication_factor "
+                f"({self.replication_factor}): no produce to the topics could ever succeed"
+            )
+        return self
+
     def kafka_common(self) -> dict[str, Any]:
         """librdkafka settings every client shares: where the brokers are and how to log in."""
         config: dict[str, Any] = {
@@ -240,9 +254,11 @@ class Settings(BaseSettings):
 
     def topic_configs(self) -> dict[str, dict[str, str]]:
         """Topic configs set at creation (some brokers do not report their defaults)."""
+        replicas = {}
+        if self.min_insync_replicas is not None:
+            replicas["min.insync.replicas"] = str(self.min_insync_replicas)
         compacted = {"cleanup.policy": "compact"}
-        return {
-            self.topic_joiner_state: compacted,
-            self.topic_feature_state: compacted,
-            self.topic_label_cutoffs: compacted,
-        }
+        configs = {topic: dict(replicas) for topic in self.topic_partitions()}
+        for topic in (self.topic_joiner_state, self.topic_feature_state, self.topic_label_cutoffs):
+            configs[topic] |= compacted
+        return configs

@@ -7,12 +7,16 @@ formats fresh KRaft storage under its work directory, writes its log to ``server
 removes its storage when stopped.
 
     python tests/apache_kafka.py [--port N]   # prints the bootstrap address, serves until Ctrl-C
+    python tests/apache_kafka.py --nodes 3    # a replicated cluster; SIGTERM or Ctrl-C stops it
 
 One node with the broker and controller roles, one PLAINTEXT listener for clients. The properties
-are built from a listener table and a voter list, so further listeners or nodes (a three-node
-cluster sharing one cluster id) are more entries, not a rewrite. Given SCRAM users, the node also
-serves a SASL_SSL listener (SCRAM-SHA-512, a certificate of a CA made for it) and authorizes
-every request with ACLs; PLAINTEXT and the controller stay open as super user ``ANONYMOUS``.
+are built from a listener table and a voter list. Given SCRAM users, the node also serves a
+SASL_SSL listener (SCRAM-SHA-512, a certificate of a CA made for it) and authorizes every request
+with ACLs; PLAINTEXT and the controller stay open as super user ``ANONYMOUS``.
+
+``KafkaCluster`` runs several such nodes as one KRaft quorum (one cluster id, every node a voter),
+with replicated internal topics and ``min.insync.replicas`` a majority: the fault drills' broker
+(tests/test_replicated_cluster_rides_out_broker_faults.py) kills and pauses its nodes.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
@@ -34,9 +40,9 @@ from typing import Self
 from deploy_files import compose
 from tls_certificates import write_ca_and_server_cert
 
-from roostr.embedded_broker import BrokerProcess, BrokerStartError, free_port
+from roostr.embedded_broker import BrokerProcess, BrokerStartError, Started, free_port
 
-__all__ = ["KAFKA_VERSION", "ApacheKafka", "SaslSsl", "available", "classpath"]
+__all__ = ["KAFKA_VERSION", "ApacheKafka", "KafkaCluster", "SaslSsl", "available", "classpath"]
 
 
 def _pinned_version() -> str:
@@ -146,11 +152,12 @@ class ApacheKafka(BrokerProcess):
 
     ``work_dir`` holds its storage (``data/``, removed on stop), its properties, its log
     (``server.log``) and the JVM's own output (``stdout.log``); the log outlives the broker for
-    post-mortems. Settings suit tests: internal topics with one replica and few partitions, no
-    initial rebalance delay, and topics auto-created with 4 partitions as the embedded broker does.
+    post-mortems. Settings suit tests: few partitions for internal topics, no initial rebalance
+    delay, and topics auto-created with 4 partitions as the embedded broker does. Alone, it is
+    its own quorum and its topics have one replica; in a ``KafkaCluster``, ``quorum`` names every
+    voter (node id → controller port) and internal and new topics get one replica per node.
     """
 
-    node_id = 1
     super_user = "admin"
 
     def __init__(
@@ -159,6 +166,9 @@ class ApacheKafka(BrokerProcess):
         port: int | None = None,
         version: str = KAFKA_VERSION,
         scram_users: Iterable[str] = (),
+        node_id: int = 1,
+        quorum: dict[int, int] | None = None,
+        jvm_options: tuple[str, ...] = ("-Xms256m", "-Xmx768m"),
     ):
         """``scram_users``: when given, also serve SASL_SSL for them (and ``admin``, a super
         user), with ACLs enforced there."""
@@ -167,7 +177,10 @@ class ApacheKafka(BrokerProcess):
         super().__init__(port or free_port(), log_path=stdout_log)
         self.work_dir = work_dir
         self.version = version
-        self.controller_port = free_port()
+        self.node_id = node_id
+        self.quorum = quorum or {node_id: free_port()}
+        self.controller_port = self.quorum[node_id]
+        self.jvm_options = jvm_options
         self.sasl_ssl: SaslSsl | None = None
         if names := sorted({*scram_users}):
             self.sasl_ssl = SaslSsl(
@@ -226,7 +239,26 @@ class ApacheKafka(BrokerProcess):
         ]
 
     def _voters(self) -> str:
-        return f"{self.node_id}@127.0.0.1:{self.controller_port}"
+        return ",".join(f"{node}@127.0.0.1:{port}" for node, port in sorted(self.quorum.items()))
+
+    def _replication_properties(self) -> dict[str, object]:
+        """A replica per node, for internal and auto-created topics; a write needs a majority of
+        them in sync, so one node of three may be down without stopping a produce."""
+        replicas = len(self.quorum)
+        majority = replicas // 2 + 1
+        properties: dict[str, object] = {
+            "default.replication.factor": replicas,
+            "offsets.topic.replication.factor": replicas,
+            "transaction.state.log.replication.factor": replicas,
+            "transaction.state.log.min.isr": majority,
+            "min.insync.replicas": majority,
+        }
+        if replicas > 1:
+            # Until the controller fences a node that stopped heartbeating, it stays in the ISR
+            # of every partition it replicates, and each acks=all write there waits for it: 4 s
+            # of that instead of Kafka's default 9 s, still well above a heartbeat interval.
+            properties |= {"broker.session.timeout.ms": 4000, "broker.heartbeat.interval.ms": 1000}
+        return properties
 
     def _properties(self) -> dict[str, object]:
         listeners = self._listeners()
@@ -245,12 +277,9 @@ class ApacheKafka(BrokerProcess):
                 f"{n}:{p}" for n, (p, _) in listeners.items()
             ),
             "log.dirs": self.work_dir / "data",
-            "offsets.topic.replication.factor": 1,
             "offsets.topic.num.partitions": 4,
-            "transaction.state.log.replication.factor": 1,
-            "transaction.state.log.min.isr": 1,
             "transaction.state.log.num.partitions": 4,
-            "min.insync.replicas": 1,
+            **self._replication_properties(),
             "group.initial.rebalance.delay.ms": 0,
             "auto.create.topics.enable": "true",
             "num.partitions": 4,
@@ -260,8 +289,7 @@ class ApacheKafka(BrokerProcess):
     def _java(self, main: str, *args: str) -> list[str]:
         return [
             "java",
-            "-Xms256m",
-            "-Xmx768m",
+            *self.jvm_options,
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.work_dir / 'log4j2.properties'}",
             "-cp",
@@ -273,15 +301,15 @@ class ApacheKafka(BrokerProcess):
     def _command(self) -> list[str]:
         return self._java("kafka.Kafka", str(self.work_dir / "server.properties"))
 
-    def start(self, timeout_s: float = 120.0) -> Self:
-        """Write the configuration, format fresh storage, start the node, wait until it serves."""
+    def format(self, cluster_id: str) -> None:
+        """Write the configuration and format fresh storage for the cluster ``cluster_id``."""
         config = self.work_dir / "server.properties"
         if self.sasl_ssl:
             write_ca_and_server_cert(self.sasl_ssl.ca_location, self._key_store)
         config.write_text("".join(f"{key}={value}\n" for key, value in self._properties().items()))
         (self.work_dir / "log4j2.properties").write_text(_LOG4J.format(path=self.server_log))
         shutil.rmtree(self.work_dir / "data", ignore_errors=True)
-        storage = ["format", "--cluster-id", _cluster_id(), "--config", str(config)]
+        storage = ["format", "--cluster-id", cluster_id, "--config", str(config)]
         storage += self._scram_arguments()
         formatted = subprocess.run(
             self._java("kafka.tools.StorageTool", *storage), capture_output=True, text=True,
@@ -291,22 +319,129 @@ class ApacheKafka(BrokerProcess):
             raise BrokerStartError(
                 f"KRaft storage format failed: {formatted.stdout}{formatted.stderr}"
             )
+
+    def start(self, timeout_s: float = 120.0) -> Self:
+        """Format fresh storage, start the node, wait until it serves."""
+        self.format(_cluster_id())
         return super().start(timeout_s)
+
+    def restart(self, timeout_s: float = 120.0) -> None:
+        """Start the node again on the storage it left (after a kill), wait until it serves."""
+        super().start(timeout_s)
 
     def stop(self, timeout_s: float = 30.0) -> None:
         super().stop(timeout_s)
         shutil.rmtree(self.work_dir / "data", ignore_errors=True)
 
 
+# The active controller is the KRaft quorum's leader. Python clients cannot ask for it (librdkafka
+# has no DescribeQuorum), and the metadata's "controller" of a KRaft cluster is just some broker;
+# Java's Admin client asks the quorum. Run as a single-file source program: no build step.
+_QUORUM_LEADER_JAVA = """
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+
+public class QuorumLeader {
+    public static void main(String[] args) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", args[0]))) {
+            System.out.println(admin.describeMetadataQuorum().quorumInfo().get().leaderId());
+        }
+    }
+}
+"""
+
+# Three JVMs share two cores in CI: a small heap, one GC thread, and the quick C1 compiler only
+# (a short-lived test broker never earns back C2's compile time).
+_CLUSTER_NODE_JVM = (
+    "-Xms128m",
+    "-Xmx512m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-XX:ActiveProcessorCount=1",
+)
+
+
+class KafkaCluster(Started):
+    """``size`` Apache Kafka nodes on loopback, each a broker and a KRaft voter: one cluster.
+
+    Internal and auto-created topics get ``size`` replicas with ``min.insync.replicas`` a
+    majority (2 of 3). Each node lives in ``work_dir/node-<id>``; use as a context manager.
+    """
+
+    def __init__(self, work_dir: Path, size: int = 3, version: str = KAFKA_VERSION) -> None:
+        self.work_dir = work_dir
+        quorum = {node: free_port() for node in range(1, size + 1)}
+        self.nodes = {
+            node: ApacheKafka(
+                work_dir / f"node-{node}", version=version, node_id=node, quorum=quorum,
+                jvm_options=_CLUSTER_NODE_JVM,
+            )
+            for node in quorum
+        }  # fmt: skip
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return ",".join(node.bootstrap_servers for node in self.nodes.values())
+
+    def start(self, timeout_s: float = 180.0) -> Self:
+        """Format every node's storage (in parallel), launch them all, wait until each serves."""
+        cluster_id = _cluster_id()
+        try:
+            with ThreadPoolExecutor(len(self.nodes)) as pool:
+                list(pool.map(lambda node: node.format(cluster_id), self.nodes.values()))
+            for node in self.nodes.values():
+                node.launch()
+            for node in self.nodes.values():
+                node.wait_ready(timeout_s)
+        except BaseException:  # a node that was started is never left behind
+            self.stop()
+            raise
+        return self
+
+    def controller(self) -> int:
+        """The node id of the active controller (the metadata quorum's leader)."""
+        program = self.work_dir / "QuorumLeader.java"
+        program.write_text(_QUORUM_LEADER_JAVA)
+        answer = subprocess.run(
+            ["java", "-cp", classpath(self.nodes[1].version), str(program), self.bootstrap_servers],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        if answer.returncode != 0:
+            raise BrokerStartError(f"describing the metadata quorum failed: {answer.stderr}")
+        return int(answer.stdout.split()[-1])
+
+    def stop(self) -> None:
+        for node in self.nodes.values():
+            if node.pid is not None:
+                node.send_signal(signal.SIGCONT)  # a paused node could not act on SIGTERM
+            node.stop()
+
+    def wait(self) -> None:
+        """Block until every node has exited."""
+        for node in self.nodes.values():
+            node.wait()
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=None, help="client port (default: a free one)")
-    port = parser.parse_args().port
-    with ApacheKafka(Path(tempfile.mkdtemp(prefix="roostr-kafka-")), port) as kafka:
-        print(f"bootstrap servers: {kafka.bootstrap_servers}", flush=True)
-        print(f"Apache Kafka {kafka.version}, log: {kafka.server_log}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stop the broker, clean up
-            kafka.wait()
+    parser.add_argument("--nodes", type=int, default=1, help="nodes of one cluster (default: 1)")
+    args = parser.parse_args()
+    work_dir = Path(tempfile.mkdtemp(prefix="roostr-kafka-"))
+    broker: ApacheKafka | KafkaCluster = (
+        KafkaCluster(work_dir, args.nodes) if args.nodes > 1 else ApacheKafka(work_dir, args.port)
+    )
+    # SIGTERM (a supervisor, ``kill``) ends the script as Ctrl-C does, starting or serving: the
+    # broker's JVMs are stopped with it, never left running after the script that started them.
+    signal.signal(signal.SIGTERM, _interrupt)
+    with contextlib.suppress(KeyboardInterrupt), broker:
+        print(f"bootstrap servers: {broker.bootstrap_servers}", flush=True)
+        print(f"Apache Kafka {KAFKA_VERSION}, logs under: {work_dir}", flush=True)
+        broker.wait()
 
 
 if __name__ == "__main__":

@@ -102,22 +102,26 @@ BROKERS: dict[
 }
 
 
-def _chosen_broker(forced: str | None) -> str:
+def chosen_broker() -> str:
+    """The session broker's kind, decided without starting it: a ``BROKERS`` name, or
+    "external" for ``KAFKA_BOOTSTRAP_SERVERS``."""
+    forced = os.environ.get("ROOSTR_TEST_BROKER")
     if forced:
         if forced not in BROKERS:
             raise pytest.UsageError(f"ROOSTR_TEST_BROKER={forced}: one of {', '.join(BROKERS)}")
         return forced
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return "external"
     return next(name for name, (runs_here, _) in BROKERS.items() if runs_here())
 
 
 @pytest.fixture(scope="session")
 def session_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SessionBroker]:
     """A real Kafka-protocol broker for this test session."""
-    forced = os.environ.get("ROOSTR_TEST_BROKER")
-    if (servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS")) and not forced:
-        yield SessionBroker(servers)
+    name = chosen_broker()
+    if name == "external":
+        yield SessionBroker(os.environ["KAFKA_BOOTSTRAP_SERVERS"])
         return
-    name = _chosen_broker(forced)
     with BROKERS[name][1](tmp_path_factory.mktemp(f"broker-{name}")) as started:
         yield replace(started, kind=name)
 
@@ -156,16 +160,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def private_settings(kafka_bootstrap: str, folder: Path, **overrides: Any) -> Settings:
     """Settings whose topics, groups and local state (under ``folder``) belong to one test or
-    module alone, topics created."""
+    module alone, topics created; ``overrides`` win over these defaults."""
     configured = Settings(bootstrap_servers=kafka_bootstrap).namespaced(
         uuid.uuid4().hex[:10],
-        partitions_raw=4,
-        partitions_default=2,
-        session_timeout_ms=6_000,
-        heartbeat_interval_ms=500,
-        registry_dir=folder / "models",
-        spool_dir=folder / "spool",
-        **overrides,
+        **{
+            "partitions_raw": 4,
+            "partitions_default": 2,
+            "session_timeout_ms": 6_000,
+            "heartbeat_interval_ms": 500,
+            "registry_dir": folder / "models",
+            "spool_dir": folder / "spool",
+            **overrides,
+        },
     )
     ensure_topics(configured)
     return configured

@@ -89,3 +89,17 @@ def test_raw_records_larger_than_the_producer_limit_are_refused() -> None:
         Settings(max_message_bytes=2_000_000, max_record_bytes=2_000_000).max_message_bytes
         == 2_000_000
     )
+
+
+def test_min_insync_replicas_reaches_every_created_topic_and_never_exceeds_the_replicas() -> None:
+    """With acks=all producers, a write is told done once this many replicas hold it."""
+    assert all(
+        config.get("min.insync.replicas") is None for config in Settings().topic_configs().values()
+    )
+    replicated = Settings(replication_factor=3, min_insync_replicas=2)
+    configs = replicated.topic_configs()
+    assert set(configs) == set(replicated.topic_partitions())
+    assert {config["min.insync.replicas"] for config in configs.values()} == {"2"}
+    assert configs[replicated.topic_feature_state]["cleanup.policy"] == "compact"
+    with pytest.raises(ValueError, match="min_insync_replicas"):
+        Settings(replication_factor=1, min_insync_replicas=2)
