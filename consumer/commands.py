@@ -50,6 +50,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     up.add_argument(
         "--serve", action="store_true", help="keep broker and consumer running after the sample"
     )
+    up.add_argument(
+        "--run-dir", type=Path, default=None, help="service logs (default .roostr/up/<time>)"
+    )
     up.set_defaults(handler=run_up)
 
     demo = subparsers.add_parser(
@@ -130,16 +133,24 @@ def wants_embedded_broker(settings: Settings) -> bool:
 def run_up(args: argparse.Namespace, settings: Settings) -> int:
     from consumer.local_stack import run_local_stack
 
-    return run_local_stack(settings, embedded=wants_embedded_broker(settings), serve=args.serve)
+    run_dir = args.run_dir or _timestamped(Path(".roostr/up"))
+    return run_local_stack(
+        settings, embedded=wants_embedded_broker(settings), serve=args.serve, run_dir=run_dir
+    )
+
+
+def _timestamped(parent: Path) -> Path:
+    """A run's own folder, named for when it started (UTC)."""
+    from datetime import UTC, datetime
+
+    return parent / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import UTC, datetime
-
     from consumer.demo import DemoPlan, run_demo
 
     embedded = wants_embedded_broker(settings)
-    run_dir = args.run_dir or Path(".roostr/runs") / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    run_dir = args.run_dir or _timestamped(Path(".roostr/runs"))
     try:
         return run_demo(
             settings, embedded=embedded, run_dir=run_dir, plan=DemoPlan(args.signals),

@@ -3,10 +3,15 @@
 Embedded broker (unless a broker is configured) → topics → a bootstrap champion model if the
 registry has none → one scoring consumer process → the bundled sample signals published through
 the producer shim → scored signals read back the way a trading bot reads them, and summarised.
+
+The terminal shows stages and the table; the broker and every child process log to files in the
+run folder (``run_dir``), as in ``roostr demo``, so JSON log lines never interleave with the
+table.
 """
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -15,6 +20,7 @@ from collections import Counter
 from contextlib import ExitStack, suppress
 from importlib.resources import files
 from pathlib import Path
+from typing import IO
 
 from roostr.contracts import ScoredSignal
 from roostr.settings import Settings
@@ -28,9 +34,14 @@ def _roostr(*args: str) -> list[str]:
     return [sys.executable, "-m", "roostr", *args]
 
 
-def _count_lines(path: Path) -> int:
+def _signal_ids(path: Path) -> set[str]:
+    """The sample's signal ids (a line that is not a JSON object is rejected by the publisher)."""
+    ids = set()
     with path.open(encoding="utf-8") as handle:
-        return sum(1 for line in handle if line.strip())
+        for line in handle:
+            with suppress(ValueError, TypeError, KeyError):
+                ids.add(str(json.loads(line)["signal_id"]))
+    return ids
 
 
 def run_local_stack(
@@ -38,6 +49,7 @@ def run_local_stack(
     *,
     embedded: bool,
     serve: bool,
+    run_dir: Path,
     sample: Path = SAMPLE_SIGNALS,
     timeout_s: float = 120.0,
 ) -> int:
@@ -47,37 +59,61 @@ def run_local_stack(
     from roostr.kafka import ensure_topics
     from roostr.registry import ModelRegistry
 
+    run_dir.mkdir(parents=True, exist_ok=True)
+    print(f"roostr up · logs in {run_dir}", flush=True)
     with ExitStack() as stack:
         if embedded:
-            broker = stack.enter_context(EmbeddedBroker(port=free_port()))
+            broker = stack.enter_context(
+                EmbeddedBroker(port=free_port(), log_path=run_dir / "broker.log")
+            )
             settings = settings.model_copy(update={"bootstrap_servers": broker.bootstrap_servers})
             print(f"embedded broker at {broker.bootstrap_servers}", flush=True)
         env = settings.child_env()
 
-        ensure_topics(settings)
-        if ModelRegistry(settings.registry_dir).champion() is None:
-            print("no champion model yet: training the bootstrap model", flush=True)
-            subprocess.run(_roostr("train", "--bootstrap"), env=env, check=True)
+        def log_to(name: str) -> IO[bytes]:
+            return stack.enter_context((run_dir / f"{name}.log").open("ab"))
 
-        scorer = subprocess.Popen(_roostr("consume"), env=env)
+        ensure_topics(settings)
+        registry = ModelRegistry(settings.registry_dir)
+        if registry.champion() is None:
+            print("no champion model yet: training the bootstrap model", flush=True)
+            train = log_to("train")
+            subprocess.run(
+                _roostr("train", "--bootstrap"), env=env, check=True, stdout=train, stderr=train
+            )
+        print(f"champion: {registry.champion()}", flush=True)
+
+        consume = log_to("consume")
+        scorer = subprocess.Popen(_roostr("consume"), env=env, stdout=consume, stderr=consume)
         stack.callback(_stop, scorer)
 
-        expected = _count_lines(sample)
-        published = subprocess.run(_roostr("publish", str(sample)), env=env)
+        wanted = _signal_ids(sample)
+        publish = log_to("publish")
+        published = subprocess.run(
+            _roostr("publish", str(sample)), env=env, stdout=publish, stderr=publish
+        )
         if published.returncode != 0:
-            print("some sample lines were rejected (see above)", file=sys.stderr)
+            print(f"some sample lines were rejected: {run_dir / 'publish.log'}", file=sys.stderr)
 
         reader = stack.enter_context(ScoredSignalReader(settings, group_id=None))
         scored: dict[str, ScoredSignal] = {}
         deadline = time.monotonic() + timeout_s
-        while len(scored) < expected and time.monotonic() < deadline:
+        while not wanted <= scored.keys() and time.monotonic() < deadline:
             if scorer.poll() is not None:
-                print(f"scoring consumer exited with {scorer.returncode}", file=sys.stderr)
+                print(
+                    f"scoring consumer exited with {scorer.returncode}: {run_dir / 'consume.log'}",
+                    file=sys.stderr,
+                )
                 return 1
             for signal_ in reader.read(timeout_s=1.0):
                 scored[signal_.signal_id] = signal_
-        _print_summary(list(scored.values()), expected)
-        if len(scored) < expected:
+        _print_summary([scored[i] for i in wanted if i in scored], len(wanted))
+        if others := len(scored.keys() - wanted):
+            print(
+                f"also on the topic: {others} scored signal(s) not in this sample (an earlier "
+                "run's, or re-sent from the publisher's spool of an earlier run)"
+            )
+        if not wanted <= scored.keys():
             return 1
         if serve:
             print("serving: publish to the raw topic; Ctrl-C stops", flush=True)
