@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from roostr.contracts import Outcome, PriceTick, RawSignal
+from roostr.contracts import Outcome, RawSignal
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
 from roostr.model import ConvictionModel
 from roostr.rules import RULE_SETS, rule_scores
@@ -32,6 +32,7 @@ from roostr.settings import Settings
 from training.backtest.labelling import Labels, label_signals
 from training.backtest.performance import curve_stats, signal_stats, trade_stats, verdicts
 from training.backtest.selection import Selection
+from training.backtest.tick_columns import TickColumns
 from training.backtest.trades import EquityCurve, PriceBook, equity_curve, simulate, tradable
 from training.backtest.walk_forward import WalkForward
 
@@ -45,11 +46,12 @@ _SCORED_AT = datetime(1970, 1, 1, tzinfo=UTC)
 @dataclass
 class BacktestInputs:
     """The topics' contents: signals posted before the end (decoded, deduped, in event-time
-    order), outcomes in read order, every price tick, and counts of what was left out."""
+    order), outcomes in read order, every valid price tick as columns, and counts of what was
+    left out."""
 
     signals: list[RawSignal]
     outcomes: list[Outcome]
-    ticks: list[PriceTick]
+    ticks: TickColumns
     counts: dict[str, int] = field(default_factory=dict)
 
 

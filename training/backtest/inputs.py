@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
+import numpy as np
 from confluent_kafka import Message
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -27,11 +27,12 @@ from rich.progress import (
 )
 
 from consumer.decoding import Rejection, decode_signal
-from roostr.contracts import PriceTick, RawSignal
+from roostr.contracts import RawSignal
 from roostr.kafka import coordinates
 from roostr.logs import get_logger
 from roostr.settings import Settings
 from training.backtest.engine import BacktestInputs
+from training.backtest.tick_columns import TickColumns, decode_ticks
 from training.outcomes_topic import read_outcomes
 from training.topic_snapshot import TopicUnreadable, read_to_end
 
@@ -95,19 +96,16 @@ def _read_signals(
 
 def _read_ticks(
     settings: Settings, progress: Callable[[int, int], None]
-) -> tuple[list[PriceTick], int]:
-    found: list[tuple[PriceTick, int, int]] = []
-    invalid = 0
+) -> tuple[TickColumns, int]:
+    """Every valid tick (decoded in bulk, ``training.backtest.tick_columns``) and how many the
+    contract refuses; ticks of one ticker and instant keep their (partition, offset) order."""
+    values: list[bytes | None] = []
+    positions: list[tuple[int, int]] = []
 
     def keep(message: Message) -> None:
-        nonlocal invalid
-        try:
-            tick = PriceTick.model_validate_json(message.value() or b"")
-        except ValidationError:
-            invalid += 1
-            return
         _topic, partition, offset = coordinates(message)
-        found.append((tick, partition, offset))
+        values.append(message.value())
+        positions.append((partition, offset))
 
     try:
         read_to_end(
@@ -116,9 +114,11 @@ def _read_ticks(
         )  # fmt: skip
     except TopicUnreadable as exc:
         log.warning("prices_unreadable", error=str(exc))
-        return [], 0
-    found.sort(key=lambda f: (f[0].ticker, f[0].ts, f[1], f[2]))
-    return [tick for tick, _p, _o in found], invalid
+        return TickColumns.from_ticks([]), 0
+    where = np.array(positions, dtype=np.int64).reshape(-1, 2)
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[np.lexsort((where[:, 1], where[:, 0]))] = np.arange(len(values))
+    return decode_ticks(values, rank)
 
 
 @contextmanager
