@@ -36,7 +36,7 @@ from training.backtest.tick_columns import TickColumns, decode_ticks
 from training.outcomes_topic import read_outcomes
 from training.topic_snapshot import TopicUnreadable, read_to_end
 
-__all__ = ["read_inputs"]
+__all__ = ["read_inputs", "read_signals"]
 
 log = get_logger(__name__)
 
@@ -50,7 +50,7 @@ def read_inputs(
     """The three topics' contents; raises TopicUnreadable when the raw topic is missing (the
     outcomes and prices topics may be: labels then come from the other one, or are absent)."""
     with _progress_bars(show_progress) as bar:
-        signals, counts = _read_signals(settings, topic, end, bar(topic))
+        signals, counts = read_signals(settings, topic, end, bar(topic))
         try:
             outcomes, counts["invalid_outcomes"] = read_outcomes(
                 settings, READ_TIMEOUT_S, bar(settings.topic_outcomes)
@@ -62,9 +62,14 @@ def read_inputs(
     return BacktestInputs(signals, outcomes, ticks, counts)
 
 
-def _read_signals(
-    settings: Settings, topic: str, end: datetime, progress: Callable[[int, int], None]
+def read_signals(
+    settings: Settings,
+    topic: str,
+    end: datetime,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[RawSignal], dict[str, int]]:
+    """The raw topic's signals posted before ``end`` (event-time order, first copy of an id) and
+    counts of what was left out."""
     counts = {"read": 0, "dead_lettered": 0, "after_range": 0, "duplicates": 0}
     found: list[tuple[RawSignal, int, int]] = []
 
