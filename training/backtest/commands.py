@@ -83,7 +83,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="DIR",
         default=None,
-        help="write DIR/backtest.html (plots embedded) and DIR/backtest.json",
+        help="write DIR/backtest.html (plots embedded), DIR/backtest.json, and each scorer's "
+        "trades and daily equity as DIR/{trades,equity}.{csv,parquet}",
     )
     backtest.add_argument("--no-progress", action="store_true", help="no progress bar")
     backtest.set_defaults(handler=run_backtest_command)
