@@ -62,11 +62,15 @@ class TickColumns:
     ) -> TickColumns:
         """Columns from row-aligned values; ``order`` ranks rows that share a ticker and ts
         (default: their position)."""
-        tickers, code = np.unique(np.asarray(names, dtype=object), return_inverse=True)
+        first_seen = {name: i for i, name in enumerate(dict.fromkeys(names))}
+        tickers = sorted(first_seen)  # a few hundred names: codes are remapped to sorted order
+        remap = np.empty(len(tickers), dtype=np.int64)
+        remap[[first_seen[t] for t in tickers]] = np.arange(len(tickers))
+        code = remap[np.array([first_seen[n] for n in names], dtype=np.int64)]
         rank = np.arange(len(names)) if order is None else order
         sort = np.lexsort((rank, ts, code))
         return cls(
-            tuple(str(t) for t in tickers),
+            tuple(tickers),
             code[sort].astype(np.int32),
             np.ascontiguousarray(ts[sort], dtype=np.float64),
             np.ascontiguousarray(price[sort], dtype=np.float64),
