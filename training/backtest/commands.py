@@ -86,6 +86,13 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="write DIR/backtest.html (plots embedded), DIR/backtest.json, and each scorer's "
         "trades and daily equity as DIR/{trades,equity}.{csv,parquet}",
     )
+    backtest.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        default=None,
+        help="keep the topics' records in DIR (Parquet) and read only what was appended since",
+    )
     backtest.add_argument("--no-progress", action="store_true", help="no progress bar")
     backtest.set_defaults(handler=run_backtest_command)
     parity = subparsers.add_parser(
@@ -152,7 +159,9 @@ def run_backtest_command(args: argparse.Namespace, settings: Settings) -> int:
         else None
     )
     try:
-        inputs = read_inputs(settings, topic, args.end, show_progress=not args.no_progress)
+        inputs = read_inputs(
+            settings, topic, args.end, show_progress=not args.no_progress, cache=args.cache
+        )
     except TopicUnreadable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
