@@ -5,7 +5,6 @@ and a model file swapped behind the registry's back, are each caught and named (
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from datetime import timedelta
@@ -13,22 +12,15 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOSTR
-from scoring_service_support import ConsumerProcess, publish, train_tiny_model, wait_until
-from topic_reading import read_topic
+from scoring_service_support import score_world_live, train_tiny_model
 
 from roostr.features import extractor as extractor_module
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
 from training.backtest.parity import read_and_check
-from training.outcomes_topic import read_label_cutoff
 from training.world import generate_world
 
 pytestmark = pytest.mark.slow
-
-
-def scored_count(settings: Settings) -> int:
-    records = read_topic(settings, settings.topic_scored, 0, 1.0, 0.5)
-    return len({json.loads(m.value())["signal_id"] for m in records})
 
 
 def parity_command(settings: Settings, start: str, end: str) -> subprocess.CompletedProcess[str]:
@@ -45,22 +37,7 @@ def test_parity_finds_no_difference_after_a_live_run_and_names_planted_faults(
     registry = ModelRegistry(settings.registry_dir)
     champion = train_tiny_model(registry, seed=1)
     world = generate_world(300, seed=5, span_days=100)
-    joiner = ConsumerProcess(settings, tmp_path, "joiner", command="join")
-    consumer = None
-    try:
-        wait_until(lambda: read_label_cutoff(settings, 10) is not None, 60, "a label cutoff")
-        consumer = ConsumerProcess(settings, tmp_path, "consumer")
-        consumer.wait_for_event("consumer_started")
-        publish(settings, settings.topic_raw, world.signals)
-        publish(
-            settings, settings.topic_prices, [t for p in world.prices.values() for t in p.ticks()]
-        )
-        wait_until(lambda: scored_count(settings) >= len(world.signals), 240, "all scored")
-        assert consumer.terminate() == 0 and joiner.terminate() == 0
-    finally:
-        if consumer is not None:
-            consumer.ensure_stopped()
-        joiner.ensure_stopped()
+    score_world_live(settings, tmp_path, world)
     start = world.signals[0].posted_at
     end = world.signals[-1].posted_at + timedelta(seconds=1)
     start_text, end_text = start.isoformat(), end.isoformat()

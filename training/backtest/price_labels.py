@@ -62,14 +62,10 @@ def labels_from_prices(
 def _first_copies(signals: Sequence[RawSignal]) -> list[RawSignal]:
     """Signals in the labeler's order, the first copy of a signal_id kept (later ones are the
     labeler's duplicates)."""
-    ordered = sorted(signals, key=lambda s: (s.posted_at.timestamp(), s.signal_id))
-    seen: set[str] = set()
-    unique = []
-    for signal in ordered:
-        if signal.signal_id not in seen:
-            seen.add(signal.signal_id)
-            unique.append(signal)
-    return unique
+    first: dict[str, RawSignal] = {}
+    for signal in sorted(signals, key=lambda s: (s.posted_at.timestamp(), s.signal_id)):
+        first.setdefault(signal.signal_id, signal)
+    return list(first.values())
 
 
 class _Ticker:
