@@ -159,7 +159,9 @@ def test_two_joiners_one_killed_while_the_other_takes_over_label_everything_once
         publish_ticks(settings, rest)  # the second half of the prices: only the survivor reads it
         found = outcomes_by_id(settings, len(signals), timeout_s=150)
         assert_labels(found, signals, ticks)
-        taken_over = {e["partition"] for e in first.events("joiner_state_restored")[restored_before:]}
+        taken_over = {
+            e["partition"] for e in first.events("joiner_state_restored")[restored_before:]
+        }
         assert held <= taken_over  # it restored the partitions the killed member held
         assert first.terminate() == 0
     finally:
