@@ -1,6 +1,7 @@
 """``roostr backtest --cache DIR``: a later run reads only what was appended to each topic and
 reports exactly what a run without the cache reports; when the topic changed in a way that is
-not an append (its records deleted, others written), the cache is dropped, never used stale."""
+not an append (deleted and created again with other records), the cache is dropped, never
+used stale."""
 
 from __future__ import annotations
 
@@ -9,12 +10,11 @@ import subprocess
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from confluent_kafka import TopicPartition
 from conftest import ROOSTR
-from scoring_service_support import publish
+from scoring_service_support import publish, wait_until
 
 from roostr.contracts import PriceTick
-from roostr.kafka import make_admin, make_consumer
+from roostr.kafka import ensure_topics, make_admin
 from roostr.settings import Settings
 from training.world import generate_world
 
@@ -34,16 +34,12 @@ def segment_rows(cache: Path, topic: str) -> list[int]:
     return [pq.read_metadata(cache / topic / name).num_rows for name in manifest["segments"]]
 
 
-def empty_topic(settings: Settings, topic: str) -> None:
-    """Delete every record of ``topic`` (its offsets go on from where they were)."""
-    reader = make_consumer(settings, "test-ends")
-    partitions = reader.list_topics(topic, timeout=10).topics[topic].partitions
-    ends = [TopicPartition(topic, p, reader.get_watermark_offsets(TopicPartition(topic, p))[1])
-            for p in partitions]  # fmt: skip
-    reader.close()
+def recreate_topic(settings: Settings, topic: str) -> None:
+    """Delete ``topic`` and create it again, empty (offsets start over)."""
     admin = make_admin(settings)  # held: the futures complete on its thread
-    for future in admin.delete_records(ends).values():
-        future.result(timeout=60)
+    admin.delete_topics([topic])[topic].result(timeout=60)
+    wait_until(lambda: topic not in admin.list_topics(timeout=10).topics, 60, "topic deleted")
+    wait_until(lambda: ensure_topics(settings)[topic] == "created", 60, "topic created")
 
 
 def test_a_cached_run_reads_only_appends_and_a_changed_topic_drops_the_cache(
@@ -65,7 +61,7 @@ def test_a_cached_run_reads_only_appends_and_a_changed_topic_drops_the_cache(
     assert segment_rows(cache, settings.topic_prices) == [half, len(ticks) - half]
     assert segment_rows(cache, settings.topic_raw) == [len(world.signals)]
 
-    empty_topic(settings, settings.topic_prices)
+    recreate_topic(settings, settings.topic_prices)
     changed = [PriceTick(**(t.model_dump() | {"price_usd": t.price_usd * 3})) for t in ticks]
     publish(settings, settings.topic_prices, changed)
     fresh = backtest(settings)

@@ -61,7 +61,8 @@ def read_records(
     if not proven:
         log.warning("backtest_cache_invalidated", topic=topic, cached_partitions=len(anchors))
         shutil.rmtree(where, ignore_errors=True)
-        fresh, _seen = _read(settings, topic, purpose, timeout_s, progress, {})
+        anchors = {}
+        fresh, _seen = _read(settings, topic, purpose, timeout_s, progress, anchors)
     appended = [r for r in fresh if r[0] not in anchors or r[1] > _offset(anchors[r[0]])]
     kept = _segments(where) if proven else []
     log.info("backtest_cache_read", topic=topic, cached=len(kept), appended=len(appended))
