@@ -19,8 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,21 +27,11 @@ from confluent_kafka import OFFSET_END, Consumer, TopicPartition
 
 from consumer.delivery import Output, deliver
 from consumer.synthetic import encoded, synthetic_signals
+from roostr.embedded_broker import named_or_embedded
 from roostr.kafka import ensure_topics, make_consumer, make_producer
 from roostr.settings import Settings
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-@contextmanager
-def broker(servers: str | None, workdir: Path) -> Iterator[str]:
-    if servers:
-        yield servers
-        return
-    from roostr.embedded_broker import EmbeddedBroker, free_port
-
-    with EmbeddedBroker(port=free_port(), log_path=workdir / "broker.log") as embedded:
-        yield embedded.bootstrap_servers
 
 
 def produce(settings: Settings, documents: Iterable[dict]) -> None:
@@ -119,7 +108,7 @@ def probe_times(reader: Consumer, probes: int, timeout_s: float) -> list[float]:
 
 def run(signals: int, servers: str | None) -> dict[str, object]:
     workdir = Path(tempfile.mkdtemp(prefix="restore-bench-"))
-    with broker(servers, workdir) as bootstrap:
+    with named_or_embedded(servers, workdir / "broker.log") as bootstrap:
         settings = Settings(bootstrap_servers=bootstrap).namespaced(
             uuid.uuid4().hex[:8], partitions_raw=12, partitions_default=1, mode="rules",
             registry_dir=workdir / "models", http_port=0, session_timeout_ms=6_000,

@@ -11,6 +11,8 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -19,7 +21,11 @@ from confluent_kafka.admin import AdminClient
 
 from roostr.connection import LIBRDKAFKA_LOG
 
+<<<<<<< HEAD
 __all__ = ["BrokerProcess", "BrokerStartError", "EmbeddedBroker", "Started", "free_port"]
+=======
+__all__ = ["BrokerProcess", "BrokerStartError", "EmbeddedBroker", "free_port", "named_or_embedded"]
+>>>>>>> fastbt
 
 
 class BrokerStartError(RuntimeError):
@@ -192,3 +198,14 @@ class EmbeddedBroker(BrokerProcess):
     def _env(self) -> dict[str, str]:
         # NO_COLOR: the log file gets plain text, not terminal colour codes.
         return {**os.environ, "RUST_LOG": self.log_level, "NO_COLOR": "1"}
+
+
+@contextmanager
+def named_or_embedded(servers: str | None, log_path: Path | None = None) -> Iterator[str]:
+    """``servers`` when a broker is named, else an EmbeddedBroker's address for the block (a
+    benchmark's broker: its own, unless one is given)."""
+    if servers:
+        yield servers
+        return
+    with EmbeddedBroker(port=free_port(), log_path=log_path) as embedded:
+        yield embedded.bootstrap_servers

@@ -29,6 +29,7 @@ from roostr.model import ConvictionModel
 from roostr.registry import ModelRegistry
 from roostr.scoring import Scorer
 from roostr.settings import Settings
+from training.world import World
 
 
 def train_tiny_model(registry: ModelRegistry, seed: int, promote: bool = True) -> str:
@@ -288,3 +289,31 @@ def assert_scored_as_one_clean_run(
     expected = {s.signal_id: without_scored_at(s) for s in clean}
     for record in scored:
         assert without_scored_at(record) == expected[record.signal_id], record.signal_id
+
+
+def score_world_live(settings: Settings, log_dir: Path, world: World) -> None:
+    """Real ``roostr join`` and ``roostr consume`` processes: the joiner announces its partitions
+    before the consumer starts; then the world's signals and prices are published at once (an
+    accelerated replay) and both stop cleanly once every signal is scored."""
+    from training.outcomes_topic import read_label_cutoff
+
+    def scored() -> int:
+        records = read_topic(settings, settings.topic_scored, 0, 1.0, 0.5)
+        return len({json.loads(m.value() or b"{}")["signal_id"] for m in records})
+
+    joiner = ConsumerProcess(settings, log_dir, "joiner", command="join")
+    consumer = None
+    try:
+        wait_until(lambda: read_label_cutoff(settings, 10) is not None, 60, "a label cutoff")
+        consumer = ConsumerProcess(settings, log_dir, "consumer")
+        consumer.wait_for_event("consumer_started")
+        publish(settings, settings.topic_raw, world.signals)
+        publish(
+            settings, settings.topic_prices, [t for p in world.prices.values() for t in p.ticks()]
+        )
+        wait_until(lambda: scored() >= len(world.signals), 240, "all scored")
+        assert consumer.terminate() == 0 and joiner.terminate() == 0
+    finally:
+        if consumer is not None:
+            consumer.ensure_stopped()
+        joiner.ensure_stopped()

@@ -23,6 +23,7 @@ from roostr.settings import Settings
 from training.backtest.engine import BacktestConfig, BacktestInputs, run_backtest
 from training.backtest.report import PLOTS, write_report
 from training.backtest.selection import parse_selection
+from training.backtest.tick_columns import TickColumns
 from training.backtest.walk_forward import WalkForward
 from training.world import START, generate_world
 
@@ -48,7 +49,7 @@ class Figures(HTMLParser):
 def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """One walk-forward backtest report of a small world (its page and its summary)."""
     world = generate_world(600, seed=2, span_days=200)
-    ticks = [t for path in world.prices.values() for t in path.ticks()]
+    ticks = TickColumns.from_ticks(t for path in world.prices.values() for t in path.ticks())
     config = BacktestConfig(
         START + 110 * timedelta(days=1), START + 200 * timedelta(days=1),
         parse_selection("top20%"), walk_forward=WalkForward(train_window=timedelta(days=100)),

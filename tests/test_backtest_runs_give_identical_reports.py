@@ -36,6 +36,10 @@ def test_two_runs_write_identical_reports(settings: Settings, tmp_path: Path) ->
     assert (first / "backtest.json").read_bytes() == outputs[0]
     assert (first / "backtest.html").read_bytes() == (second / "backtest.html").read_bytes()
     assert (first / "backtest.json").read_bytes() == (second / "backtest.json").read_bytes()
+    files = sorted(p.name for p in first.iterdir())
+    assert {"trades.csv", "trades.parquet", "equity.csv", "equity.parquet"} <= set(files)
+    for name in files:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
     text = outputs[0].decode()
     assert f'"version": "{version}"' in text
     assert '"ml"' in text and '"hybrid"' in text  # the model scored: all scorers compared

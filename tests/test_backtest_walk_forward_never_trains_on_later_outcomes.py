@@ -15,6 +15,7 @@ from roostr.settings import Settings
 from training.backtest import walk_forward as walk_forward_module
 from training.backtest.engine import BacktestConfig, BacktestInputs, run_backtest
 from training.backtest.selection import parse_selection
+from training.backtest.tick_columns import TickColumns
 from training.backtest.walk_forward import WalkForward
 from training.world import START, generate_world
 
@@ -50,7 +51,7 @@ def test_every_window_model_saw_only_the_past(monkeypatch: pytest.MonkeyPatch) -
         return real(outcomes, settings, source=source, cutoff=cutoff)
 
     monkeypatch.setattr(walk_forward_module, "labelled_for_retrain", spy)
-    ticks = [t for path in world.prices.values() for t in path.ticks()]
+    ticks = TickColumns.from_ticks(t for path in world.prices.values() for t in path.ticks())
     config = BacktestConfig(
         START + 120 * DAY, START + 240 * DAY, parse_selection("top10%"),
         walk_forward=WalkForward(every=30 * DAY, train_window=120 * DAY),

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from scoring_service_support import ConsumerProcess, publish, wait_until
+from scoring_service_support import score_world_live
 from topic_reading import read_topic
 
 from roostr.contracts import Outcome, ScoredSignal
@@ -20,7 +20,6 @@ from roostr.features import FeatureExtractor, feature_dicts
 from roostr.features.state import TRACK_RECORD_LAG
 from roostr.scoring import Scorer
 from roostr.settings import Settings
-from training.outcomes_topic import read_label_cutoff
 from training.world import generate_world
 
 pytestmark = pytest.mark.slow
@@ -39,24 +38,8 @@ def test_an_accelerated_replay_scores_the_features_of_event_time(
 ) -> None:
     settings = settings.model_copy(update={"mode": "rules", "track_record_max_wait_s": 60.0})
     world = generate_world(400, seed=5, span_days=120)
-    joiner = ConsumerProcess(settings, tmp_path, "joiner", command="join")
-    consumer = None
-    try:
-        # the joiner announces its partitions before the consumer starts scoring
-        wait_until(lambda: read_label_cutoff(settings, 10) is not None, 60, "a label cutoff")
-        consumer = ConsumerProcess(settings, tmp_path, "consumer")
-        consumer.wait_for_event("consumer_started")
-        publish(settings, settings.topic_raw, world.signals)
-        publish(
-            settings, settings.topic_prices, [t for p in world.prices.values() for t in p.ticks()]
-        )
-        wait_until(lambda: len(_scored(settings)) == len(world.signals), 240, "all scored")
-        scored = _scored(settings)
-        assert consumer.terminate() == 0 and joiner.terminate() == 0
-    finally:
-        if consumer is not None:
-            consumer.ensure_stopped()
-        joiner.ensure_stopped()
+    score_world_live(settings, tmp_path, world)
+    scored = _scored(settings)
 
     outcomes = [
         Outcome.model_validate_json(m.value())

@@ -12,7 +12,7 @@ records by their event time on the client.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 import structlog
@@ -45,16 +45,19 @@ def read_to_end(
     purpose: str,
     timeout_s: float = 60.0,
     progress: Progress | None = None,
+    start: Mapping[int, int] | None = None,
 ) -> int:
     """Pass every record of ``topic`` up to its end as of now to ``handle``, in offset order per
-    partition; returns how many were read. Raises TopicUnreadable."""
+    partition, from each partition's ``start`` offset (default: its beginning); returns how many
+    were read. Raises TopicUnreadable."""
     reader = private_consumer(settings, purpose, **{"fetch.wait.max.ms": 50})
     try:
         metadata = reader.list_topics(topic, timeout=10).topics.get(topic)
         if metadata is None or metadata.error is not None or not metadata.partitions:
             raise TopicUnreadable(f"topic {topic} does not exist")
         todo = set(metadata.partitions)
-        reader.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in todo])
+        begin = start or {}
+        reader.assign([TopicPartition(topic, p, begin.get(p, OFFSET_BEGINNING)) for p in todo])
         ends: dict[int, int] = {}
         lows: dict[int, int] = {}
         read = 0

@@ -83,10 +83,47 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="DIR",
         default=None,
-        help="write DIR/backtest.html (plots embedded) and DIR/backtest.json",
+        help="write DIR/backtest.html (plots embedded), DIR/backtest.json, and each scorer's "
+        "trades and daily equity as DIR/{trades,equity}.{csv,parquet}",
+    )
+    backtest.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        default=None,
+        help="keep the topics' records in DIR (Parquet) and read only what was appended since",
     )
     backtest.add_argument("--no-progress", action="store_true", help="no progress bar")
     backtest.set_defaults(handler=run_backtest_command)
+    parity = subparsers.add_parser(
+        "parity",
+        parents=[common],
+        help="re-score what signals.scored holds for a range from the raw topic; exit 1 on any "
+        "difference",
+    )
+    parity.add_argument("--from", dest="start", required=True, type=_when, metavar="T0")
+    parity.add_argument("--to", dest="end", required=True, type=_when, metavar="T1")
+    parity.set_defaults(handler=run_parity_command)
+
+
+def run_parity_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 when every live signal of the range re-scores identically, else 1 (the summary
+    names the fields that differ); 1 too when nothing was scored live in the range."""
+    from roostr.kafka import require_broker
+    from training.backtest.parity import read_and_check
+    from training.topic_snapshot import TopicUnreadable
+
+    require_broker(settings)
+    try:
+        parity = read_and_check(settings, args.start, args.end)
+    except TopicUnreadable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(parity.summary())
+    if parity.compared + parity.mismatches == 0:
+        print(f"error: nothing was scored live in [{args.start}, {args.end})", file=sys.stderr)
+        return 1
+    return 1 if parity.mismatches else 0
 
 
 def run_backtest_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -122,7 +159,9 @@ def run_backtest_command(args: argparse.Namespace, settings: Settings) -> int:
         else None
     )
     try:
-        inputs = read_inputs(settings, topic, args.end, show_progress=not args.no_progress)
+        inputs = read_inputs(
+            settings, topic, args.end, show_progress=not args.no_progress, cache=args.cache
+        )
     except TopicUnreadable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

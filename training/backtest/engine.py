@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from roostr.contracts import Outcome, PriceTick, RawSignal
+from roostr.contracts import Outcome, RawSignal
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
 from roostr.model import ConvictionModel
 from roostr.rules import RULE_SETS, rule_scores
@@ -32,7 +32,15 @@ from roostr.settings import Settings
 from training.backtest.labelling import Labels, label_signals
 from training.backtest.performance import curve_stats, signal_stats, trade_stats, verdicts
 from training.backtest.selection import Selection
-from training.backtest.trades import EquityCurve, PriceBook, equity_curve, simulate, tradable
+from training.backtest.tick_columns import TickColumns
+from training.backtest.trades import (
+    EquityCurve,
+    PriceBook,
+    Trade,
+    equity_curve,
+    simulate,
+    tradable,
+)
 from training.backtest.walk_forward import WalkForward
 
 __all__ = ["BacktestConfig", "BacktestInputs", "BacktestResult", "ScorerColumn", "run_backtest"]
@@ -45,11 +53,12 @@ _SCORED_AT = datetime(1970, 1, 1, tzinfo=UTC)
 @dataclass
 class BacktestInputs:
     """The topics' contents: signals posted before the end (decoded, deduped, in event-time
-    order), outcomes in read order, every price tick, and counts of what was left out."""
+    order), outcomes in read order, every valid price tick as columns, and counts of what was
+    left out."""
 
     signals: list[RawSignal]
     outcomes: list[Outcome]
-    ticks: list[PriceTick]
+    ticks: TickColumns
     counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -80,6 +89,7 @@ class BacktestResult:
     columns: dict[str, ScorerColumn]
     curves: dict[str, EquityCurve]
     labels: npt.NDArray[np.float64]  # per signal in range: 1, 0 or NaN (unlabelled)
+    trades: dict[str, list[Trade]] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,12 +128,14 @@ def run_backtest(
     order = np.arange(rows.size)
     stats: dict[str, dict[str, Any]] = {}
     curves: dict[str, EquityCurve] = {}
+    traded: dict[str, list[Trade]] = {}
     for name, column in columns.items():
         selected = config.selection.mask(column.ranking, column.score, order)
         chosen = [outcomes[i] for i in np.flatnonzero(selected)]
         to_trade = [o for o in chosen if o is not None and tradable(o)]
         trades, skipped_open = simulate(to_trade, rules.target_multiple, config.fees_bps)
         curves[name] = equity_curve(trades, book, start, end, config.fees_bps, periods)
+        traded[name] = trades
         stats[name] = {
             **signal_stats(y, column.ranking, column.score, selected, column.probability),
             "skipped_unlabelled": len(chosen) - len(to_trade),
@@ -158,7 +170,7 @@ def run_backtest(
         },
         "scorers": stats,
     }
-    return BacktestResult(summary, columns, curves, y)
+    return BacktestResult(summary, columns, curves, y, traded)
 
 
 def _score(

@@ -6,7 +6,8 @@ group's offsets and ``signals.scored`` are never touched; nothing is produced).
 Records are picked by event time on the client (``posted_at`` before the range's end), never by
 an offset-for-time lookup. Everything is put in an order that does not depend on how the
 partitions' fetches interleaved: signals by (posted_at, signal_id, partition, offset), the first
-copy of a signal_id kept; ticks by (ticker, ts, partition, offset).
+copy of a signal_id kept; outcomes by (partition, offset); ticks by (ticker, ts, partition,
+offset).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
-from confluent_kafka import Message
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
@@ -27,15 +28,16 @@ from rich.progress import (
 )
 
 from consumer.decoding import Rejection, decode_signal
-from roostr.contracts import PriceTick, RawSignal
-from roostr.kafka import coordinates
+from roostr.contracts import Outcome, RawSignal
 from roostr.logs import get_logger
 from roostr.settings import Settings
 from training.backtest.engine import BacktestInputs
-from training.outcomes_topic import read_outcomes
-from training.topic_snapshot import TopicUnreadable, read_to_end
+from training.backtest.tick_columns import TickColumns, decode_ticks
+from training.backtest.topic_cache import read_records
+from training.topic_snapshot import Progress as ReadProgress
+from training.topic_snapshot import TopicUnreadable
 
-__all__ = ["read_inputs"]
+__all__ = ["read_inputs", "read_signals"]
 
 log = get_logger(__name__)
 
@@ -44,43 +46,53 @@ ProgressFactory = Callable[[str], Callable[[int, int], None]]
 
 
 def read_inputs(
-    settings: Settings, topic: str, end: datetime, show_progress: bool = True
+    settings: Settings,
+    topic: str,
+    end: datetime,
+    show_progress: bool = True,
+    cache: Path | None = None,
 ) -> BacktestInputs:
-    """The three topics' contents; raises TopicUnreadable when the raw topic is missing (the
-    outcomes and prices topics may be: labels then come from the other one, or are absent)."""
+    """The three topics' contents (from ``cache`` plus what was appended, when given: see
+    ``training.backtest.topic_cache``); raises TopicUnreadable when the raw topic is missing
+    (the outcomes and prices topics may be: labels then come from the other one, or are
+    absent)."""
     with _progress_bars(show_progress) as bar:
-        signals, counts = _read_signals(settings, topic, end, bar(topic))
+        signals, counts = read_signals(settings, topic, end, bar(topic), cache)
         try:
-            outcomes, counts["invalid_outcomes"] = read_outcomes(
-                settings, READ_TIMEOUT_S, bar(settings.topic_outcomes)
+            outcomes, counts["invalid_outcomes"] = _read_outcomes(
+                settings, bar(settings.topic_outcomes), cache
             )
         except TopicUnreadable as exc:
             log.warning("outcomes_unreadable", error=str(exc))
             outcomes = []
-        ticks, counts["invalid_ticks"] = _read_ticks(settings, bar(settings.topic_prices))
+        ticks, counts["invalid_ticks"] = _read_ticks(settings, bar(settings.topic_prices), cache)
     return BacktestInputs(signals, outcomes, ticks, counts)
 
 
-def _read_signals(
-    settings: Settings, topic: str, end: datetime, progress: Callable[[int, int], None]
+def read_signals(
+    settings: Settings,
+    topic: str,
+    end: datetime,
+    progress: ReadProgress | None = None,
+    cache: Path | None = None,
 ) -> tuple[list[RawSignal], dict[str, int]]:
+    """The raw topic's signals posted before ``end`` (event-time order, first copy of an id) and
+    counts of what was left out."""
     counts = {"read": 0, "dead_lettered": 0, "after_range": 0, "duplicates": 0}
     found: list[tuple[RawSignal, int, int]] = []
-
-    def keep(message: Message) -> None:
+    records = read_records(
+        settings, topic, purpose="backtest", timeout_s=READ_TIMEOUT_S, progress=progress,
+        cache=cache,
+    )  # fmt: skip
+    for partition, offset, _timestamp, value in records:
         counts["read"] += 1
-        signal = decode_signal(message.value(), settings.max_message_bytes)
+        signal = decode_signal(value, settings.max_message_bytes)
         if isinstance(signal, Rejection):
             counts["dead_lettered"] += 1  # what the live consumer would dead-letter
         elif signal.posted_at >= end:
             counts["after_range"] += 1
         else:
-            _topic, partition, offset = coordinates(message)
             found.append((signal, partition, offset))
-
-    read_to_end(
-        settings, topic, keep, purpose="backtest", timeout_s=READ_TIMEOUT_S, progress=progress
-    )
     found.sort(key=lambda f: (f[0].posted_at, f[0].signal_id, f[1], f[2]))
     signals: list[RawSignal] = []
     seen: set[str] = set()
@@ -93,32 +105,38 @@ def _read_signals(
     return signals, counts
 
 
-def _read_ticks(
-    settings: Settings, progress: Callable[[int, int], None]
-) -> tuple[list[PriceTick], int]:
-    found: list[tuple[PriceTick, int, int]] = []
-    invalid = 0
-
-    def keep(message: Message) -> None:
-        nonlocal invalid
+def _read_outcomes(
+    settings: Settings, progress: ReadProgress, cache: Path | None
+) -> tuple[list[Outcome], int]:
+    """Every valid Outcome in (partition, offset) order, and how many records were not one."""
+    records = read_records(
+        settings, settings.topic_outcomes, purpose="backtest-outcomes",
+        timeout_s=READ_TIMEOUT_S, progress=progress, cache=cache,
+    )  # fmt: skip
+    outcomes, invalid = [], 0
+    for _partition, _offset, _timestamp, value in records:
         try:
-            tick = PriceTick.model_validate_json(message.value() or b"")
+            outcomes.append(Outcome.model_validate_json(value or b""))
         except ValidationError:
             invalid += 1
-            return
-        _topic, partition, offset = coordinates(message)
-        found.append((tick, partition, offset))
+    return outcomes, invalid
 
+
+def _read_ticks(
+    settings: Settings, progress: ReadProgress, cache: Path | None
+) -> tuple[TickColumns, int]:
+    """Every valid tick (decoded in bulk, ``training.backtest.tick_columns``) and how many the
+    contract refuses; ticks of one ticker and instant keep their (partition, offset) order,
+    which is the records' order here."""
     try:
-        read_to_end(
-            settings, settings.topic_prices, keep, purpose="backtest-prices",
-            timeout_s=READ_TIMEOUT_S, progress=progress,
+        records = read_records(
+            settings, settings.topic_prices, purpose="backtest-prices",
+            timeout_s=READ_TIMEOUT_S, progress=progress, cache=cache,
         )  # fmt: skip
     except TopicUnreadable as exc:
         log.warning("prices_unreadable", error=str(exc))
-        return [], 0
-    found.sort(key=lambda f: (f[0].ticker, f[0].ts, f[1], f[2]))
-    return [tick for tick, _p, _o in found], invalid
+        return TickColumns.from_ticks([]), 0
+    return decode_ticks([value for _p, _o, _t, value in records])
 
 
 @contextmanager

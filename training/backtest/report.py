@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from training.backtest.engine import BacktestResult
+from training.backtest.exports import write_trades_and_equity
 
 __all__ = ["PLOTS", "summary_json", "write_report"]
 
@@ -35,11 +36,13 @@ def summary_json(result: BacktestResult) -> str:
 
 
 def write_report(result: BacktestResult, directory: Path) -> tuple[Path, Path]:
-    """``backtest.html`` and ``backtest.json`` in ``directory``; returns their paths."""
+    """``backtest.html`` and ``backtest.json`` in ``directory``, beside the trades and equity
+    files (``training.backtest.exports``); returns the first two's paths."""
     directory.mkdir(parents=True, exist_ok=True)
     page, summary = directory / "backtest.html", directory / "backtest.json"
     page.write_text(render_html(result), encoding="utf-8")
     summary.write_text(summary_json(result), encoding="utf-8")
+    write_trades_and_equity(result, directory)
     return page, summary
 
 

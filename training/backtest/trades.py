@@ -23,7 +23,8 @@ from datetime import timedelta
 import numpy as np
 import numpy.typing as npt
 
-from roostr.contracts import Outcome, PriceTick
+from roostr.contracts import Outcome
+from training.backtest.tick_columns import TickColumns
 
 __all__ = [
     "DAY_S",
@@ -94,15 +95,15 @@ def simulate(
 
 
 class PriceBook:
-    """Every ticker's ticks as sorted arrays, for marking open positions."""
+    """Every ticker's ticks sorted by (ts, price), for marking open positions (of ticks at one
+    instant, the highest price is the mark)."""
 
-    def __init__(self, ticks: Iterable[PriceTick]) -> None:
-        by_ticker: dict[str, list[tuple[float, float]]] = {}
-        for tick in ticks:
-            by_ticker.setdefault(tick.ticker, []).append((tick.ts.timestamp(), tick.price_usd))
+    def __init__(self, ticks: TickColumns) -> None:
+        order = np.lexsort((ticks.price, ticks.ts, ticks.code))
+        ts, price = ticks.ts[order], ticks.price[order]
         self._series = {
-            name: (np.array([t for t, _ in rows]), np.array([p for _, p in rows]))
-            for name, rows in ((n, sorted(r)) for n, r in by_ticker.items())
+            name: (ts[start:stop], price[start:stop])
+            for name, (start, stop) in ticks.bounds().items()
         }
 
     def marks(

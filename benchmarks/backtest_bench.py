@@ -1,0 +1,136 @@
+"""How long ``roostr backtest`` takes on a world of issue 19's size, before and after a change.
+
+Publishes a ``training.world`` world (default: 10,113 signals, 150 tickers with a tick every
+6 h over 1,378 + 32 days = 846,000 ticks) to fresh topics, registers a bootstrap champion, then
+times ``roostr backtest`` (champion, labels from prices: no outcomes topic) and ``--walk-forward``
+over the last ``--backtest-days`` as child processes: with this checkout's code, and with the
+source tree ``--before`` names (e.g. ``git archive main | tar -x -C /tmp/before``), same broker,
+same data; then this checkout's champion run again with a warm ``--cache``. Wall time includes
+the child's start-up; CPU time and peak RSS are the child's (not the broker's).
+
+    python benchmarks/backtest_bench.py [--before DIR] [--bootstrap-servers HOST:PORT] [--json]
+
+Prints figures and whether both codes' JSON summaries agree; asserts only that the warm-cache
+run reports what the uncached run did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from consumer.delivery import Output, deliver
+from roostr.embedded_broker import named_or_embedded
+from roostr.kafka import ensure_topics, make_producer
+from roostr.settings import Settings
+from training.world import START, generate_world
+
+
+def publish_world(settings: Settings, signals: int, span_days: float) -> int:
+    """The world's signals and ticks on the raw and prices topics; returns the tick count."""
+    world = generate_world(signals, seed=7, span_days=span_days)
+    producer = make_producer(settings, **{"linger.ms": 20, "batch.size": 1_000_000})
+    raw = (
+        Output(settings.topic_raw, s.ticker.encode(), s.model_dump_json().encode())
+        for s in world.signals
+    )
+    deliver(producer, raw, timeout_s=600)
+    ticks = [t for path in world.prices.values() for t in path.ticks()]
+    prices = (Output(settings.topic_prices, t.ticker.encode(), t.model_dump_json().encode())
+              for t in ticks)  # fmt: skip
+    deliver(producer, prices, timeout_s=600)
+    return len(ticks)
+
+
+def timed(argv: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
+    """Wall and CPU seconds (user + system: less swayed by other load than wall time), peak RSS
+    in MiB and stdout of one child run; raises if it fails."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        began = time.perf_counter()
+        child = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=err)
+        _pid, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - began
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"{argv} failed: {err.read().decode()[-2000:]}")
+        return {
+            "wall_s": round(wall, 2),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            "peak_rss_mib": round(usage.ru_maxrss / 1024),
+            "load_1m": round(os.getloadavg()[0], 2),
+            "stdout": out.read().decode(),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--signals", type=int, default=10_113)
+    parser.add_argument("--span-days", type=float, default=1_378)
+    parser.add_argument("--backtest-days", type=float, default=250)
+    parser.add_argument("--before", type=Path, help="source tree of the code to compare with")
+    parser.add_argument("--bootstrap-servers", default=None)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    rows = []
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        named_or_embedded(args.bootstrap_servers, Path(tmp) / "broker.log") as servers,
+    ):
+        settings = Settings(bootstrap_servers=servers).namespaced(
+            f"bt-{uuid.uuid4().hex[:8]}", registry_dir=Path(tmp) / "models"
+        )
+        ensure_topics(settings)
+        ticks = publish_world(settings, args.signals, args.span_days)
+        env = settings.child_env()
+        roostr = [sys.executable, "-m", "roostr"]
+        subprocess.run([*roostr, "train", "--bootstrap", "--reports-dir", f"{tmp}/reports"],
+                       env=env, check=True, capture_output=True)  # fmt: skip
+        end = START + timedelta(days=args.span_days + 1)
+        start = end - timedelta(days=args.backtest_days)
+        backtest = [*roostr, "backtest", "--from", start.date().isoformat(),
+                    "--to", end.date().isoformat(), "--json", "--no-progress"]  # fmt: skip
+        codes = [("after", None)] + ([("before", args.before)] if args.before else [])
+        summaries: dict[tuple[str, str], dict] = {}
+        cache = ["--cache", f"{tmp}/cache"]
+        runs = [("champion", []), ("walk-forward", ["--walk-forward"])]
+        for run, extra in runs:
+            for code, tree in codes:
+                # the tree's code first on the path (the current directory comes before all)
+                here = tree or Path.cwd()
+                child_env = env | ({"PYTHONPATH": str(tree)} if tree else {})
+                row = timed([*backtest, *extra], child_env, here)
+                summaries[code, run] = json.loads(row.pop("stdout"))
+                rows.append({"code": code, "run": run, **row})
+        timed([*backtest, *cache], env, Path.cwd())  # fills the cache
+        warm = timed([*backtest, *cache], env, Path.cwd())
+        assert json.loads(warm.pop("stdout")) == summaries["after", "champion"]
+        rows.append({"code": "after", "run": "champion, warm --cache", **warm})
+        agree = {
+            run: summaries["after", run] == summaries["before", run]
+            for run in ("champion", "walk-forward")
+            if ("before", run) in summaries
+        }
+    report = {"signals": args.signals, "ticks": ticks, "runs": rows, "summaries_agree": agree}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"{args.signals} signals, {ticks} ticks, backtest over {args.backtest_days:g} days")
+    for row in rows:
+        print(f"{row['code']:>7} {row['run']:>23} {row['wall_s']:7.2f} s wall "
+              f"{row['cpu_s']:7.2f} s CPU {row['peak_rss_mib']:6d} MiB "
+              f"load {row['load_1m']}")  # fmt: skip
+    print(f"JSON summaries equal before/after: {agree}")
+
+
+if __name__ == "__main__":
+    main()
