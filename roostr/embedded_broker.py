@@ -21,11 +21,14 @@ from confluent_kafka.admin import AdminClient
 
 from roostr.connection import LIBRDKAFKA_LOG
 
-<<<<<<< HEAD
-__all__ = ["BrokerProcess", "BrokerStartError", "EmbeddedBroker", "Started", "free_port"]
-=======
-__all__ = ["BrokerProcess", "BrokerStartError", "EmbeddedBroker", "free_port", "named_or_embedded"]
->>>>>>> fastbt
+__all__ = [
+    "BrokerProcess",
+    "BrokerStartError",
+    "EmbeddedBroker",
+    "Started",
+    "free_port",
+    "named_or_embedded",
+]
 
 
 class BrokerStartError(RuntimeError):
