@@ -14,7 +14,7 @@ from roostr.registry import ModelRegistry
 from roostr.settings import Settings
 from training.monitoring.alerts import check_alerts
 from training.monitoring.evaluation import evaluate
-from training.monitoring.job import _champion
+from training.monitoring.job import champion_of
 from training.pipeline import fit_model
 
 
@@ -36,7 +36,7 @@ def test_age_runs_from_the_label_cutoff_to_the_newest_signal(tmp_path: Path) -> 
     # registered now (the wall clock is months after the world), trained on labels final 40
     # days before the world's newest signal
     cutoff = END - timedelta(days=40)
-    champion = _champion(_registered(tmp_path, cutoff.isoformat()))
+    champion = champion_of(_registered(tmp_path, cutoff.isoformat()))
     assert champion is not None and champion.label_cutoff == cutoff
     report = evaluate(world.outcomes, world.scored, champion, Settings(), 0)
     newest = max(s.posted_at for s in world.scored)
@@ -46,7 +46,7 @@ def test_age_runs_from_the_label_cutoff_to_the_newest_signal(tmp_path: Path) -> 
 
 def test_a_model_without_a_label_cutoff_has_no_age(tmp_path: Path) -> None:
     world = _healthy()
-    champion = _champion(_registered(tmp_path, None))
+    champion = champion_of(_registered(tmp_path, None))
     report = evaluate(world.outcomes, world.scored, champion, Settings(), 0)
     assert report.model_age_days is None
     assert "model_expired" not in [a.name for a in check_alerts(report, Settings())]
