@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
+from itertools import chain
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -44,7 +45,7 @@ def feature_dicts(X: np.ndarray) -> list[dict[str, float | None]]:
     says None up front. Patching the few missing cells into ``tolist()`` rows beats a per-value
     check or an object array.
     """
-    rows = X.astype(np.float64).tolist()
+    rows = X.tolist()  # float32 to Python float is exact, as through float64
     missing_rows, missing_cols = np.nonzero(~np.isfinite(X))
     for i, j in zip(missing_rows.tolist(), missing_cols.tolist(), strict=True):
         rows[i][j] = None
@@ -114,7 +115,7 @@ class FeatureExtractor:
                 errors[i] = f"{type(exc).__name__}: {exc}"
                 rows.append(_FAILED_OWN_ROW)
         matrix = np.empty((n, len(FEATURE_NAMES)), dtype=np.float64)
-        matrix[:, _OWN_COLUMNS] = rows
+        matrix[:, _OWN_COLUMNS] = _own_block(rows)
         matrix[:, _CONTEXT_COLUMNS] = _context_columns(signals)
         _interactions(matrix)
         if errors:
@@ -212,6 +213,13 @@ class FeatureExtractor:
             # interactions
             text.green_minus_red_terms,
         )
+
+
+def _own_block(rows: list[tuple[float, ...]]) -> npt.NDArray[np.float64]:
+    """``rows`` as an (n, len(_OWN_COLUMNS)) array: one flat pass, not numpy's nested one (a
+    row of another length fails the reshape)."""
+    flat = np.fromiter(chain.from_iterable(rows), np.float64)
+    return flat.reshape(len(rows), len(_OWN_COLUMNS))
 
 
 def _reactions_block(
