@@ -33,7 +33,7 @@ from board.model_panel import ModelPanel, model_panel
 from board.security import REPORT_CSP, SESSION_COOKIE, Access, SecurityHeaders
 from board.store import TIERS, BoardStore, FeedFilter
 from consumer.group_lag import GroupLagReader
-from roostr.contracts import MODES, ModelUpdate
+from roostr.contracts import MODES, ModelUpdate, ScoredSignal
 from roostr.logs import get_logger
 from roostr.registry import ModelRegistry, RegistryError
 from training.model_actions import announce, apply_change
@@ -130,11 +130,15 @@ def create_app(
 
         return EventSourceResponse(stream(), ping=15)
 
-    async def signal_detail(request: Request) -> Response:
+    def held_signal(request: Request) -> ScoredSignal:
         guard(request)
         signal = store.signal(request.path_params["signal_id"])
         if signal is None:
             raise HTTPException(404, "not among the signals the board holds")
+        return signal
+
+    async def signal_detail(request: Request) -> Response:
+        signal = held_signal(request)
         features = sorted(signal.features.items())
         return page(
             request,
@@ -145,16 +149,13 @@ def create_app(
         )
 
     async def signal_json(request: Request) -> Response:
-        guard(request)
-        signal = store.signal(request.path_params["signal_id"])
-        if signal is None:
-            raise HTTPException(404, "not among the signals the board holds")
+        signal = held_signal(request)
         horizon = timedelta(days=settings.outcome_horizon_days)
         start, end = signal.posted_at - timedelta(days=1), signal.posted_at + horizon
         path = [
-            {"ts": ts, "price": price}
+            {"ts": ts.isoformat(), "price": price}
             for ts, price in store.price_path(signal.ticker)
-            if start.isoformat() <= ts <= end.isoformat()
+            if start <= ts <= end  # instants, whatever offset each was written with
         ]
         return JSONResponse(
             {

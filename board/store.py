@@ -91,7 +91,7 @@ class BoardStore:
         self._seq = 0
         self._signals: OrderedDict[str, tuple[FeedRow, bytes]] = OrderedDict()
         self._calls: OrderedDict[str, Call] = OrderedDict()
-        self._prices: dict[str, deque[tuple[str, float]]] = {}
+        self._prices: dict[str, deque[tuple[datetime, float]]] = {}
         self._cutoffs = LabelCutoffs()
         self.announced_mode: str | None = None  # the latest mode switch on models.updates
         self.invalid = 0
@@ -159,7 +159,7 @@ class BoardStore:
             call = self._calls.get(signal_id)
         return None if call is None else call.outcome
 
-    def price_path(self, ticker: str) -> list[tuple[str, float]]:
+    def price_path(self, ticker: str) -> list[tuple[datetime, float]]:
         with self._lock:
             return list(self._prices.get(ticker, ()))
 
@@ -239,7 +239,7 @@ class BoardStore:
         path = self._prices.get(tick.ticker)
         if path is None:
             path = self._prices[tick.ticker] = deque(maxlen=self.max_ticks)
-        path.append((tick.ts.isoformat(), tick.price_usd))
+        path.append((tick.ts, tick.price_usd))
 
     def _update(self, value: bytes) -> None:
         update = ModelUpdate.model_validate_json(value)
