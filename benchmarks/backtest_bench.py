@@ -28,7 +28,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from consumer.delivery import Output, deliver
+from roostr.delivery import Output, deliver
 from roostr.embedded_broker import named_or_embedded
 from roostr.kafka import ensure_topics, make_producer
 from roostr.settings import Settings
@@ -92,7 +92,7 @@ def main() -> None:
         ensure_topics(settings)
         ticks = publish_world(settings, args.signals, args.span_days)
         env = settings.child_env()
-        roostr = [sys.executable, "-m", "roostr"]
+        roostr = [sys.executable, "-m", "stack"]
         subprocess.run([*roostr, "train", "--bootstrap", "--reports-dir", f"{tmp}/reports"],
                        env=env, check=True, capture_output=True)  # fmt: skip
         end = START + timedelta(days=args.span_days + 1)

@@ -3,12 +3,12 @@
     python benchmarks/pipeline_bench.py [--json] [--messages N] [--scale-out] [--profile FILE]
 
 Takes every ``roostr bench`` flag, the broker connection flags included; the implementation
-lives in ``consumer/bench.py`` so the installed ``roostr bench`` runs it too.
+lives in ``stack/bench.py`` so the installed ``roostr bench`` runs it too.
 """
 
 import sys
 
-from roostr.cli import main
+from stack.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["bench", *sys.argv[1:]]))

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from confluent_kafka import OFFSET_END, Consumer, TopicPartition
 
-from consumer.delivery import Output, deliver
 from consumer.synthetic import encoded, synthetic_signals
+from roostr.delivery import Output, deliver
 from roostr.embedded_broker import named_or_embedded
 from roostr.kafka import ensure_topics, make_consumer, make_producer
 from roostr.settings import Settings
@@ -43,7 +43,7 @@ def produce(settings: Settings, documents: Iterable[dict]) -> None:
 def member(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as sink:
         return subprocess.Popen(
-            [sys.executable, "-m", "roostr", "consume"],
+            [sys.executable, "-m", "stack", "consume"],
             env=settings.child_env(), stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip
 

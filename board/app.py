@@ -32,8 +32,8 @@ from board.leaderboard import By, CallerStats, leaderboard, to_csv
 from board.model_panel import ModelPanel, model_panel
 from board.security import REPORT_CSP, SESSION_COOKIE, Access, SecurityHeaders
 from board.store import TIERS, BoardStore, FeedFilter
-from consumer.group_lag import GroupLagReader
 from roostr.contracts import MODES, ModelUpdate, ScoredSignal
+from roostr.group_lag import GroupLagReader
 from roostr.logs import get_logger
 from roostr.registry import ModelRegistry, RegistryError
 from training.model_actions import announce, apply_change

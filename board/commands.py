@@ -1,4 +1,4 @@
-"""``roostr board``: serve the signal board until Ctrl-C; ``roostr board-bench``: its figures."""
+"""``roostr board``: serve the signal board until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -43,15 +43,6 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     board.add_argument("--read-token-file", type=Path, default=None)
     board.set_defaults(handler=run_board)
 
-    bench = subparsers.add_parser(
-        "board-bench", parents=[common],
-        help="measure the board: keep-up rate, lag and memory at a given rate; page load time",
-    )  # fmt: skip
-    bench.add_argument("--rate", type=float, default=1_000.0, help="signals per second")
-    bench.add_argument("--seconds", type=float, default=20.0, help="how long to publish")
-    bench.add_argument("--signals", type=int, default=10_000, help="held for the page loads")
-    bench.set_defaults(handler=run_bench)
-
 
 def run_board(args: argparse.Namespace, settings: Settings) -> int:
     from board.server import BoardServer
@@ -81,10 +72,3 @@ def _token(path: Path | None, variable: str) -> str | None:
     if path is not None:
         return path.read_text(encoding="utf-8").strip() or None
     return os.environ.get(variable) or None
-
-
-def run_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from board.bench import run_board_bench
-
-    run_board_bench(settings, rate=args.rate, seconds=args.seconds, held=args.signals)
-    return 0

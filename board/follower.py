@@ -1,6 +1,6 @@
 """The board's one reader: follows its topics from the beginning into the store, in a thread.
 
-A ``TopicTail`` (``consumer.side_inputs``): assigned, never joined to a group, never committing,
+A ``TopicTail`` (``roostr.topic_reader``): assigned, never joined to a group, never committing,
 so the board moves nobody's offsets and a restarted board rebuilds the same state. A broker
 outage is logged and ridden out (librdkafka reconnects); a fatal client error stops the thread,
 which ``healthy`` reports.
@@ -13,10 +13,10 @@ import threading
 from confluent_kafka import KafkaException, Message
 
 from board.store import BoardStore
-from consumer.side_inputs import TopicTail
 from roostr.kafka import coordinates
 from roostr.logs import get_logger
 from roostr.settings import Settings
+from roostr.topic_reader import TopicTail
 
 __all__ = ["Follower"]
 

@@ -4,7 +4,7 @@ Champion, shadow and model age from the registry; alerts, drift and degraded sha
 monitor's own code (``training.monitoring``: ``evaluate`` and ``check_alerts`` on the outcomes
 and scored signals the board holds, the same as ``roostr monitor`` computes them); the
 calibration check (win rate by score bucket, champion against shadow) on matured outcomes
-only; the scoring group's lag from the broker (``consumer.group_lag``).
+only; the scoring group's lag from the broker (``roostr.group_lag``).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from board.store import BoardStore
-from consumer.group_lag import GroupLagReader
 from roostr.contracts import Outcome
 from roostr.drift import FeatureDrift
+from roostr.group_lag import GroupLagReader
 from roostr.labels import matured_at
 from roostr.registry import ModelRegistry, RegistryError
 from training.metrics import win_rate_by_score

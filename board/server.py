@@ -15,7 +15,7 @@ from board.app import create_app
 from board.follower import Follower
 from board.security import Access
 from board.store import BoardStore
-from consumer.group_lag import GroupLagReader
+from roostr.group_lag import GroupLagReader
 from roostr.logs import get_logger
 from roostr.settings import Settings
 

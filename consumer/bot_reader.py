@@ -20,6 +20,7 @@ from roostr.contracts import ScoredSignal, Tier
 from roostr.kafka import commit_offsets, make_consumer
 from roostr.logs import get_logger
 from roostr.settings import Settings
+from roostr.topic_reader import usable
 
 __all__ = ["RecentIds", "ScoredSignalReader"]
 
@@ -85,11 +86,8 @@ class ScoredSignalReader:
         """What arrived within ``timeout_s`` that passes the filters, each signal_id once."""
         self._commit_previous()
         wanted: list[ScoredSignal] = []
-        messages = self._consumer.consume(max_records, timeout_s)
+        messages = usable(self._consumer.consume(max_records, timeout_s), "bot-reader")
         for message in messages:
-            if message.error() is not None:
-                log.warning("consumer_error", error=str(message.error()))
-                continue
             try:
                 signal = ScoredSignal.model_validate_json(message.value() or b"")
             except ValidationError as exc:

@@ -16,27 +16,19 @@ so a restore reads the partition's tail to find the last marker, then reads from
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from confluent_kafka import (
-    OFFSET_BEGINNING,
-    Consumer,
-    KafkaError,
-    KafkaException,
-    Message,
-    TopicPartition,
-)
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 
-from consumer.delivery import Output
-from consumer.side_inputs import private_consumer
+from roostr.delivery import Output
 from roostr.kafka import coordinates, watermark_offsets
 from roostr.settings import Settings
+from roostr.topic_reader import private_consumer, records
 
-__all__ = ["PartitionLog", "RestoreIncomplete", "Restored", "restore_partitions"]
+__all__ = ["PartitionLog", "Restored", "restore_partitions"]
 
 MARKER = b"__offsets__"
 SNAPSHOT = b"__snapshot__"
@@ -44,10 +36,6 @@ _MIN_BETWEEN_SNAPSHOTS = 1000  # records
 _TAIL = 1000  # records read first when looking for the last marker
 
 Entries = list[tuple[str, Any]]
-
-
-class RestoreIncomplete(RuntimeError):
-    """The changelog partition could not be read to its end in time."""
 
 
 @dataclass(slots=True)
@@ -96,40 +84,64 @@ class PartitionLog:
 
 
 def restore_partitions(
-    settings: Settings, topic: str, partitions: Iterable[int], timeout_s: float = 120.0
+    settings: Settings, topic: str, partitions: Iterable[int]
 ) -> dict[int, Restored]:
     """Per partition, its entries as of its last marker, read from its last snapshot on.
 
     All partitions are read together (one reader, two passes: the tails for the last markers,
     then each from its snapshot), so restoring many costs about as much as restoring one.
+    Raises TopicUnreadable.
     """
     wanted = sorted(set(partitions))
     if not wanted:
         return {}
-    reader = private_consumer(settings, "restore", **{"enable.partition.eof": True})
-    deadline = time.monotonic() + timeout_s
+    reader = _Reader(private_consumer(settings, "restore"), topic, settings.read_stall_timeout_s)
     try:
-        starts = _last_snapshots(reader, topic, wanted, deadline)
-        restored = _read(reader, topic, starts, deadline)
+        starts = _last_snapshots(reader, wanted)
+        restored = _read(reader, starts)
         misplaced = {p: OFFSET_BEGINNING for p, r in restored.items() if r is None}
         if misplaced:  # a snapshot was not where its marker said: read those from the start
-            restored |= _read(reader, topic, misplaced, deadline)
+            restored |= _read(reader, misplaced)
         return {p: r for p, r in restored.items() if r is not None}
     finally:
-        reader.close()
+        reader.consumer.close()
 
 
-def _last_snapshots(
-    reader: Consumer, topic: str, partitions: list[int], deadline: float
-) -> dict[int, int]:
+@dataclass(slots=True)
+class _Reader:
+    """One changelog partition set's reader, read in passes from chosen offsets to the end."""
+
+    consumer: Consumer
+    topic: str
+    stall_timeout_s: float
+
+    def read(self, starts: dict[int, int]) -> Iterator[Message]:
+        begin = {(self.topic, p): offset for p, offset in starts.items()}
+        self.consumer.assign([TopicPartition(self.topic, p, o) for p, o in starts.items()])
+        try:
+            yield from records(
+                self.consumer,
+                begin,
+                dict.fromkeys(begin, None),
+                purpose="restore",
+                stall_timeout_s=self.stall_timeout_s,
+            )
+        finally:
+            self.consumer.unassign()
+
+
+def _last_snapshots(reader: _Reader, partitions: list[int]) -> dict[int, int]:
     """Per partition, the offset of the snapshot its last marker points at (or the beginning)."""
-    bounds = {p: watermark_offsets(reader, TopicPartition(topic, p), 10) for p in partitions}
+    bounds = {
+        p: watermark_offsets(reader.consumer, TopicPartition(reader.topic, p), 10)
+        for p in partitions
+    }
     starts: dict[int, int] = {}
     window = _TAIL
     while len(starts) < len(partitions):
         todo = {p: max(low, high - window) for p, (low, high) in bounds.items() if p not in starts}
         last: dict[int, int] = {}
-        for message in _records(reader, topic, todo, deadline):
+        for message in reader.read(todo):
             if message.key() == MARKER:
                 distance = orjson.loads(message.value() or b"").get("snapshot_distance")
                 if distance:
@@ -144,12 +156,10 @@ def _last_snapshots(
     return starts
 
 
-def _read(
-    reader: Consumer, topic: str, starts: dict[int, int], deadline: float
-) -> dict[int, Restored | None]:
+def _read(reader: _Reader, starts: dict[int, int]) -> dict[int, Restored | None]:
     """Apply each partition's records from its start on; None where the start is no snapshot."""
     states = {p: _Replay(expect_snapshot=start != OFFSET_BEGINNING) for p, start in starts.items()}
-    for message in _records(reader, topic, starts, deadline):
+    for message in reader.read(starts):
         _topic, partition, _offset = coordinates(message)
         states[partition].apply(message)
     return {p: state.result() for p, state in states.items()}
@@ -193,25 +203,3 @@ class _Replay:
 
     def result(self) -> Restored | None:
         return None if self.misplaced else Restored(self.entries, self.offsets, self.read)
-
-
-def _records(
-    reader: Consumer, topic: str, starts: dict[int, int], deadline: float
-) -> Iterator[Message]:
-    """Every record of the partitions from their starts to their ends (as fetches report them)."""
-    reader.assign([TopicPartition(topic, p, start) for p, start in starts.items()])
-    open_partitions = set(starts)
-    try:
-        while open_partitions:
-            if time.monotonic() > deadline:
-                raise RestoreIncomplete(f"{topic} {sorted(open_partitions)} not read to the end")
-            for message in reader.consume(1000, 0.5):
-                error = message.error()
-                if error is None:
-                    yield message
-                elif error.code() == KafkaError._PARTITION_EOF:
-                    open_partitions.discard(message.partition())
-                elif error.fatal():
-                    raise KafkaException(error)
-    finally:
-        reader.unassign()

@@ -44,7 +44,7 @@ from typing import NamedTuple
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
-from consumer.delivery import Output, PendingDelivery, deliver, send
+from roostr.delivery import Output, PendingDelivery, deliver, send
 from roostr.kafka import commit_offsets, log_refused_commits
 
 __all__ = ["CommitQueue"]

@@ -29,8 +29,8 @@ import orjson
 from confluent_kafka import Message
 from pydantic import TypeAdapter
 
-from consumer.decoding import Rejection
 from roostr.contracts import DeadLetter, LetterPart
+from roostr.decoding import Rejection
 from roostr.kafka import coordinates
 
 __all__ = ["DLQ_KEY_MAX_BYTES", "DeadLetterRecord", "dead_letter"]

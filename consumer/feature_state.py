@@ -21,14 +21,14 @@ from typing import Any, Protocol
 
 from confluent_kafka import Consumer, Message, TopicPartition
 
-from consumer.changelog import PartitionLog, RestoreIncomplete, restore_partitions
-from consumer.decoding import decode_signal
-from consumer.delivery import Output
-from consumer.side_inputs import replay_until
+from consumer.changelog import PartitionLog, restore_partitions
 from roostr.contracts import RawSignal
+from roostr.decoding import decode_signal
+from roostr.delivery import Output
 from roostr.kafka import coordinates
 from roostr.logs import get_logger
 from roostr.settings import Settings
+from roostr.topic_reader import read_range
 
 __all__ = ["FeatureState", "TickerStore"]
 
@@ -62,7 +62,7 @@ class FeatureState:
 
         Returns, per partition, the offset its scoring resumes at: the committed offset, or the
         snapshot's when it is ahead (its records before that were scored and delivered already).
-        Raises RestoreIncomplete when the changelog or a tail could not be read to its end, and
+        Raises TopicUnreadable when the changelog or a tail could not be read to its end, and
         KafkaException when the committed offsets could not be read: the caller then ``forget``s
         the partitions (part of their state may be loaded) and tries again later.
         """
@@ -111,16 +111,13 @@ class FeatureState:
                     _topic, partition, _offset = coordinates(message)
                     self._tickers[partition].add(signal.ticker)
 
-        read, unfinished = replay_until(
+        return read_range(
             self.settings,
-            [TopicPartition(topic, p, end) for p, _start, end in tails],
+            {(topic, p): end for p, _start, end in tails},
             observe,
+            purpose="replay",
             starts={(topic, p): start for p, start, _end in tails},
         )
-        if unfinished:
-            partitions = sorted(tp.partition for tp in unfinished)
-            raise RestoreIncomplete(f"{topic} {partitions}: tails not replayed to the commit")
-        return read
 
     def scored(self, partition: int, tickers: Iterable[str], count: int) -> None:
         """A batch's records of ``partition`` were scored (their tickers' state moved)."""

@@ -19,22 +19,19 @@ retraining and the scoring consumer's track records wait for instead of the wall
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 from pydantic import BaseModel, ValidationError
 
 from consumer.changelog import PartitionLog, restore_partitions
+from consumer.commit_queue import CommitQueue
 from consumer.dead_letters import dead_letter
-from consumer.decoding import Rejection
-from consumer.delivery import DeliveryFailed, Output, deliver_in_transaction, send
-from consumer.health import HealthServer
 from consumer.metrics import JoinerMetrics
-from roostr.connection import BrokerWatch
+from consumer.runtime import EXIT_NOT_COPARTITIONED, GroupSpec, MemberRuntime, Partition
 from roostr.contracts import (
     LabelCutoff,
     Outcome,
@@ -42,10 +39,10 @@ from roostr.contracts import (
     ScoredSignal,
     describe_validation_error,
 )
+from roostr.decoding import Rejection
+from roostr.delivery import DeliveryFailed, Output, deliver_in_transaction
 from roostr.kafka import (
-    commit_offsets,
     coordinates,
-    make_consumer,
     make_producer,
     make_transactional_producer,
     max_payload_bytes,
@@ -54,16 +51,14 @@ from roostr.kafka import (
 from roostr.labels import LOGGED_FIELDS, PartitionLabeler
 from roostr.logs import get_logger
 from roostr.settings import Settings
+from roostr.topic_reader import usable
 
-__all__ = ["EXIT_DELIVERY_FAILED", "EXIT_NOT_COPARTITIONED", "OutcomeJoiner"]
+__all__ = ["OutcomeJoiner"]
 
 log = get_logger("roostr.joiner")
 
-EXIT_DELIVERY_FAILED = 3
-EXIT_NOT_COPARTITIONED = 2
 C = TypeVar("C", bound=BaseModel)
 _FLUSH_TIMEOUT_S = 60.0
-_LIVE_WITHIN_S = 60.0
 
 
 class OutcomeJoiner:
@@ -74,10 +69,8 @@ class OutcomeJoiner:
         self.transactional = transactional
         self.rules = settings.label_rules()
         self.metrics = JoinerMetrics()
-        self._stopping = threading.Event()
-        self._joined = False
-        self.broker = BrokerWatch(settings)  # the group consumer's and the producer's brokers
-        self._last_beat = time.monotonic()
+        self.commits: CommitQueue | None = None
+        self._producer: Producer | None = None
         self._labelers: dict[int, PartitionLabeler] = {}
         self._logs: dict[int, PartitionLog] = {}
         self._positions: dict[tuple[str, int], int] = {}  # next offset to read, per input
@@ -93,71 +86,102 @@ class OutcomeJoiner:
         self._partition_count = 0
         # per signals.outcomes partition, the offset after the last outcome known acknowledged
         self._outcome_ends: dict[int, int] = {}
+        self.runtime = MemberRuntime(
+            settings,
+            self,
+            GroupSpec(
+                name="joiner",
+                state="joiner_state",
+                group=settings.group_joiner,
+                topics=[settings.topic_scored, settings.topic_prices],
+                lag_topic=settings.topic_scored,
+                http_port=settings.joiner_http_port,
+                # Partition p of both inputs to one member: the range assignor co-assigns equal
+                # partition counts (cooperative-sticky does not).
+                consumer_config={
+                    "partition.assignment.strategy": "range",
+                    "enable.partition.eof": True,
+                    "fetch.wait.max.ms": 50,
+                },
+            ),
+            self.metrics.registry,
+            self.metrics.member,
+            on_commit=self._on_commit,
+        )
 
     # --- control ---------------------------------------------------------------------------
 
     def stop(self) -> None:
         """Finish the batch, commit and leave the group (signal-handler safe)."""
-        self._stopping.set()
+        self.runtime.stop()
 
     def live(self) -> bool:
-        return time.monotonic() - self._last_beat < _LIVE_WITHIN_S
+        return self.runtime.live()
 
     def ready(self) -> bool:
-        """In the group, a broker answering (``roostr.connection``), not stopping."""
-        return self._joined and not self.broker.down and not self._stopping.is_set()
-
-    # --- lifecycle -------------------------------------------------------------------------
+        """In the group, a broker answering, not stopping, not stalled, holding every assigned
+        pair's state (``consumer.runtime``)."""
+        return self.runtime.ready()
 
     def run(self) -> int:
-        """Serve until stopped: 0 on a clean stop, 2 on mis-partitioned topics, 3 on lost output."""
+        """Serve until stopped: 0 on a clean stop, else a ``consumer.runtime`` exit code (2 on
+        mis-partitioned topics)."""
+        return self.runtime.run()
+
+    # --- the member's steps (``consumer.runtime.Member``) ----------------------------------
+
+    def start(self, consumer: Consumer) -> int:
         s = self.settings
-        health = HealthServer(
-            s.http_host, s.joiner_http_port, self.metrics.registry, self.live, self.ready
-        ).start()
-        consumer = make_consumer(
-            s, s.group_joiner, error_cb=self.broker.on_error,
-            # Partition p of both inputs to one member: the range assignor co-assigns equal
-            # partition counts (cooperative-sticky does not).
-            **{"partition.assignment.strategy": "range", "enable.partition.eof": True,
-               "fetch.wait.max.ms": 50},
-        )  # fmt: skip
-        producer = (
-            make_transactional_producer(s, s.group_joiner, error_cb=self.broker.on_error)
+        if problem := self._copartitioning_problem(consumer):
+            log.error("topics_not_copartitioned", problem=problem)
+            return EXIT_NOT_COPARTITIONED
+        on_error = self.runtime.broker.on_error
+        self._producer = (
+            make_transactional_producer(s, s.group_joiner, error_cb=on_error)
             if self.transactional
-            else make_producer(s, error_cb=self.broker.on_error)
+            else make_producer(s, error_cb=on_error)
         )
-        try:
-            if problem := self._copartitioning_problem(consumer):
-                log.error("topics_not_copartitioned", problem=problem)
-                return EXIT_NOT_COPARTITIONED
-            consumer.subscribe(
-                [s.topic_scored, s.topic_prices],
-                on_assign=self._on_assign,
-                on_revoke=self._on_revoke,
-                on_lost=self._on_revoke,
-            )
-            log.info("joiner_started", group=s.group_joiner, port=health.port)
-            while not self._stopping.is_set():
-                self._last_beat = time.monotonic()
-                self.broker.check(consumer)  # an outage: logged, not ready, retried (no exit)
-                messages = self._fetch(consumer)
-                if messages or self._member_watermark() != self._watermark:
-                    self._process(consumer, producer, messages)
-                # Between batches nothing is in flight: every outcome so far is acknowledged.
-                if cutoffs := self._cutoff_outputs():
-                    self._deliver(consumer, producer, cutoffs, [])
-                self._align(consumer)
-        except DeliveryFailed as exc:
-            log.error("delivery_failed", error=str(exc), action="exit without committing")
-            return EXIT_DELIVERY_FAILED
-        finally:
-            self._stopping.set()
-            consumer.close()
-            producer.flush(10)
-            health.stop()
-            log.info("joiner_stopped")
+        log.info("joiner_started", group=s.group_joiner)
         return 0
+
+    def joined(self, consumer: Consumer) -> None:
+        """Commits go through this consumer from now on (synchronously: ``_deliver``)."""
+        assert self._producer is not None
+        self.commits = CommitQueue(
+            consumer,
+            self._producer,
+            max_records=self.settings.batch_size,
+            commit_interval_s=0.0,
+            timeout_s=_FLUSH_TIMEOUT_S,
+            on_refused=self.metrics.commit_failures.inc,
+        )
+
+    def step(self, consumer: Consumer) -> None:
+        """One batch, then the cutoffs it raised and the inputs' alignment."""
+        assert self.commits is not None
+        messages = self._fetch(consumer)
+        if messages or self._member_watermark() != self._watermark:
+            self._process(consumer, messages)
+        # Between batches nothing is in flight: every outcome so far is acknowledged.
+        if cutoffs := self._cutoff_outputs():
+            self._deliver(consumer, cutoffs, [])
+        self._align(consumer)
+        self.commits.poll()  # a commit refused in a rebalance is sent again (consumer.commit_queue)
+
+    def finish(self) -> None:
+        if self.commits is not None:
+            self.commits.drain()
+
+    def delivery_failed(self, error: DeliveryFailed) -> None:
+        self.commits = None  # leaving the group commits nothing past the loss
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.flush(10)
+
+    def _on_commit(self, error: KafkaError | None, partitions: list[TopicPartition]) -> None:
+        if self.commits is not None:
+            self.commits.settle(error, partitions)
 
     def _copartitioning_problem(self, consumer: Consumer) -> str | None:
         s = self.settings
@@ -175,27 +199,27 @@ class OutcomeJoiner:
 
     def _fetch(self, consumer: Consumer) -> list[Message]:
         """Records of a batch; end-of-partition events update which inputs are caught up."""
-        messages = []
-        for message in consumer.consume(
-            self.settings.batch_size, self.settings.batch_wait_ms / 1000
-        ):
-            error = message.error()
-            if error is None:
-                topic, partition, _offset = coordinates(message)
-                self._at_end[(topic, partition)] = False
-                if topic == self.settings.topic_prices:
-                    self._last_tick_read[partition] = time.monotonic()
-                messages.append(message)
-            elif error.code() == KafkaError._PARTITION_EOF:
-                topic, partition, _offset = coordinates(message)
+        s = self.settings
+        ends: list[Message] = []
+        fetched = usable(
+            consumer.consume(s.batch_size, s.batch_wait_ms / 1000), "joiner", ends.append
+        )
+        messages = [m for m in fetched if self.runtime.owned(m)]
+        read_to: dict[tuple[str, int], int] = {}
+        now = time.monotonic()
+        for message in messages:
+            topic, partition, offset = coordinates(message)
+            read_to[(topic, partition)] = offset + 1
+            if topic == s.topic_prices:
+                self._last_tick_read[partition] = now
+        self._at_end.update(dict.fromkeys(read_to, False))
+        for end in ends:  # an end event counts unless a record past it came in the same batch
+            topic, partition, offset = coordinates(end)
+            if self.runtime.owned(end) and read_to.get((topic, partition), 0) <= offset:
                 self._at_end[(topic, partition)] = True
-            elif error.fatal():
-                raise KafkaException(error)
-            else:
-                log.warning("consumer_error", error=str(error))
         return messages
 
-    def _process(self, consumer: Consumer, producer: Producer, messages: list[Message]) -> None:
+    def _process(self, consumer: Consumer, messages: list[Message]) -> None:
         """Label one batch and commit it. The commit protocol, in this order:
 
         1. Fold every record into its partition's labeler (bad records become dead letters).
@@ -247,7 +271,7 @@ class OutcomeJoiner:
             outputs += self._logs[partition].batch(
                 labeler.drain_changes(), self._offsets(partition), labeler.snapshot, labeler.size()
             )
-        self._note_outcome_ends(self._deliver(consumer, producer, outputs, self._inputs(touched)))
+        self._note_outcome_ends(self._deliver(consumer, outputs, self._inputs(touched)))
         self._report(counts, outcomes)
 
     def _add_signal(
@@ -375,20 +399,21 @@ class OutcomeJoiner:
         ]
 
     def _deliver(
-        self, consumer: Consumer, producer: Producer, outputs: list[Output],
-        offsets: list[TopicPartition],
-    ) -> dict[tuple[str, int], int]:  # fmt: skip
+        self, consumer: Consumer, outputs: list[Output], offsets: list[TopicPartition]
+    ) -> dict[tuple[str, int], int]:
         """Outputs acknowledged, then the input offsets committed: one Kafka transaction in
-        transactional mode (both visible to read_committed readers, or neither), else produce,
-        wait, commit. Returns the offset after the last output acknowledged, per partition."""
+        transactional mode (both visible to read_committed readers, or neither), else through
+        the commit queue, drained at once (produce, wait, commit). Returns the offset after the
+        last output acknowledged, per partition."""
+        assert self._producer is not None and self.commits is not None
         if self.transactional:
             metadata = consumer.consumer_group_metadata()
-            return deliver_in_transaction(producer, outputs, offsets, metadata, _FLUSH_TIMEOUT_S)
-        pending = send(producer, outputs)
-        pending.wait(_FLUSH_TIMEOUT_S)
-        if offsets:
-            self.metrics.commit_failures.inc(len(commit_offsets(consumer, offsets)))
-        return pending.ends
+            return deliver_in_transaction(
+                self._producer, outputs, offsets, metadata, _FLUSH_TIMEOUT_S
+            )
+        delivery = self.commits.send(outputs, offsets)
+        self.commits.drain()
+        return delivery.ends
 
     def _report(self, counts: dict[str, int], outcomes: list[Outcome]) -> None:
         for topic, count in counts.items():
@@ -460,41 +485,43 @@ class OutcomeJoiner:
 
     # --- rebalances and state --------------------------------------------------------------
 
-    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Restore each new pair's state and start its inputs where that state left off."""
-        self._joined = True
+    def restore(self, consumer: Consumer, partitions: list[Partition]) -> dict[Partition, int]:
+        """Each new pair's state, and where its inputs resume (the offsets that state reflects)."""
         s = self.settings
         started = time.perf_counter()
-        restored = restore_partitions(s, s.topic_joiner_state, {tp.partition for tp in partitions})
+        restored = restore_partitions(s, s.topic_joiner_state, {p for _t, p in partitions})
+        starts: dict[Partition, int] = {}
         for partition, state in sorted(restored.items()):
             self._last_tick_read[partition] = time.monotonic()
             self._labelers[partition] = PartitionLabeler.restore(self.rules, state.entries)
             self._logs[partition] = PartitionLog(s.topic_joiner_state, partition)
-            offsets = state.offsets or {}
-            for tp in partitions:
-                if tp.partition == partition and tp.topic in offsets:
-                    tp.offset = offsets[tp.topic]
-                    self._positions[(tp.topic, partition)] = tp.offset
+            for topic, offset in (state.offsets or {}).items():
+                if (topic, partition) in partitions:
+                    starts[(topic, partition)] = self._positions[(topic, partition)] = offset
             log.info("joiner_state_restored", partition=partition, entries=len(state.entries),
                      records_read=state.records_read,
                      open_signals=self._labelers[partition].open_signals,
                      ms=round((time.perf_counter() - started) * 1000, 1))  # fmt: skip
         self._seed_outcome_ends(consumer)
-        consumer.assign(partitions)
+        return starts
 
-    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Nothing is in flight between batches: drop the pairs' state (their changelog has it)."""
-        for tp in partitions:
-            self._labelers.pop(tp.partition, None)
-            self._logs.pop(tp.partition, None)
-            self._signal_time.pop(tp.partition, None)
-            self._published.pop(tp.partition, None)
-            self._last_tick_read.pop(tp.partition, None)
-            where = (tp.topic, tp.partition)
-            self._positions.pop(where, None)
-            self._at_end.pop(where, None)
-            self._paused.discard(where)
-        log.info("partitions_revoked", partitions=sorted({tp.partition for tp in partitions}))
+    def forget(self, partitions: set[Partition]) -> None:
+        """Drop the pairs' state (their changelog has it)."""
+        for topic, partition in partitions:
+            self._labelers.pop(partition, None)
+            self._logs.pop(partition, None)
+            self._signal_time.pop(partition, None)
+            self._published.pop(partition, None)
+            self._last_tick_read.pop(partition, None)
+            self._positions.pop((topic, partition), None)
+            self._at_end.pop((topic, partition), None)
+            self._paused.discard((topic, partition))
+
+    def revoked(self, partitions: set[Partition]) -> None:
+        """Nothing is in flight between batches: the pairs' state goes."""
+        if self.commits is not None:
+            self.commits.release(partitions)
+        self.forget(partitions)
 
 
 def _iso(seconds: float) -> str | None:

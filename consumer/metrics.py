@@ -10,18 +10,46 @@ from contextlib import suppress
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 from roostr.contracts import ErrorKind
+from roostr.topic_reader import CONSUMER_ERRORS
 
 __all__ = ["JoinerMetrics", "ServiceMetrics"]
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
+class MemberMetrics:
+    """What every group member reports of itself (``consumer.runtime``), under its own names."""
+
+    def __init__(self, r: CollectorRegistry, *, group_lag: str, stalled: str, rejoins: str) -> None:
+        self.group_lag = Gauge(
+            group_lag,
+            "Records the group has not committed, over all partitions (approximate)",
+            registry=r,
+        )
+        self.stalled = Gauge(
+            stalled,
+            "1 after ROOSTR_STALL_AFTER_S without a partition or progress while the group lags",
+            registry=r,
+        )
+        self.rejoins = Counter(
+            rejoins,
+            "Fresh consumers joined after ROOSTR_STALL_REJOIN_AFTER_S stalled",
+            registry=r,
+        )
+
+
+def _registry() -> CollectorRegistry:
+    """A member's registry, with the consumer errors its readers count (roostr.topic_reader)."""
+    registry = CollectorRegistry()
+    registry.register(CONSUMER_ERRORS)
+    return registry
+
+
 class ServiceMetrics:
     """Everything an operator graphs or alerts on; updated once per batch, not per record."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        r = self.registry
+        self.registry = r = _registry()
         self.records_in = Counter("roostr_records_in", "Input records consumed", registry=r)
         self.records_scored = Counter(
             "roostr_records_scored", "Scored signals produced, by tier", ["tier"], registry=r
@@ -52,16 +80,10 @@ class ServiceMetrics:
             ["topic", "partition"],
             registry=r,
         )
-        self.group_lag = Gauge(
-            "roostr_group_lag",
-            "Records the group has not committed, over all partitions (approximate)",
-            registry=r,
-        )
-        self.stalled = Gauge(
-            "roostr_consumer_stalled",
-            "1 after ROOSTR_STALL_AFTER_S without a partition or progress while the group lags",
-            registry=r,
-        )
+        self.member = MemberMetrics(
+            r, group_lag="roostr_group_lag", stalled="roostr_consumer_stalled",
+            rejoins="roostr_consumer_stall_rejoins",
+        )  # fmt: skip
         self.track_records_unsettled = Gauge(
             "roostr_track_records_unsettled",
             "Signals scored after ROOSTR_TRACK_RECORD_MAX_WAIT_S without the joiner's label "
@@ -130,7 +152,7 @@ class JoinerMetrics:
     """What an operator watches on the joiner; updated once per batch."""
 
     def __init__(self) -> None:
-        self.registry = r = CollectorRegistry()
+        self.registry = r = _registry()
         self.records_in = Counter("roostr_joiner_records_in", "Inputs read", ["topic"], registry=r)
         self.outcomes = Counter(
             "roostr_joiner_outcomes", "Outcomes emitted, by status", ["status"], registry=r
@@ -150,3 +172,7 @@ class JoinerMetrics:
         self.open_signals = Gauge(
             "roostr_joiner_open_signals", "Signals waiting for their label", registry=r
         )
+        self.member = MemberMetrics(
+            r, group_lag="roostr_joiner_group_lag", stalled="roostr_joiner_stalled",
+            rejoins="roostr_joiner_stall_rejoins",
+        )  # fmt: skip

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 import pydantic_core
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import Message, TopicPartition
 
 from consumer.dead_letters import dead_letter
-from consumer.decoding import Rejection, decode_signal
-from consumer.delivery import Output
 from roostr.contracts import DeadLetter, Mode, RawSignal
+from roostr.decoding import Rejection, decode_signal
+from roostr.delivery import Output
 from roostr.kafka import coordinates
 from roostr.logs import get_logger
 
@@ -26,7 +26,6 @@ __all__ = [
     "ScoredBatch",
     "ScoredRecord",
     "encode_scored",
-    "fetch_batch",
     "next_offsets",
     "score_batch",
 ]
@@ -38,7 +37,7 @@ if TYPE_CHECKING:  # kept out of start-up: they import xgboost and the feature s
 log = get_logger("roostr.consumer")
 
 # Scored records are dicts from ``Scorer.score_records`` encoded by orjson: building a ScoredSignal
-# per record to hand it to pydantic's serializer cost more than scoring it (consumer/bench.py
+# per record to hand it to pydantic's serializer cost more than scoring it (stack/bench.py
 # --codec). Dead letters are rare, so they keep the model (consumer/dead_letters.py).
 _LOGGED_ERROR_CHARS = 1000  # the letter keeps up to 64 KiB of error text; a log line need not
 
@@ -173,29 +172,6 @@ def encode_scored(record: ScoredRecord) -> bytes:
         return orjson.dumps(record)
     except orjson.JSONEncodeError:
         return pydantic_core.to_json(record)
-
-
-def fetch_batch(consumer: Consumer, batch_size: int, wait_s: float) -> list[Message]:
-    """Wait up to ``wait_s`` for the first record, then take what the client already fetched.
-
-    Under load the client's queue holds a full batch; when idle a lone record is scored at once
-    instead of waiting for company, which keeps latency low at low rates. Consumer errors are
-    logged (fatal ones raised), never returned as records.
-    """
-    first = consumer.poll(wait_s)
-    if first is None:
-        return []
-    messages = [first, *consumer.consume(batch_size - 1, 0)] if batch_size > 1 else [first]
-    good = []
-    for message in messages:
-        error = message.error()
-        if error is None:
-            good.append(message)
-        elif error.fatal():
-            raise KafkaException(error)
-        elif error.code() != KafkaError._PARTITION_EOF:
-            log.warning("consumer_error", error=str(error))
-    return good
 
 
 def next_offsets(messages: Sequence[Message]) -> list[TopicPartition]:

@@ -9,11 +9,9 @@ spread over the members.
 from __future__ import annotations
 
 import gc
-import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
-from contextlib import suppress
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
@@ -21,48 +19,41 @@ from typing import TYPE_CHECKING, Protocol
 from confluent_kafka import (
     Consumer,
     KafkaError,
-    KafkaException,
     Message,
     Producer,
     TopicPartition,
 )
 from pydantic import ValidationError
 
-from consumer.changelog import RestoreIncomplete
 from consumer.commit_queue import CommitQueue
-from consumer.delivery import (
+from consumer.feature_state import FeatureState, TickerStore
+from consumer.metrics import ServiceMetrics
+from consumer.model_watch import ModelSource, ModelWatcher
+from consumer.pipeline import BatchScorer, ScoredBatch, next_offsets, score_batch
+from consumer.runtime import GroupSpec, MemberRuntime, Partition
+from consumer.track_records import OutcomeFeed
+from roostr.contracts import Mode, ModelUpdate, Outcome
+from roostr.delivery import (
     DeliveryFailed,
     Output,
     TransactionAborted,
     deliver_in_transaction,
 )
-from consumer.feature_state import FeatureState, TickerStore
-from consumer.group_lag import GroupLagReader
-from consumer.health import HealthServer
-from consumer.metrics import ServiceMetrics
-from consumer.model_watch import ModelSource, ModelWatcher
-from consumer.pipeline import BatchScorer, ScoredBatch, fetch_batch, next_offsets, score_batch
-from consumer.side_inputs import TopicTail
-from consumer.stall import StallDetector
-from consumer.track_records import OutcomeFeed
-from roostr.connection import BrokerWatch
-from roostr.contracts import Mode, ModelUpdate, Outcome
 from roostr.kafka import (
     coordinates,
     log_refused_commits,
-    make_consumer,
     make_producer,
     make_transactional_producer,
     max_payload_bytes,
 )
 from roostr.logs import get_logger
 from roostr.settings import Settings
+from roostr.topic_reader import TopicTail, fetch_batch
 
 if TYPE_CHECKING:  # kept out of start-up: it imports xgboost
     from roostr.model import ConvictionModel
 
 __all__ = [
-    "EXIT_DELIVERY_FAILED",
     "FeatureStore",
     "ScorerFactory",
     "ScoringService",
@@ -70,8 +61,6 @@ __all__ = [
 ]
 
 log = get_logger("roostr.consumer")
-
-EXIT_DELIVERY_FAILED = 3
 
 
 class FeatureStore(TickerStore, Protocol):
@@ -90,10 +79,7 @@ class ScorerFactory(Protocol):
 
 
 _FLUSH_TIMEOUT_S = 60.0
-_RESTORE_RETRY_S = 5.0
 _LAG_EVERY_S = 5.0
-_LIVE_WITHIN_S = 60.0
-Partition = tuple[str, int]
 
 
 def default_scorer_factory(
@@ -142,130 +128,120 @@ class ScoringService:
             check_interval_s=model_check_interval_s,
             on_failure=lambda _error: self.metrics.model_load_failures.inc(),
         )
-        self._stopping = threading.Event()
-        self._joined = False
-        self._assigned: set[Partition] = set()
-        self._to_restore: set[Partition] = set()
-        self._restore_at = 0.0  # when the partitions to restore are tried (again)
-        self._restore_failed = False  # their last try failed: they are paused, we are not ready
-        self._skip_below: dict[int, int] = {}  # where each partition's scoring resumed
         self.state = FeatureState(settings)
-        self._last_beat = time.monotonic()
         self._next_lag = 0.0
-        self._stall = StallDetector(settings.stall_after_s)
-        self.health: HealthServer | None = None
-        self.broker = BrokerWatch(settings)  # the group consumer's and the producer's brokers
         self.commits: CommitQueue | None = None  # batches produced, not yet committed
         self._carried: list[Message] = []  # fetched, left for the next batch (track records)
+        self._producer: Producer | None = None
+        self.runtime = MemberRuntime(
+            settings,
+            self,
+            GroupSpec(
+                name="consumer",
+                state="feature_state",
+                group=settings.group_scoring,
+                topics=[settings.topic_raw],
+                lag_topic=settings.topic_raw,
+                http_port=settings.http_port,
+                consumer_config={},
+            ),
+            self.metrics.registry,
+            self.metrics.member,
+            on_commit=self._on_commit,
+        )
 
-    # --- control ---------------------------------------------------------------------------------
+    # --- control (``consumer.runtime``) ---------------------------------------------------------
 
     def stop(self) -> None:
         """Ask the loop to finish its batch, commit and leave the group (signal-handler safe)."""
-        self._stopping.set()
+        self.runtime.stop()
 
     def live(self) -> bool:
-        return time.monotonic() - self._last_beat < _LIVE_WITHIN_S
+        return self.runtime.live()
 
     def ready(self) -> bool:
-        """In the group, a broker answering (``roostr.connection``), not stopping, not stalled
-        (see ``consumer.stall``), and every partition held has its feature state (a failed
-        restore is being retried)."""
-        return (
-            self._joined
-            and not self.broker.down
-            and not self._stopping.is_set()
-            and not self._stall.stalled
-            and not self._restore_failed
-        )
-
-    # --- lifecycle -------------------------------------------------------------------------------
+        """In the group, a broker answering, not stopping, not stalled, and holding every
+        assigned partition's feature state (``consumer.runtime``)."""
+        return self.runtime.ready()
 
     def run(self) -> int:
-        """Serve until stopped; 0 on a clean stop, EXIT_DELIVERY_FAILED when outputs were lost."""
+        """Serve until stopped; 0 on a clean stop, else a ``consumer.runtime`` exit code."""
+        return self.runtime.run()
+
+    # --- the member's steps (``consumer.runtime.Member``) --------------------------------------
+
+    def start(self, consumer: Consumer) -> int:
+        """Load the model and read the control topics while the group join goes on."""
         s = self.settings
-        self.health = HealthServer(
-            s.http_host, s.http_port, self.metrics.registry, self.live, self.ready
-        ).start()
-        log.info("http_listening", host=s.http_host, port=self.health.port)
-        consumer = make_consumer(
-            s, s.group_scoring, error_cb=self.broker.on_error, on_commit=self._on_commit
-        )
-        # Subscribe first: the group join runs in the client's background while the model loads
-        # and the control topics are read (rebalance callbacks wait for the first poll).
-        consumer.subscribe(
-            [s.topic_raw],
-            on_assign=self._on_assign,
-            on_revoke=self._on_revoke,
-            on_lost=self._on_revoke,
-        )
         self.models.refresh(force=True)
         self.scorer, self.extractor = self._factory(self.models.model, self.mode)
         self._use_models()
-        updates = TopicTail(s, s.topic_model_updates)
-        self.outcomes = OutcomeFeed(
-            s, self.extractor.record_outcome, self._heartbeat, self._stopping.is_set
+        self._updates: TopicTail = TopicTail(s, s.topic_model_updates)
+        self.outcomes: OutcomeFeed = OutcomeFeed(
+            s, self.extractor.record_outcome, self.runtime.heartbeat, lambda: self.runtime.stopping
         )
-        self._apply_updates(updates.catch_up(heartbeat=self._heartbeat), replaying=True)
+        heartbeat = self.runtime.heartbeat
+        self._apply_updates(self._updates.catch_up(heartbeat=heartbeat), replaying=True)
         self.outcomes.catch_up()
-        group_lag = GroupLagReader(s, s.group_scoring, s.topic_raw)
-        producer = self._make_producer()
-        commits = self.commits = CommitQueue(
+        self._producer = self._make_producer()
+        log.info("consumer_started", group=s.group_scoring, topic=s.topic_raw, mode=self.mode)
+        _settle_heap()
+        return 0
+
+    def joined(self, consumer: Consumer) -> None:
+        """Commits go through this consumer from now on."""
+        assert self._producer is not None
+        s = self.settings
+        self.commits = CommitQueue(
             consumer,
-            producer,
+            self._producer,
             max_records=s.batch_size,
             commit_interval_s=s.commit_interval_ms / 1000,
             timeout_s=_FLUSH_TIMEOUT_S,
             on_refused=self.metrics.commit_failures.inc,
         )
-        log.info("consumer_started", group=s.group_scoring, topic=s.topic_raw, mode=self.mode)
-        _settle_heap()
-        status = 0
-        try:
-            while not self._stopping.is_set():
-                self._last_beat = time.monotonic()
-                self._maintain(consumer, updates, group_lag)
-                self._prepare_state(consumer)
-                wait_s = commits.fetch_wait(s.batch_wait_ms / 1000)
-                # records a batch left for later (their track records were not final) go first
-                messages = [*self._carried, *fetch_batch(consumer, s.batch_size, wait_s)]
-                messages = [m for m in messages if self._owned(m)]
-                self._carried = []
-                if messages:
-                    self._process(consumer, producer, messages)
-                commits.poll()
-            commits.drain()
-        except DeliveryFailed as exc:
-            self.metrics.delivery_failures.inc()
-            log.error("delivery_failed", error=str(exc), action="exit without committing")
-            # Dropped, so leaving the group (close → revocation) commits nothing either: the
-            # failed batch would raise again there, and what follows it was never delivered.
-            self.commits = None
-            status = EXIT_DELIVERY_FAILED
-        finally:
-            self._close(consumer, producer, updates)
-        return status
+
+    def step(self, consumer: Consumer) -> None:
+        """Control inputs, then one batch of the partitions whose state is restored."""
+        assert self.commits is not None
+        s = self.settings
+        self._maintain(consumer)
+        wait_s = self.commits.fetch_wait(s.batch_wait_ms / 1000)
+        # records a batch left for later (their track records were not final) go first
+        messages = [*self._carried, *fetch_batch(consumer, s.batch_size, wait_s, "scoring")]
+        messages = [m for m in messages if self.runtime.owned(m)]
+        self._carried = []
+        if messages:
+            self._process(consumer, messages)
+        self.commits.poll()
+
+    def finish(self) -> None:
+        if self.commits is not None:
+            self.commits.drain()
+
+    def delivery_failed(self, error: DeliveryFailed) -> None:
+        # Dropped, so leaving the group (close → revocation) commits nothing either: the
+        # failed batch would raise again there, and what follows it was never delivered.
+        self.metrics.delivery_failures.inc()
+        self.commits = None
+
+    def close(self) -> None:
+        if self._producer is not None:  # made last in ``start``: everything else is open
+            self._producer.flush(10)
+            self._updates.close()
+            self.outcomes.close()
 
     def _make_producer(self) -> Producer:
+        on_error = self.runtime.broker.on_error
         if self.transactional:
             return make_transactional_producer(
-                self.settings, self.settings.group_scoring, error_cb=self.broker.on_error
+                self.settings, self.settings.group_scoring, error_cb=on_error
             )
-        return make_producer(self.settings, error_cb=self.broker.on_error)
-
-    def _close(self, consumer: Consumer, producer: Producer, updates: TopicTail) -> None:
-        self._stopping.set()
-        consumer.close()  # leaves the group now: partitions move without a session timeout
-        producer.flush(10)
-        updates.close()
-        self.outcomes.close()
-        if self.health is not None:
-            self.health.stop()
-        log.info("consumer_stopped")
+        return make_producer(self.settings, error_cb=on_error)
 
     # --- one batch -------------------------------------------------------------------------------
 
-    def _process(self, consumer: Consumer, producer: Producer, messages: list[Message]) -> None:
+    def _process(self, consumer: Consumer, messages: list[Message]) -> None:
         """Score one batch and hand its outputs to the producer; the commit follows its acks.
 
         1. Score every input record into exactly one output (scored record or DeadLetter), and
@@ -300,9 +276,10 @@ class ScoringService:
         self._record_tickers(messages, batch.outputs)
         snapshots = self.state.snapshots_due(self.extractor, offsets)
         if self.transactional:
+            assert self._producer is not None
             try:
                 deliver_in_transaction(
-                    producer, batch.outputs + snapshots, offsets,
+                    self._producer, batch.outputs + snapshots, offsets,
                     consumer.consumer_group_metadata(), _FLUSH_TIMEOUT_S,
                 )  # fmt: skip
             except TransactionAborted as exc:
@@ -324,11 +301,9 @@ class ScoringService:
 
         Nothing of the batch is visible or committed, but the feature state observed it: its
         partitions' state is dropped and restored (snapshot and tail up to the committed offset)
-        before their next fetch, which seeks back to that offset (``_prepare_state``).
+        before their next fetch, which seeks back to that offset (``consumer.runtime``).
         """
-        partitions = {(tp.topic, tp.partition) for tp in offsets} & self._assigned
-        self.state.forget(self.extractor, [p for _t, p in partitions])
-        self._to_restore |= partitions
+        partitions = self.runtime.restore_again((tp.topic, tp.partition) for tp in offsets)
         self._carried = [m for m in self._carried if (m.topic(), m.partition()) not in partitions]
         log.warning(
             "transaction_aborted",
@@ -377,19 +352,17 @@ class ScoringService:
 
     # --- between batches ---------------------------------------------------------------------
 
-    def _maintain(self, consumer: Consumer, updates: TopicTail, group_lag: GroupLagReader) -> None:
+    def _maintain(self, consumer: Consumer) -> None:
         """Control inputs and housekeeping, always between batches (a swap never splits one)."""
-        self.broker.check(consumer)  # an outage: logged, not ready, retried (never an exit)
-        self._apply_updates(updates.poll(0))
+        self._apply_updates(self._updates.poll(0))
         if self.models.refresh():
             self._use_models()
         self.outcomes.poll()
         self.metrics.track_records_unsettled.set(self.outcomes.unsettled)
-        # Cut off from the brokers the lag cannot be read (the outage is reported above).
-        if time.monotonic() >= self._next_lag and not self.broker.down:
+        # Cut off from the brokers the lag cannot be read (the outage is reported already).
+        if time.monotonic() >= self._next_lag and not self.runtime.broker.down:
             self._next_lag = time.monotonic() + _LAG_EVERY_S
             self._record_lag(consumer)
-            self._check_stall(consumer, group_lag)
 
     def _apply_updates(self, messages: Sequence[Message], replaying: bool = False) -> None:
         """A ModelUpdate asks for a champion check now; its ``mode``, if set, switches mode.
@@ -423,7 +396,7 @@ class ScoringService:
         )
 
     def _record_lag(self, consumer: Consumer) -> None:
-        assigned = [TopicPartition(t, p) for t, p in sorted(self._assigned)]
+        assigned = [TopicPartition(t, p) for t, p in sorted(self.runtime.assigned)]
         if not assigned:
             return
         for tp in consumer.position(assigned):
@@ -431,104 +404,28 @@ class ScoringService:
             if tp.offset >= 0 and high >= 0:
                 self.metrics.lag.labels(tp.topic, str(tp.partition)).set(max(high - tp.offset, 0))
 
-    def _check_stall(self, consumer: Consumer, group_lag: GroupLagReader) -> None:
-        """Is this member waiting while the group lags? (one admin round trip, ~1 ms locally)"""
-        group = group_lag.read()
-        if group is None:
-            return  # the broker did not answer: keep the last verdict
-        self.metrics.group_lag.set(sum(p.lag for p in group.values()))
-        held = [TopicPartition(t, p) for t, p in sorted(self._assigned)]
-        positions = consumer.position(held) if held else []
-        if self._stall.observe(
-            group, {tp.partition: tp.offset if tp.offset >= 0 else None for tp in positions}
-        ):
-            self.metrics.stalled.set(int(self._stall.stalled))
+    # --- rebalances and feature state (``consumer.runtime``) -----------------------------------
 
-    # --- rebalances and feature state ----------------------------------------------------------
-
-    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Record the new partitions; their state is restored before their first batch."""
-        self._joined = True
-        added = {(tp.topic, tp.partition) for tp in partitions}
-        if not added:
-            return  # cooperative rebalances call this with nothing new for most members
-        self._assigned |= added
-        self._to_restore |= added
-        log.info("partitions_assigned", partitions=sorted(p for _t, p in added))
-
-    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Commit what was sent (``_process``), then drop the partitions and their state."""
-        removed = {(tp.topic, tp.partition) for tp in partitions}
-        if not removed:
-            return
-        if self.commits is not None:
-            self.commits.release(removed)
-        self._assigned -= removed
-        self._to_restore -= removed
-        # their next owner (or this member, reassigned) reads them again from the commit
-        self._carried = [m for m in self._carried if (m.topic(), m.partition()) not in removed]
-        if not self._to_restore:
-            self._restore_failed = False  # no partition of a failed restore is held any more
-        self.state.forget(self.extractor, [p for _t, p in removed])
-        for _topic, partition in removed:
-            self._skip_below.pop(partition, None)
-        self.metrics.forget_partitions(removed)
-        log.info("partitions_revoked", partitions=sorted(p for _t, p in removed))
-
-    def _prepare_state(self, consumer: Consumer) -> None:
-        """Restore newly assigned partitions' state before any of their records is scored.
-
-        Runs before each fetch. Records of a partition still to restore are not scored
-        (``_owned``); once its state is restored the partition is read again from where that
-        state ends (seek: the committed offset, or a snapshot ahead of it), so what is scored
-        always follows the restored state. A restore that fails (the changelog or a tail not read
-        to its end in time, the broker not answering) keeps nothing of what it loaded, pauses its
-        partitions, marks the member not ready and is tried again after
-        ``_RESTORE_RETRY_S``: a partition is never scored on partial state, and no record is
-        skipped (the seek after the retry goes back to the restored state's end).
-        """
-        if not self._to_restore or time.monotonic() < self._restore_at:
-            return
+    def restore(self, consumer: Consumer, partitions: list[Partition]) -> dict[Partition, int]:
+        """The partitions' feature state (snapshot, then the tail up to the committed offset);
+        each resumes at the committed offset, or at the snapshot's when it is ahead."""
         topic = self.settings.topic_raw
-        partitions = sorted(p for _t, p in self._to_restore)
-        held = [TopicPartition(topic, p) for p in partitions]
-        try:
-            starts = self.state.restore(self.extractor, consumer, partitions, self._heartbeat)
-            for partition, offset in starts.items():
-                consumer.seek(TopicPartition(topic, partition, offset))
-        except (RestoreIncomplete, KafkaException) as exc:
-            self.state.forget(self.extractor, partitions)
-            with suppress(KafkaException):  # paused or not, nothing of them is scored
-                consumer.pause(held)
-            self._restore_failed = True
-            self._restore_at = time.monotonic() + _RESTORE_RETRY_S
-            log.error(
-                "feature_state_restore_failed",
-                partitions=partitions,
-                error=str(exc),
-                retry_in_s=_RESTORE_RETRY_S,
-            )
-            return
-        self._skip_below.update(starts)
-        self._to_restore = set()
-        if self._restore_failed:
-            consumer.resume(held)
-            self._restore_failed = False
-            log.info("feature_state_restore_recovered", partitions=partitions)
+        numbers = [p for _t, p in partitions]
+        starts = self.state.restore(self.extractor, consumer, numbers, self.runtime.heartbeat)
         _settle_heap()
+        return {(topic, partition): offset for partition, offset in starts.items()}
 
-    def _heartbeat(self) -> None:
-        self._last_beat = time.monotonic()
+    def forget(self, partitions: set[Partition]) -> None:
+        self.state.forget(self.extractor, [p for _t, p in partitions])
 
-    def _owned(self, message: Message) -> bool:
-        """A record of a held, restored partition, at or after where its scoring resumed."""
-        topic, partition, offset = coordinates(message)
-        key = (topic, partition)
-        return (
-            key in self._assigned
-            and key not in self._to_restore
-            and offset >= self._skip_below.get(partition, 0)
-        )
+    def revoked(self, partitions: set[Partition]) -> None:
+        """Commit what was sent (``_process``), then drop the partitions and their state."""
+        if self.commits is not None:
+            self.commits.release(partitions)
+        # their next owner (or this member, reassigned) reads them again from the commit
+        self._carried = [m for m in self._carried if (m.topic(), m.partition()) not in partitions]
+        self.forget(partitions)
+        self.metrics.forget_partitions(partitions)
 
     def _record_tickers(self, messages: list[Message], outputs: list[Output]) -> None:
         """Tell the feature state which tickers each partition's scored records moved."""

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Literal
 
-from consumer.group_lag import PartitionLag
+from roostr.group_lag import PartitionLag
 from roostr.logs import get_logger
 
 __all__ = ["StallDetector", "StallReason"]
@@ -40,6 +40,7 @@ class StallDetector:
         self.stalled = False
         self._clock = clock
         self._waiting_since: float | None = None
+        self._stalled_since: float | None = None
         self._starts: dict[int, int] = {}
         self._positions: dict[int, int] = {}
 
@@ -62,14 +63,14 @@ class StallDetector:
             since, self._waiting_since = self._waiting_since, None
             if not self.stalled:
                 return False
-            self.stalled = False
+            self.stalled, self._stalled_since = False, None
             log.info("member_recovered", stalled_s=_seconds(now, since), group_lag=_total(group))
             return True
         if self._waiting_since is None:
             self._waiting_since = now
         if self.stalled or now - self._waiting_since < self.after_s:
             return False
-        self.stalled = True
+        self.stalled, self._stalled_since = True, now
         log.warning(
             "member_stalled",
             reason=reason,
@@ -78,6 +79,15 @@ class StallDetector:
             partitions=sorted(held),
         )
         return True
+
+    @property
+    def waiting(self) -> bool:
+        """The last check found the member waiting (stalled or on its way to it)."""
+        return self._waiting_since is not None
+
+    def stalled_for(self) -> float | None:
+        """Seconds since the member was found stalled (None: it is not)."""
+        return None if self._stalled_since is None else self._clock() - self._stalled_since
 
     def _unassigned(self, group: Mapping[int, PartitionLag]) -> StallReason | None:
         starts = self._starts

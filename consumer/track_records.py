@@ -40,13 +40,13 @@ from datetime import datetime, timedelta
 from confluent_kafka import Message
 from pydantic import ValidationError
 
-from consumer.delivery import PendingDelivery
-from consumer.side_inputs import TopicTail
 from roostr.contracts import LabelCutoff, Outcome, RawSignal
 from roostr.cutoffs import LabelCutoffs
+from roostr.delivery import PendingDelivery
 from roostr.features.state import TRACK_RECORD_LAG
 from roostr.logs import get_logger
 from roostr.settings import Settings
+from roostr.topic_reader import TopicTail
 
 __all__ = ["OutcomeFeed"]
 

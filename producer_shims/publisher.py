@@ -42,6 +42,7 @@ from pydantic import BaseModel
 from producer_shims.spool import Spool, SpoolRecord
 from roostr.connection import BrokerUnavailable, BrokerWatch
 from roostr.contracts import PriceTick, RawSignal
+from roostr.errors import RoostrError
 from roostr.kafka import make_producer
 from roostr.logs import get_logger
 from roostr.settings import Settings
@@ -63,7 +64,7 @@ C = TypeVar("C", bound=BaseModel)
 log = get_logger(__name__)
 
 
-class RecordTooLarge(ValueError):
+class RecordTooLarge(RoostrError, ValueError):
     """The serialised record exceeds ``settings.max_message_bytes``; the broker would refuse it."""
 
 

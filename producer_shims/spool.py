@@ -20,6 +20,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from roostr.errors import RoostrError
 from roostr.logs import get_logger
 
 __all__ = ["Spool", "SpoolLockedError", "SpoolRecord"]
@@ -31,7 +32,7 @@ _SUFFIX = ".batch"
 log = get_logger(__name__)
 
 
-class SpoolLockedError(RuntimeError):
+class SpoolLockedError(RoostrError):
     """Another process already publishes from this spool directory."""
 
 

@@ -46,12 +46,12 @@ class Grant:
 
 
 def grants(s: Settings) -> dict[Role, list[Grant]]:
-    """Each role's grants. Readers that replay or tail a topic (feature restore, control topics,
-    the monitor's and retrain's snapshots) use throwaway group ids starting with the scoring
-    group's name: they never join or commit, but the client asks for their coordinator, and
-    without Describe on the group every such read logs GROUP_AUTHORIZATION_FAILED."""
-    scoring_groups = Grant("Read", "group", (s.group_scoring,), prefixed=True)
-    snapshot_groups = Grant("Describe", "group", (s.group_scoring,), prefixed=True)
+    """Each role's grants. Readers that replay or tail a topic (``roostr.topic_reader``: state
+    restores, control topics, the monitor's and retrain's snapshots) use throwaway group ids
+    starting with ``group_readers``: they never join or commit, but the client asks for their
+    coordinator, and without Describe on the group every such read logs
+    GROUP_AUTHORIZATION_FAILED."""
+    readers = Grant("Describe", "group", (s.group_readers,), prefixed=True)
     return {
         # roostr consume: the raw signals, the control topics it tails, its feature snapshots;
         # with --transactional, transactional ids "<scoring group>-<uuid>".
@@ -59,7 +59,8 @@ def grants(s: Settings) -> dict[Role, list[Grant]]:
             Grant("Read", "topic", (s.topic_raw, s.topic_model_updates, s.topic_outcomes,
                                     s.topic_label_cutoffs, s.topic_feature_state)),
             Grant("Write", "topic", (s.topic_scored, s.topic_dlq, s.topic_feature_state)),
-            scoring_groups,
+            Grant("Read", "group", (s.group_scoring,)),
+            readers,
             Grant("Write", "transactional-id", (s.group_scoring,), prefixed=True),
         ],
         # roostr join: scored signals and prices in, outcomes, cutoffs and its state out; what it
@@ -69,19 +70,20 @@ def grants(s: Settings) -> dict[Role, list[Grant]]:
             Grant("Write", "topic", (s.topic_outcomes, s.topic_joiner_state,
                                      s.topic_label_cutoffs, s.topic_dlq)),
             Grant("Read", "group", (s.group_joiner,)),
-            snapshot_groups,
+            readers,
         ],
         # roostr retrain: reads outcomes and cutoffs; announces a promoted champion.
         "retrain": [
             Grant("Read", "topic", (s.topic_outcomes, s.topic_label_cutoffs)),
             Grant("Write", "topic", (s.topic_model_updates,)),
-            snapshot_groups,
+            readers,
         ],
         # roostr monitor: reads outcomes and scored signals; the scoring group's lag on raw.
         "monitor": [
             Grant("Read", "topic", (s.topic_outcomes, s.topic_scored)),
             Grant("Describe", "topic", (s.topic_raw,)),
-            snapshot_groups,
+            Grant("Describe", "group", (s.group_scoring,)),
+            readers,
         ],
         "publisher": [Grant("Write", "topic", (s.topic_raw,))],  # roostr publish
         "prices": [Grant("Write", "topic", (s.topic_prices,))],  # roostr prices publish

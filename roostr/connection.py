@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol
 
 from confluent_kafka import KafkaError, KafkaException
 
+from roostr.errors import RoostrError
 from roostr.logs import get_logger
 from roostr.settings import Settings
 
@@ -84,7 +85,7 @@ def classify(error: KafkaError) -> Problem | None:
     return _PROBLEMS.get(error.code())
 
 
-class BrokerUnavailable(RuntimeError):
+class BrokerUnavailable(RoostrError):
     """The brokers did not answer within the bound, or refused roostr's credentials or TLS."""
 
     def __init__(self, servers: str, problem: Problem, reason: str, bound_s: float) -> None:

@@ -20,6 +20,7 @@ from typing import Any, Self
 from confluent_kafka.admin import AdminClient
 
 from roostr.connection import LIBRDKAFKA_LOG
+from roostr.errors import RoostrError
 
 __all__ = [
     "BrokerProcess",
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 
-class BrokerStartError(RuntimeError):
+class BrokerStartError(RoostrError):
     """The broker process exited or did not answer in time."""
 
 

@@ -35,6 +35,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.isotonic import IsotonicRegression
 
 from roostr.contracts import Reason
+from roostr.errors import RoostrError
 from roostr.features import FEATURE_NAMES
 from roostr.rules import DEFAULT_RULE_SET, RULE_SETS
 
@@ -57,7 +58,7 @@ RULE_INPUT_SPREAD = 10.0  # the linear booster penalises the rule input's weight
 _LEGACY_PARAMS: dict[str, Any] = {"rule_input": None, "linear_l1_rows": ()}
 
 
-class ModelError(RuntimeError):
+class ModelError(RoostrError):
     """The model cannot be trained, loaded or applied as asked."""
 
 

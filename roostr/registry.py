@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from roostr.contracts import Mode, ModelUpdate
+from roostr.errors import RoostrError
 from roostr.model import MODEL_SUFFIXES, ConvictionModel, ModelError
 
 __all__ = ["ModelInfo", "ModelRegistry", "RegistryError"]
@@ -44,7 +45,7 @@ _LOCK = ".lock"
 _VERSION = re.compile(r"^v\d+\.\d+(-[A-Za-z0-9_.]+)*$")
 
 
-class RegistryError(RuntimeError):
+class RegistryError(RoostrError):
     """A registry operation was refused; the message says which version and why."""
 
 

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     # --- consumer groups -------------------------------------------------------------------------
     group_scoring: str = "roostr-scoring"
     group_joiner: str = "roostr-outcome-joiner"
+    # The prefix of the throwaway group ids of readers outside any group (roostr.topic_reader).
+    group_readers: str = "roostr-reader"
+    # A reader that has made no progress (no record, no position moved) for this long gives up
+    # on reading to the end (TopicUnreadable), however long the topic is.
+    read_stall_timeout_s: float = Field(60.0, gt=0)
     # Short enough that a crashed member's partitions move within seconds; librdkafka heartbeats
     # from a background thread, so a slow batch does not trip it (max.poll.interval.ms does).
     session_timeout_ms: int = Field(10_000, ge=1_000)
@@ -75,6 +80,10 @@ class Settings(BaseSettings):
     # A member that holds no partition, or whose partitions lag without moving, while the group
     # lags, is reported stalled (not ready, roostr_consumer_stalled 1) after this long.
     stall_after_s: float = Field(60.0, gt=0)
+    # Stalled for this much longer, a member leaves and joins again with a fresh consumer; after
+    # ``stall_rejoins`` rejoins without recovering it exits 4 for its supervisor to restart it.
+    stall_rejoin_after_s: float = Field(30.0, ge=0)
+    stall_rejoins: int = Field(3, ge=0)
     # How the scoring group shares partitions (librdkafka ``partition.assignment.strategy``).
     # Eager ``roundrobin``: under kill -9 storms it stalled least and re-emitted least, on Tansu
     # and on Apache Kafka (consumer/README.md "Kill storms and the stalled group").

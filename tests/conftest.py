@@ -31,7 +31,7 @@ from roostr.kafka import ensure_topics
 from roostr.settings import Settings
 
 # How tests start the CLI: the interpreter running pytest, so no virtualenv needs activating.
-ROOSTR = (sys.executable, "-m", "roostr")
+ROOSTR = (sys.executable, "-m", "stack")
 
 
 def _docker_answers() -> bool:

@@ -19,10 +19,10 @@ from confluent_kafka import Message
 from conftest import ROOSTR
 from topic_reading import read_topic
 
-from consumer.delivery import Output, deliver
 from consumer.service import ScoringService
 from consumer.synthetic import encoded, synthetic_signals
 from roostr.contracts import DeadLetter, Mode, RawSignal, ScoredSignal
+from roostr.delivery import Output, deliver
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
 from roostr.kafka import make_producer
 from roostr.model import ConvictionModel
@@ -30,6 +30,22 @@ from roostr.registry import ModelRegistry
 from roostr.scoring import Scorer
 from roostr.settings import Settings
 from training.world import World
+
+
+def failing_once(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``original``, except that its first call raises TopicUnreadable (a restore that could not
+    read its changelog to the end)."""
+    from roostr.errors import TopicUnreadable
+
+    calls = []
+
+    def restore(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 1:
+            raise TopicUnreadable("injected: changelog not read to its end")
+        return original(*args, **kwargs)
+
+    return restore
 
 
 def train_tiny_model(registry: ModelRegistry, seed: int, promote: bool = True) -> str:

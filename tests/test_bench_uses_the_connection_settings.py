@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from consumer.bench import measurement_settings
-from roostr.cli import build_parser, main, settings_from_args
 from roostr.settings import Settings
+from stack.bench import measurement_settings
+from stack.cli import build_parser, main, settings_from_args
 
 FLAGS = {
     "--bootstrap-servers": "kafka-1.internal:9093",

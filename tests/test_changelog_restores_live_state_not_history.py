@@ -5,7 +5,7 @@ short by a crash (entries with no marker) is ignored."""
 from __future__ import annotations
 
 from consumer.changelog import PartitionLog, restore_partitions
-from consumer.delivery import Output, deliver
+from roostr.delivery import Output, deliver
 from roostr.kafka import make_producer
 from roostr.settings import Settings
 

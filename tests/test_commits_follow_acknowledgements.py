@@ -11,7 +11,7 @@ from confluent_kafka import Consumer, TopicPartition
 from topic_reading import read_topic
 
 from consumer.commit_queue import CommitQueue
-from consumer.delivery import DeliveryFailed, Output
+from roostr.delivery import DeliveryFailed, Output
 from roostr.kafka import make_consumer, make_producer
 from roostr.settings import Settings
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from roostr.cli import build_parser, settings_from_args
 from roostr.settings import Settings
+from stack.cli import build_parser, settings_from_args
 
 
 def test_kafka_bootstrap_servers_env_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,7 +65,7 @@ def test_settings_survive_the_trip_to_a_child_process_environment(
 
 
 def test_an_invalid_setting_is_a_clear_cli_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from roostr.cli import main
+    from stack.cli import main
 
     monkeypatch.setenv("ROOSTR_PARTITIONS_RAW", "0")
     with pytest.raises(SystemExit) as exit_info:

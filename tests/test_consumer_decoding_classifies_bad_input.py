@@ -6,9 +6,9 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from consumer.decoding import Rejection, decode_signal
 from consumer.synthetic import encoded, synthetic_signals
 from roostr.contracts import RawSignal
+from roostr.decoding import Rejection, decode_signal
 
 GOOD = next(synthetic_signals(1))
 

@@ -13,7 +13,6 @@ import orjson
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from consumer.decoding import Rejection, decode_signal
 from consumer.synthetic import synthetic_signals
 from roostr.contracts import (
     ModelUpdate,
@@ -22,6 +21,7 @@ from roostr.contracts import (
     RawSignal,
     describe_validation_error,
 )
+from roostr.decoding import Rejection, decode_signal
 
 GOOD = next(synthetic_signals(1, prefix="strict"))
 

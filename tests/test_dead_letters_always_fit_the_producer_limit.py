@@ -18,8 +18,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from consumer.dead_letters import DLQ_KEY_MAX_BYTES, dead_letter
-from consumer.decoding import Rejection
 from roostr.contracts import DeadLetter
+from roostr.decoding import Rejection
 from roostr.kafka import max_payload_bytes
 from roostr.settings import Settings
 

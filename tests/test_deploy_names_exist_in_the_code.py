@@ -26,8 +26,8 @@ from deploy_files import (
     yaml_documents,
 )
 
-from roostr.cli import build_parser
 from roostr.settings import Settings
+from stack.cli import build_parser
 
 SETTINGS = Settings.model_fields
 KNOWN_VARIABLES = {f"ROOSTR_{name.upper()}" for name in SETTINGS} | {"KAFKA_BOOTSTRAP_SERVERS"}

@@ -29,8 +29,8 @@ from scoring_service_support import (
 )
 from topic_reading import read_topic
 
-from consumer.group_lag import GroupLagReader
 from roostr.contracts import DeadLetter
+from roostr.group_lag import GroupLagReader
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from roostr.cli import main
 from roostr.drift import drift, feature_reference, jensen_shannon, population_stability_index
 from roostr.features import FEATURE_NAMES
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
+from stack.cli import main
 
 NAMES = ["price_change", "dan_endorsed", "trends"]
 

@@ -4,14 +4,12 @@ holds every partition's state (``ScoringService._prepare_state``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from scoring_service_support import (
     RunningService,
     assert_each_input_once_after_dedupe,
     assert_scored_as_one_clean_run,
+    failing_once,
     good_records,
     half_scored_by_a_member_that_left,
     read_outputs,
@@ -20,20 +18,7 @@ from scoring_service_support import (
 from structlog.testing import capture_logs
 
 import consumer.feature_state
-from consumer.changelog import RestoreIncomplete
 from roostr.settings import Settings
-
-
-def _failing_once(original: Callable[..., Any]) -> Callable[..., Any]:
-    calls = []
-
-    def restore(*args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
-        if len(calls) == 1:
-            raise RestoreIncomplete("injected: changelog not read to its end")
-        return original(*args, **kwargs)
-
-    return restore
 
 
 def test_a_failed_restore_is_retried_and_nothing_is_scored_on_partial_state(
@@ -47,7 +32,7 @@ def test_a_failed_restore_is_retried_and_nothing_is_scored_on_partial_state(
     monkeypatch.setattr(
         consumer.feature_state,
         "restore_partitions",
-        _failing_once(consumer.feature_state.restore_partitions),
+        failing_once(consumer.feature_state.restore_partitions),
     )
     with capture_logs() as events:
         second = RunningService(settings)

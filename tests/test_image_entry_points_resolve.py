@@ -11,7 +11,7 @@ from pathlib import Path
 
 from deploy_files import DEPLOY, ROOT, compose, dockerfile_instructions, k8s_objects, pod_spec
 
-from roostr.cli import build_parser
+from stack.cli import build_parser
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 SCRIPTS = PYPROJECT["project"]["scripts"]

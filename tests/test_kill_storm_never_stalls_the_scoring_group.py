@@ -25,7 +25,7 @@ from scoring_service_support import (
     train_tiny_model,
 )
 
-from consumer.group_lag import GroupLagReader
+from roostr.group_lag import GroupLagReader
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
 

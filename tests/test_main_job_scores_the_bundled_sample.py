@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import ROOSTR
 
-from consumer.local_stack import SAMPLE_SIGNALS
+from stack.local import SAMPLE_SIGNALS
 
 
 def test_roostr_up_trains_scores_every_sample_signal_and_exits_cleanly(tmp_path: Path) -> None:

@@ -15,11 +15,11 @@ import pytest
 from confluent_kafka import Message
 from pydantic import ValidationError
 
-from consumer.decoding import Rejection, decode_signal
 from consumer.pipeline import encode_scored, score_batch
 from consumer.synthetic import synthetic_signals
 from producer_shims import from_scraper_dict
 from roostr.contracts import RawSignal, ScoredSignal
+from roostr.decoding import Rejection, decode_signal
 from roostr.features import FeatureExtractor
 from roostr.scoring import Scorer
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
-from consumer.delivery import DeliveryFailed, Output, deliver, deliver_in_transaction
+from roostr.delivery import DeliveryFailed, Output, deliver, deliver_in_transaction
 from roostr.kafka import make_consumer, make_producer
 from roostr.settings import Settings
 

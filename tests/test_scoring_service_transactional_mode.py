@@ -28,8 +28,8 @@ from scoring_service_support import (
 from structlog.testing import capture_logs
 
 import consumer.service
-from consumer.delivery import Output, TransactionAborted
 from roostr.contracts import ScoredSignal
+from roostr.delivery import Output, TransactionAborted
 from roostr.settings import Settings
 
 pytestmark = pytest.mark.slow

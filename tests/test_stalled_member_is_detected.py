@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from structlog.testing import capture_logs
 
-from consumer.group_lag import PartitionLag
 from consumer.stall import StallDetector
+from roostr.group_lag import PartitionLag
 
 AFTER_S = 60.0
 EVERY_S = 5.0

@@ -1,13 +1,13 @@
-"""Read a whole topic with an independent consumer (no group), for assertions in tests."""
+"""Read a whole topic with roostr's own reader outside any group, for assertions in tests."""
 
 from __future__ import annotations
 
 import time
-import uuid
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
+from confluent_kafka import Message
 
 from roostr.settings import Settings
+from roostr.topic_reader import TopicTail
 
 
 def read_topic(
@@ -20,30 +20,24 @@ def read_topic(
 ) -> list[Message]:
     """Every record of ``topic``: waits for ``expected`` records, then ``settle_s`` for extras.
 
-    Reads by assignment from the beginning, without a group, so it does not depend on group
-    joins or on watermarks (which some brokers under-report). ``read_committed`` (librdkafka's
-    default, stated) never returns an aborted transaction's records; ``read_uncommitted`` does.
+    Reads by assignment from the beginning (``roostr.topic_reader.TopicTail``), so it does not
+    depend on group joins. ``read_committed`` (librdkafka's default, stated) never returns an
+    aborted transaction's records; ``read_uncommitted`` does.
     """
-    consumer = Consumer(
-        {
-            **settings.kafka_common(),
-            "group.id": f"test-reader-{uuid.uuid4().hex[:8]}",
-            "enable.auto.commit": False,
-            "isolation.level": isolation_level,
-        }
+    tail = TopicTail(
+        settings,
+        topic,
+        purpose="test",
+        **{"isolation.level": isolation_level, "fetch.wait.max.ms": 20},
     )
-    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
     records: list[Message] = []
     deadline = time.monotonic() + timeout_s
     settle_until = None
     try:
         while time.monotonic() < (settle_until or deadline):
-            for message in consumer.consume(500, 0.2):
-                assert message.error() is None, message.error()
-                records.append(message)
+            records += tail.poll(0.2)
             if len(records) >= expected and settle_until is None:
                 settle_until = time.monotonic() + settle_s
     finally:
-        consumer.close()
+        tail.close()
     return records

@@ -155,9 +155,10 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
 def run_retrain(args: argparse.Namespace, settings: Settings) -> int:
     """Exit 1 when refused (too few outcomes, one class, topic unreadable); 0 when a challenger
     was registered, promoted or not (the report and the printed reasons say which)."""
+    from roostr.errors import TopicUnreadable
     from roostr.kafka import require_broker
     from roostr.registry import ModelRegistry
-    from training.outcomes_topic import OutcomesUnreadable, read_label_cutoff, read_outcomes
+    from training.outcomes_topic import read_label_cutoff, read_outcomes
     from training.report import write_report
     from training.retrain import (
         RetrainRefused,
@@ -190,7 +191,7 @@ def run_retrain(args: argparse.Namespace, settings: Settings) -> int:
         if any(data.skipped.values()):
             print(f"skipped records: {data.skipped}")
         result = challenger_for(data, settings, args.seed)
-    except (OutcomesUnreadable, RetrainRefused) as exc:
+    except (TopicUnreadable, RetrainRefused) as exc:
         print(f"error: retrain refused: {exc}", file=sys.stderr)
         return 1
     registry = ModelRegistry(settings.registry_dir)

@@ -6,9 +6,9 @@ same way (the registry pointer first, then a ``models.updates`` record for an im
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from roostr.contracts import ModelUpdate
+from roostr.delivery import DeliveryFailed, Output, deliver
 from roostr.kafka import make_producer, require_broker
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
@@ -27,19 +27,10 @@ def apply_change(settings: Settings, change: Callable[[ModelRegistry], ModelUpda
 
 def announce(update: ModelUpdate, settings: Settings) -> str | None:
     """Publish ``update`` on ``models.updates`` (key None); None when acknowledged, else why not."""
-    errors: list[str] = []
-
-    def _delivered(err: Any, _msg: Any) -> None:
-        if err is not None:
-            errors.append(str(err))
-
     producer = make_producer(settings, **{"message.timeout.ms": int(PUBLISH_TIMEOUT_S * 1000)})
-    producer.produce(
-        settings.topic_model_updates,
-        value=update.model_dump_json().encode(),
-        on_delivery=_delivered,
-    )
-    remaining = producer.flush(PUBLISH_TIMEOUT_S + 1)
-    if remaining or errors:
-        return errors[0] if errors else "broker unreachable"
+    record = Output(settings.topic_model_updates, None, update.model_dump_json().encode())
+    try:
+        deliver(producer, [record], PUBLISH_TIMEOUT_S + 1)
+    except DeliveryFailed as exc:
+        return str(exc)
     return None

@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.base import clone
 
+from roostr.errors import RoostrError
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from roostr.model import ConvictionModel
 from training.cv import Fold, purged_time_folds
@@ -65,7 +66,7 @@ MIN_FOLD_TRAIN_ROWS = 50
 MIN_FOLD_TRAIN_SHARE = 0.5
 
 
-class TrainingError(RuntimeError):
+class TrainingError(RoostrError):
     """The data cannot support a trustworthy model (too few rows, one class, no history)."""
 
 

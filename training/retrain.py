@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from roostr.contracts import Outcome
+from roostr.errors import RoostrError
 from roostr.model import ConvictionModel
 from roostr.registry import ModelRegistry, RegistryError
 from roostr.settings import Settings
@@ -61,7 +62,7 @@ MIN_CHAMPION_ROWS = 100  # fewer out-of-sample rows cannot tell two models apart
 SIGNIFICANT_SE = 2.0  # a challenger below the rules by more standard errors is refused
 
 
-class RetrainRefused(RuntimeError):
+class RetrainRefused(RoostrError):
     """The outcomes cannot support a challenger (too few, one class)."""
 
 

@@ -7,6 +7,7 @@ Usage::
     ex.record_outcome(outcome)     # feeds the source / author track records
 """
 
+from roostr.features.catalogue import feature_table_markdown
 from roostr.features.extractor import (
     FeatureError,
     FeatureExtractor,
@@ -19,7 +20,6 @@ from roostr.features.specs import (
     FEATURE_NAMES,
     FEATURES,
     FeatureSpec,
-    feature_table_markdown,
 )
 from roostr.features.version import FEATURE_SET_VERSION
 

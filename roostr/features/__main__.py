@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from roostr.features.specs import feature_table_markdown
+from roostr.features.catalogue import feature_table_markdown
 
 target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/FEATURES.md")
 target.parent.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from roostr.contracts import Outcome, RawSignal
+from roostr.errors import RoostrError
 from roostr.features.specs import FEATURE_INDEX, FEATURE_NAMES
 from roostr.features.state import MentionHistory, TrackRecords
 from roostr.features.text import FUNDAMENTAL_COLUMNS, SOCIAL_COLUMNS, text_features
@@ -64,7 +65,7 @@ class FeatureRows(NamedTuple):
     errors: dict[int, str]  # row index -> why its features failed
 
 
-class FeatureError(ValueError):
+class FeatureError(RoostrError, ValueError):
     """A signal's features could not be computed (raised by ``transform``)."""
 
 

@@ -110,8 +110,8 @@ def run_parity_command(args: argparse.Namespace, settings: Settings) -> int:
     """Exit 0 when every live signal of the range re-scores identically, else 1 (the summary
     names the fields that differ); 1 too when nothing was scored live in the range."""
     from roostr.kafka import require_broker
+    from roostr.topic_reader import TopicUnreadable
     from training.backtest.parity import read_and_check
-    from training.topic_snapshot import TopicUnreadable
 
     require_broker(settings)
     try:
@@ -129,11 +129,11 @@ def run_parity_command(args: argparse.Namespace, settings: Settings) -> int:
 def run_backtest_command(args: argparse.Namespace, settings: Settings) -> int:
     """Exit 0 with the report; 1 when it cannot run (topic or model missing, nothing to test)."""
     from roostr.kafka import require_broker
+    from roostr.topic_reader import TopicUnreadable
     from training.backtest.engine import BacktestConfig, run_backtest
     from training.backtest.inputs import read_inputs
     from training.backtest.report import summary_json, write_report
     from training.backtest.walk_forward import WalkForward
-    from training.topic_snapshot import TopicUnreadable
 
     if args.end <= args.start:
         print("error: --to must be after --from", file=sys.stderr)

@@ -1,6 +1,6 @@
 """Read what a backtest needs from the topics: the raw signals, ``signals.outcomes`` and
 ``prices``, each from its beginning to its end as of the start of the read
-(``training.topic_snapshot``: assigned, never joined to a group, never committed, so the live
+(``roostr.topic_reader``: assigned, never joined to a group, never committed, so the live
 group's offsets and ``signals.scored`` are never touched; nothing is produced).
 
 Records are picked by event time on the client (``posted_at`` before the range's end), never by
@@ -27,21 +27,20 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from consumer.decoding import Rejection, decode_signal
 from roostr.contracts import Outcome, RawSignal
+from roostr.decoding import Rejection, decode_signal
 from roostr.logs import get_logger
 from roostr.settings import Settings
+from roostr.topic_reader import Progress as ReadProgress
+from roostr.topic_reader import TopicUnreadable
 from training.backtest.engine import BacktestInputs
 from training.backtest.tick_columns import TickColumns, decode_ticks
 from training.backtest.topic_cache import read_records
-from training.topic_snapshot import Progress as ReadProgress
-from training.topic_snapshot import TopicUnreadable
 
 __all__ = ["read_inputs", "read_signals"]
 
 log = get_logger(__name__)
 
-READ_TIMEOUT_S = 1800.0
 ProgressFactory = Callable[[str], Callable[[int, int], None]]
 
 
@@ -81,7 +80,7 @@ def read_signals(
     counts = {"read": 0, "dead_lettered": 0, "after_range": 0, "duplicates": 0}
     found: list[tuple[RawSignal, int, int]] = []
     records = read_records(
-        settings, topic, purpose="backtest", timeout_s=READ_TIMEOUT_S, progress=progress,
+        settings, topic, purpose="backtest", progress=progress,
         cache=cache,
     )  # fmt: skip
     for partition, offset, _timestamp, value in records:
@@ -111,7 +110,7 @@ def _read_outcomes(
     """Every valid Outcome in (partition, offset) order, and how many records were not one."""
     records = read_records(
         settings, settings.topic_outcomes, purpose="backtest-outcomes",
-        timeout_s=READ_TIMEOUT_S, progress=progress, cache=cache,
+        progress=progress, cache=cache,
     )  # fmt: skip
     outcomes, invalid = [], 0
     for _partition, _offset, _timestamp, value in records:
@@ -131,7 +130,7 @@ def _read_ticks(
     try:
         records = read_records(
             settings, settings.topic_prices, purpose="backtest-prices",
-            timeout_s=READ_TIMEOUT_S, progress=progress, cache=cache,
+            progress=progress, cache=cache,
         )  # fmt: skip
     except TopicUnreadable as exc:
         log.warning("prices_unreadable", error=str(exc))

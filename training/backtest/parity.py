@@ -155,16 +155,16 @@ def _same(a: object, b: object) -> bool:
 def read_and_check(settings: Settings, start: datetime, end: datetime) -> Parity:
     """Read ``signals.scored``, the raw topic and ``signals.outcomes`` to their ends; check the
     signals live scored with ``posted_at`` in [start, end). Raises TopicUnreadable."""
-    from training.backtest.inputs import READ_TIMEOUT_S, read_signals
+    from roostr.topic_reader import read_parsed
+    from training.backtest.inputs import read_signals
     from training.outcomes_topic import read_outcomes
-    from training.topic_snapshot import read_parsed
 
     scored, _invalid = read_parsed(
         settings, settings.topic_scored, ScoredSignal.model_validate_json,
-        purpose="parity", timeout_s=READ_TIMEOUT_S,
+        purpose="parity",
     )  # fmt: skip
     live = [s for s in scored if start <= s.posted_at < end]
     signals, _counts = read_signals(settings, settings.topic_raw, end)
-    outcomes, _invalid = read_outcomes(settings, READ_TIMEOUT_S)
+    outcomes, _invalid = read_outcomes(settings)
     registry = ModelRegistry(settings.registry_dir)
     return check_parity(signals, outcomes, live, registry.load)

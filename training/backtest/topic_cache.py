@@ -27,7 +27,7 @@ from confluent_kafka import Message
 from roostr.kafka import coordinates
 from roostr.logs import get_logger
 from roostr.settings import Settings
-from training.topic_snapshot import Progress, read_to_end
+from roostr.topic_reader import Progress, read_to_end
 
 __all__ = ["Record", "read_records"]
 
@@ -45,7 +45,6 @@ def read_records(
     topic: str,
     *,
     purpose: str,
-    timeout_s: float,
     progress: Progress | None = None,
     cache: Path | None = None,
 ) -> list[Record]:
@@ -53,16 +52,16 @@ def read_records(
     ``cache`` (a directory) plus what was appended since, or read whole. Raises
     TopicUnreadable."""
     if cache is None:
-        return _read(settings, topic, purpose, timeout_s, progress, {})[0]
+        return _read(settings, topic, purpose, progress, {})[0]
     where = cache / topic
     anchors = _anchors(where)
-    fresh, seen = _read(settings, topic, purpose, timeout_s, progress, anchors)
+    fresh, seen = _read(settings, topic, purpose, progress, anchors)
     proven = all(seen.get(p) == anchor for p, anchor in anchors.items())
     if not proven:
         log.warning("backtest_cache_invalidated", topic=topic, cached_partitions=len(anchors))
         shutil.rmtree(where, ignore_errors=True)
         anchors = {}
-        fresh, _seen = _read(settings, topic, purpose, timeout_s, progress, anchors)
+        fresh, _seen = _read(settings, topic, purpose, progress, anchors)
     appended = [r for r in fresh if r[0] not in anchors or r[1] > _offset(anchors[r[0]])]
     kept = _segments(where) if proven else []
     log.info("backtest_cache_read", topic=topic, cached=len(kept), appended=len(appended))
@@ -75,7 +74,6 @@ def _read(
     settings: Settings,
     topic: str,
     purpose: str,
-    timeout_s: float,
     progress: Progress | None,
     anchors: dict[int, list[object]],
 ) -> tuple[list[Record], dict[int, list[object]]]:
@@ -93,7 +91,7 @@ def _read(
 
     start = {p: _offset(anchor) for p, anchor in anchors.items()}
     read_to_end(
-        settings, topic, keep, purpose=purpose, timeout_s=timeout_s, progress=progress,
+        settings, topic, keep, purpose=purpose, progress=progress,
         start=start,
     )  # fmt: skip
     return records, seen

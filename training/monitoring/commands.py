@@ -34,6 +34,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_monitor(args: argparse.Namespace, settings: Settings) -> int:
+    from roostr.errors import TopicUnreadable
     from roostr.kafka import require_broker
     from roostr.registry import RegistryError
     from training.monitoring.job import (
@@ -43,7 +44,6 @@ def run_monitor(args: argparse.Namespace, settings: Settings) -> int:
         render_json,
         render_text,
     )
-    from training.outcomes_topic import OutcomesUnreadable
 
     if args.http_port is not None:
         settings = settings.model_copy(update={"monitor_http_port": args.http_port})
@@ -53,7 +53,7 @@ def run_monitor(args: argparse.Namespace, settings: Settings) -> int:
         return _serve(monitor, settings)
     try:
         report, alerts = monitor.run_once()
-    except (OutcomesUnreadable, RegistryError) as exc:
+    except (TopicUnreadable, RegistryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
     (render_json if args.json else render_text)(report, alerts, sys.stdout)
@@ -62,7 +62,7 @@ def run_monitor(args: argparse.Namespace, settings: Settings) -> int:
 
 def _serve(monitor: Monitor, settings: Settings) -> int:
     """/metrics (ready after the first evaluation) until SIGTERM/SIGINT."""
-    from consumer.health import HealthServer
+    from roostr.health import HealthServer
     from roostr.logs import get_logger
     from training.monitoring.exporter import MonitorMetrics
 

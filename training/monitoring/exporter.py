@@ -12,6 +12,7 @@ import time
 from prometheus_client import CollectorRegistry, Gauge
 
 from roostr.settings import Settings
+from roostr.topic_reader import CONSUMER_ERRORS
 from training.monitoring.alerts import ALERTS, Alert
 from training.monitoring.evaluation import MonitorReport, WindowStats
 
@@ -23,6 +24,7 @@ class MonitorMetrics:
 
     def __init__(self) -> None:
         self.registry = r = CollectorRegistry()
+        r.register(CONSUMER_ERRORS)  # its snapshots' readers (roostr.topic_reader)
 
         def gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
             return Gauge(f"roostr_monitor_{name}", doc, labels, registry=r)

@@ -16,15 +16,16 @@ from typing import Any, TextIO
 
 from confluent_kafka import KafkaException
 
-from consumer.group_lag import GroupLagReader
 from roostr.contracts import ScoredSignal
+from roostr.errors import TopicUnreadable
+from roostr.group_lag import GroupLagReader
 from roostr.logs import get_logger
 from roostr.registry import ModelRegistry, RegistryError
 from roostr.settings import Settings
+from roostr.topic_reader import read_parsed
 from training.monitoring.alerts import Alert, check_alerts
 from training.monitoring.evaluation import Champion, MonitorReport, evaluate
-from training.outcomes_topic import OutcomesUnreadable, read_outcomes
-from training.topic_snapshot import read_parsed
+from training.outcomes_topic import read_outcomes
 
 __all__ = ["EXIT_ALERTS", "EXIT_UNREADABLE", "Monitor", "champion_of", "render_json", "render_text"]
 
@@ -45,7 +46,7 @@ class Monitor:
         self._stopping.set()
 
     def run_once(self) -> tuple[MonitorReport, list[Alert]]:
-        """Raises OutcomesUnreadable when a topic is missing or cannot be read to its end."""
+        """Raises TopicUnreadable when a topic is missing or cannot be read to its end."""
         s = self.settings
         outcomes, bad_outcomes = read_outcomes(s)
         scored, bad_scored = read_parsed(
@@ -76,7 +77,7 @@ class Monitor:
         while not self._stopping.is_set():
             try:
                 publish(*self.run_once())
-            except (OutcomesUnreadable, RegistryError, KafkaException) as exc:
+            except (TopicUnreadable, RegistryError, KafkaException) as exc:
                 log.error("monitor_failed", error=str(exc))  # a broker outage included
             self._stopping.wait(self.settings.monitor_interval_s)
 

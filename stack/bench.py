@@ -30,8 +30,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -42,28 +41,18 @@ import orjson
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, TopicPartition
 
 from consumer.commit_queue import CommitQueue
-from consumer.delivery import Output, deliver
-from consumer.pipeline import fetch_batch, next_offsets
+from consumer.pipeline import next_offsets
 from consumer.synthetic import encoded, synthetic_signals
+from roostr.delivery import Output, deliver
 from roostr.kafka import ensure_topics, make_consumer, make_producer
 from roostr.settings import Settings
+from roostr.topic_reader import fetch_batch
+from stack.broker import broker_for_run
 
-__all__ = ["broker_for_run", "measurement_settings", "run"]
+__all__ = ["measurement_settings", "run"]
 
 
 # --- set-up ------------------------------------------------------------------------------------
-
-
-@contextmanager
-def broker_for_run(settings: Settings, embedded: bool) -> Iterator[Settings]:
-    """``settings`` as given, or pointed at an embedded broker started for the run."""
-    if not embedded:
-        yield settings
-        return
-    from roostr.embedded_broker import EmbeddedBroker, free_port
-
-    with EmbeddedBroker(port=free_port()) as broker:
-        yield settings.model_copy(update={"bootstrap_servers": broker.bootstrap_servers})
 
 
 def measurement_settings(base: Settings, workdir: Path, partitions: int) -> Settings:
@@ -173,7 +162,7 @@ def relay(settings: Settings, done: Callable[[int], bool]) -> None:
     try:
         while not done(relayed):
             wait_s = commits.fetch_wait(settings.batch_wait_ms / 1000)
-            messages = fetch_batch(consumer, settings.batch_size, wait_s)
+            messages = fetch_batch(consumer, settings.batch_size, wait_s, "bench")
             if messages:
                 outputs = [Output(out_topic, m.key(), m.value()) for m in messages]
                 commits.send(outputs, next_offsets(messages))
@@ -192,7 +181,7 @@ def passthrough_rate(settings: Settings, count: int) -> float:
 
 
 def _serve_relay() -> None:
-    """``python -m consumer.bench relay``: the relay as its own process, until SIGTERM."""
+    """``python -m stack.bench relay``: the relay as its own process, until SIGTERM."""
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.set())
     relay(Settings(), lambda _relayed: stopping.is_set())
@@ -307,8 +296,7 @@ def latency_ms(
         producer = make_producer(settings, **{"linger.ms": 0})
         # An idempotent producer sends nothing until it has its producer id (~0.5 s on Tansu):
         # get it before the clock starts, as a long-running scraper shim would have.
-        producer.produce(settings.topic_prices, value=b"warm-up")
-        producer.flush(30)
+        deliver(producer, [Output(settings.topic_prices, None, b"warm-up")], 30)
         payloads = [encoded(s) for s in synthetic_signals(int(rate * seconds), prefix=name)]
 
         def offer() -> None:
@@ -328,7 +316,7 @@ def latency_ms(
         while len(latencies) < len(payloads) and time.monotonic() < deadline:
             # fetch_batch returns as soon as a record arrives; ``consume(n, timeout)`` would
             # wait for n records or the whole timeout, adding up to that timeout to each figure.
-            batch = fetch_batch(reader, 1000, 0.05)
+            batch = fetch_batch(reader, 1000, 0.05, "bench")
             arrived = time.perf_counter()
             for message in batch:
                 signal_id = orjson.loads(message.value() or b"")["signal_id"]
@@ -353,8 +341,7 @@ def broker_hop_ms(settings: Settings, rate: int, seconds: float) -> dict[str, fl
     reader = _tail(settings, settings.topic_raw, OFFSET_END)
     reader.consume(1, 1.0)
     producer = make_producer(settings, **{"linger.ms": 0})
-    producer.produce(settings.topic_prices, value=b"warm-up")
-    producer.flush(30)
+    deliver(producer, [Output(settings.topic_prices, None, b"warm-up")], 30)
     sent: list[float] = []
     latencies: list[float] = []
     total = int(rate * seconds)
@@ -489,7 +476,7 @@ def run(
             ))  # fmt: skip
         relay_settings = _settings(base, workdir, partitions)
         result.update(
-            latency_ms(relay_settings, rate, seconds, workdir, "relay", ("consumer.bench", "relay"))
+            latency_ms(relay_settings, rate, seconds, workdir, "relay", ("stack.bench", "relay"))
         )
         result.update(broker_hop_ms(_settings(base, workdir, partitions), rate, seconds))
 

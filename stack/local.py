@@ -31,7 +31,7 @@ SAMPLE_SIGNALS = Path(str(files("roostr") / "data" / "sample_signals.jsonl"))
 
 
 def _roostr(*args: str) -> list[str]:
-    return [sys.executable, "-m", "roostr", *args]
+    return [sys.executable, "-m", "stack", *args]
 
 
 def _signal_ids(path: Path) -> set[str]:

@@ -2,32 +2,41 @@
 
 Each package registers its own sub-commands (``register(subparsers, common)``); every command
 takes the broker connection flags, which override the environment (see ``roostr.settings``).
+The command modules import their work only when a command runs, so ``--help`` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from board import commands as board_commands
+from consumer import commands as consumer_commands
+from producer_shims import commands as producer_commands
+from roostr import commands as roostr_commands
 from roostr.connection import EXIT_BROKER_UNAVAILABLE, BrokerUnavailable
 from roostr.contracts import describe_validation_error
 from roostr.logs import configure_logging
 from roostr.settings import Settings
+from stack import commands as stack_commands
+from training import commands as training_commands
+from training.backtest import commands as backtest_commands
+from training.monitoring import commands as monitoring_commands
 
 __all__ = ["main"]
 
 COMMAND_MODULES = (
-    "roostr.commands",
-    "producer_shims.commands",
-    "training.commands",
-    "training.backtest.commands",
-    "consumer.commands",
-    "training.monitoring.commands",
-    "board.commands",
+    roostr_commands,
+    producer_commands,
+    training_commands,
+    backtest_commands,
+    consumer_commands,
+    monitoring_commands,
+    board_commands,
+    stack_commands,
 )
 
 # flag → Settings field; every command accepts these.
@@ -56,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="roostr", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module in COMMAND_MODULES:
-        importlib.import_module(module).register(subparsers, common)
+        module.register(subparsers, common)
     return parser
 
 

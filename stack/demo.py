@@ -29,16 +29,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
-from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from consumer.side_inputs import private_consumer
 from roostr.contracts import LabelCutoff
 from roostr.cutoffs import LabelCutoffs
 from roostr.kafka import coordinates
 from roostr.settings import Settings
+from roostr.topic_reader import TopicTail
 from training.world import START as WORLD_START
 from training.world import TICK, World, generate_world
 
@@ -204,7 +203,7 @@ class _Services:
         try:
             with (self.run_dir / f"{name}.log").open("ab") as log:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "roostr", *args], env=self.env,
+                    [sys.executable, "-m", "stack", *args], env=self.env,
                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     # the child starts with the usual mask: Ctrl-C reaches it as well
                     preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, blocked),
@@ -216,7 +215,7 @@ class _Services:
     def run(self, name: str, *args: str) -> str:
         """Run a command to completion; its output (also in its log file)."""
         result = subprocess.run(
-            [sys.executable, "-m", "roostr", *args], env=self.env, capture_output=True,
+            [sys.executable, "-m", "stack", *args], env=self.env, capture_output=True,
             text=True, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         output = result.stdout + result.stderr
@@ -258,17 +257,13 @@ class _Counter:
     (a reader outside any group)."""
 
     def __init__(self, settings: Settings) -> None:
-        self._reader = private_consumer(settings, "demo")
         topics = (
             settings.topic_scored,
             settings.topic_dlq,
             settings.topic_outcomes,
             settings.topic_label_cutoffs,
         )
-        metadata = self._reader.list_topics(timeout=10).topics
-        self._reader.assign(
-            [TopicPartition(t, p, OFFSET_BEGINNING) for t in topics for p in metadata[t].partitions]
-        )
+        self._reader = TopicTail(settings, *topics, purpose="demo")
         self._topics = dict(zip(topics, ("scored", "dead", "outcomes", "cutoffs"), strict=True))
         self._cutoffs = LabelCutoffs()
         self._scored: set[str] = set()
@@ -278,9 +273,7 @@ class _Counter:
     def read(self, services: _Services | None = None) -> _Counts:
         if services is not None and (failed := services.failed()):
             raise RuntimeError(f"{failed} failed; see their logs in the run folder")
-        for message in self._reader.consume(5_000, 0.5):
-            if message.error() is not None:
-                continue
+        for message in self._reader.poll(0.5, max_records=5_000):
             topic, _partition, _offset = coordinates(message)
             document = orjson.loads(message.value() or b"")
             kind = self._topics[topic]
@@ -327,13 +320,11 @@ def _write_inputs(run_dir: Path, world: World) -> datetime:
 
 def _send_malformed(settings: Settings) -> None:
     """What a broken scraper that bypasses the shim's validation would send."""
+    from roostr.delivery import Output, deliver
     from roostr.kafka import make_producer
 
-    raw = make_producer(settings)
-    for value in MALFORMED:
-        raw.produce(settings.topic_raw, value, b"MALFORMED")
-    if raw.flush(30) != 0:
-        raise RuntimeError("malformed records were not acknowledged")
+    records = [Output(settings.topic_raw, b"MALFORMED", value) for value in MALFORMED]
+    deliver(make_producer(settings), records, 30)
 
 
 def _wait(

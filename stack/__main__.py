@@ -1,5 +1,5 @@
 import sys
 
-from roostr.cli import main
+from stack.cli import main
 
 sys.exit(main())

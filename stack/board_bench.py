@@ -30,14 +30,13 @@ from typing import Any
 
 import orjson
 
-from consumer.bench import broker_for_run
-from consumer.commands import wants_embedded_broker
 from consumer.synthetic import synthetic_signals
 from roostr.contracts import RawSignal
 from roostr.features import FeatureExtractor
 from roostr.kafka import ensure_topics, make_producer
 from roostr.scoring import Scorer
 from roostr.settings import Settings
+from stack.broker import broker_for_run, wants_embedded_broker
 
 __all__ = ["run_board_bench"]
 
@@ -76,7 +75,7 @@ def _scored_records(count: int) -> list[tuple[bytes, bytes]]:
 
 def _start_board(settings: Settings, log_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     board = subprocess.Popen(
-        [sys.executable, "-m", "roostr", "board", "--port", "0", "--reports", str(log_dir)],
+        [sys.executable, "-m", "stack", "board", "--port", "0", "--reports", str(log_dir)],
         env=settings.child_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     assert board.stdout is not None

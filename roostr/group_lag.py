@@ -19,7 +19,7 @@ from roostr.settings import Settings
 
 __all__ = ["GroupLagReader", "PartitionLag"]
 
-log = get_logger("roostr.consumer.group_lag")
+log = get_logger("roostr.roostr.group_lag")
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,9 @@ class GroupLagReader:
         except (KafkaException, TimeoutError) as exc:
             log.warning("group_lag_unavailable", group=self.group, error=str(exc)[:200])
             return None
+
+    def close(self) -> None:
+        self._committed.close()
 
     def _read(self) -> dict[int, PartitionLag]:
         timeout = self.timeout_s

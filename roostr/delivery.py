@@ -8,6 +8,8 @@ from typing import NamedTuple
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer, TopicPartition
 
+from roostr.errors import RoostrError
+
 __all__ = [
     "DeliveryFailed",
     "Output",
@@ -28,7 +30,7 @@ class Output(NamedTuple):
     partition: int = -1  # -1: the producer's partitioner, by key
 
 
-class DeliveryFailed(RuntimeError):
+class DeliveryFailed(RoostrError):
     """Some output was not acknowledged: the batch's input offsets must not be committed."""
 
 
