@@ -98,11 +98,7 @@ class OutcomeJoiner:
                 http_port=settings.joiner_http_port,
                 # Partition p of both inputs to one member: the range assignor co-assigns equal
                 # partition counts (cooperative-sticky does not).
-                consumer_config={
-                    "partition.assignment.strategy": "range",
-                    "enable.partition.eof": True,
-                    "fetch.wait.max.ms": 50,
-                },
+                consumer_config={"partition.assignment.strategy": "range", "fetch.wait.max.ms": 50},
             ),
             self.metrics.registry,
             self.metrics.member,
@@ -198,25 +194,29 @@ class OutcomeJoiner:
     # --- one batch -------------------------------------------------------------------------
 
     def _fetch(self, consumer: Consumer) -> list[Message]:
-        """Records of a batch; end-of-partition events update which inputs are caught up."""
+        """Records of a batch of the restored pairs, and which of their inputs are caught up.
+
+        An input is caught up when what this member has read of it reaches the end its fetches
+        report (``roostr.topic_reader``'s end). No end-of-partition event is relied on: a pair
+        restored after the client had reached an input's end would never get one again.
+        """
         s = self.settings
-        ends: list[Message] = []
-        fetched = usable(
-            consumer.consume(s.batch_size, s.batch_wait_ms / 1000), "joiner", ends.append
-        )
+        fetched = usable(consumer.consume(s.batch_size, s.batch_wait_ms / 1000), "joiner")
         messages = [m for m in fetched if self.runtime.owned(m)]
-        read_to: dict[tuple[str, int], int] = {}
+        read_to = dict(self._positions)
         now = time.monotonic()
         for message in messages:
             topic, partition, offset = coordinates(message)
             read_to[(topic, partition)] = offset + 1
             if topic == s.topic_prices:
                 self._last_tick_read[partition] = now
-        self._at_end.update(dict.fromkeys(read_to, False))
-        for end in ends:  # an end event counts unless a record past it came in the same batch
-            topic, partition, offset = coordinates(end)
-            if self.runtime.owned(end) and read_to.get((topic, partition), 0) <= offset:
-                self._at_end[(topic, partition)] = True
+        for partition in self._labelers:
+            for topic in (s.topic_scored, s.topic_prices):
+                low, high = consumer.get_watermark_offsets(
+                    TopicPartition(topic, partition), cached=True
+                )
+                at = read_to.get((topic, partition), low)
+                self._at_end[(topic, partition)] = high >= 0 and max(at, low) >= high
         return messages
 
     def _process(self, consumer: Consumer, messages: list[Message]) -> None:

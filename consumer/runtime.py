@@ -116,7 +116,7 @@ class Member(Protocol):
 class GroupSpec:
     """Which group a member joins, on what, and how it is reached."""
 
-    name: str  # the member's name in events: ``<name>_started``, ``<name>_stopped``
+    name: str  # the member's name in events: ``<name>_stopped`` (its own: ``<name>_started``)
     state: str  # its state's name in events: ``<state>_restore_failed``, ``_restore_recovered``
     group: str
     topics: list[str]

@@ -90,23 +90,16 @@ def private_consumer(settings: Settings, purpose: str, **overrides: object) -> C
     )
 
 
-def usable(
-    messages: Iterable[Message],
-    reader: str,
-    at_end: Callable[[Message], None] | None = None,
-) -> list[Message]:
-    """The records among ``messages``; a fatal error raises, others are logged and counted.
-
-    ``at_end`` hears of each end-of-partition event (its offset is the end it reached).
-    """
+def usable(messages: Iterable[Message], reader: str) -> list[Message]:
+    """The records among ``messages``; a fatal error raises, others are logged and counted
+    (end-of-partition events are not errors)."""
     good = []
     for message in messages:
         error = message.error()
         if error is None:
             good.append(message)
         elif error.code() == KafkaError._PARTITION_EOF:
-            if at_end is not None:
-                at_end(message)
+            continue
         elif error.fatal():
             raise KafkaException(error)
         else:

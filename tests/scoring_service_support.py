@@ -320,7 +320,7 @@ def score_world_live(settings: Settings, log_dir: Path, world: World) -> None:
     joiner = ConsumerProcess(settings, log_dir, "joiner", command="join")
     consumer = None
     try:
-        wait_until(lambda: read_label_cutoff(settings, 10) is not None, 60, "a label cutoff")
+        wait_until(lambda: read_label_cutoff(settings) is not None, 60, "a label cutoff")
         consumer = ConsumerProcess(settings, log_dir, "consumer")
         consumer.wait_for_event("consumer_started")
         publish(settings, settings.topic_raw, world.signals)

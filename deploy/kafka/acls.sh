@@ -16,7 +16,8 @@ acl() { "${KAFKA_ACLS:-kafka-acls.sh}" --bootstrap-server "$bootstrap" "${option
 SCORING_PRINCIPAL=${SCORING_PRINCIPAL:-User:roostr-scoring}
 acl --allow-principal "$SCORING_PRINCIPAL" --operation Read --resource-pattern-type literal --topic signals.raw --topic models.updates --topic signals.outcomes --topic signals.outcomes.cutoffs --topic signals.raw.feature-state
 acl --allow-principal "$SCORING_PRINCIPAL" --operation Write --resource-pattern-type literal --topic signals.scored --topic signals.dlq --topic signals.raw.feature-state
-acl --allow-principal "$SCORING_PRINCIPAL" --operation Read --resource-pattern-type prefixed --group roostr-scoring
+acl --allow-principal "$SCORING_PRINCIPAL" --operation Read --resource-pattern-type literal --group roostr-scoring
+acl --allow-principal "$SCORING_PRINCIPAL" --operation Describe --resource-pattern-type prefixed --group roostr-reader
 acl --allow-principal "$SCORING_PRINCIPAL" --operation Write --resource-pattern-type prefixed --transactional-id roostr-scoring
 
 # joiner
@@ -24,19 +25,20 @@ JOINER_PRINCIPAL=${JOINER_PRINCIPAL:-User:roostr-joiner}
 acl --allow-principal "$JOINER_PRINCIPAL" --operation Read --resource-pattern-type literal --topic signals.scored --topic prices --topic signals.outcomes.joiner-state
 acl --allow-principal "$JOINER_PRINCIPAL" --operation Write --resource-pattern-type literal --topic signals.outcomes --topic signals.outcomes.joiner-state --topic signals.outcomes.cutoffs --topic signals.dlq
 acl --allow-principal "$JOINER_PRINCIPAL" --operation Read --resource-pattern-type literal --group roostr-outcome-joiner
-acl --allow-principal "$JOINER_PRINCIPAL" --operation Describe --resource-pattern-type prefixed --group roostr-scoring
+acl --allow-principal "$JOINER_PRINCIPAL" --operation Describe --resource-pattern-type prefixed --group roostr-reader
 
 # retrain
 RETRAIN_PRINCIPAL=${RETRAIN_PRINCIPAL:-User:roostr-retrain}
 acl --allow-principal "$RETRAIN_PRINCIPAL" --operation Read --resource-pattern-type literal --topic signals.outcomes --topic signals.outcomes.cutoffs
 acl --allow-principal "$RETRAIN_PRINCIPAL" --operation Write --resource-pattern-type literal --topic models.updates
-acl --allow-principal "$RETRAIN_PRINCIPAL" --operation Describe --resource-pattern-type prefixed --group roostr-scoring
+acl --allow-principal "$RETRAIN_PRINCIPAL" --operation Describe --resource-pattern-type prefixed --group roostr-reader
 
 # monitor
 MONITOR_PRINCIPAL=${MONITOR_PRINCIPAL:-User:roostr-monitor}
 acl --allow-principal "$MONITOR_PRINCIPAL" --operation Read --resource-pattern-type literal --topic signals.outcomes --topic signals.scored
 acl --allow-principal "$MONITOR_PRINCIPAL" --operation Describe --resource-pattern-type literal --topic signals.raw
-acl --allow-principal "$MONITOR_PRINCIPAL" --operation Describe --resource-pattern-type prefixed --group roostr-scoring
+acl --allow-principal "$MONITOR_PRINCIPAL" --operation Describe --resource-pattern-type literal --group roostr-scoring
+acl --allow-principal "$MONITOR_PRINCIPAL" --operation Describe --resource-pattern-type prefixed --group roostr-reader
 
 # publisher
 PUBLISHER_PRINCIPAL=${PUBLISHER_PRINCIPAL:-User:roostr-publisher}
