@@ -34,7 +34,8 @@ rule set of that world and size), ml / ample and ml / oracle, with standard erro
 Targets (issue 15): at 1,000 matured outcomes, on every world, the served model's next-period
 AUC ≥ rules' + 0.02 and ≥ 0.97 × the observable ceiling (here: ample), and pooled ECE ≤ 0.05.
 Run: ``python benchmarks/learning_bench.py`` (about 20 minutes on 2 cores; ``--seeds 1`` for a
-quick look; ``--worlds``, ``--sizes`` to narrow it).
+quick look; ``--worlds``, ``--sizes`` to narrow it; ``--first-seed`` to report on seeds that
+nothing was tuned on).
 """
 
 from __future__ import annotations
@@ -326,6 +327,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SEEDS_PER_SIZE))
     parser.add_argument("--seeds", type=int, help="seeds per size (default: more when small)")
     parser.add_argument("--rate", type=float, default=SIGNALS_PER_DAY, help="signals a day")
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seeds run from here: tune on one range, report on a fresh one",
+    )
     args = parser.parse_args()
     started = time.monotonic()
     print(
@@ -339,7 +346,8 @@ def main() -> None:
             ample = ample_model(variant, args.rate)
             for size in args.sizes:
                 n_seeds = args.seeds or SEEDS_PER_SIZE.get(size, 2)
-                scores, counts = measure(variant, size, range(n_seeds), args.rate, registry, ample)
+                seeds = range(args.first_seed, args.first_seed + n_seeds)
+                scores, counts = measure(variant, size, seeds, args.rate, registry, ample)
                 for name, s in scores.items():
                     ece = f"{s.pooled_ece:.3f} ({s.pooled_floor:.3f})" if s.probabilistic else "–"
                     print(
