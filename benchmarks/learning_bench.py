@@ -67,7 +67,7 @@ from roostr.rules import RULE_SETS
 from roostr.scale import hybrid_score, probability_to_score
 from roostr.settings import Settings
 from training.datasets import LabelledSet, bootstrap_set, labelled_outcomes
-from training.metrics import expected_calibration_error
+from training.metrics import ece_noise_floor, expected_calibration_error
 from training.pipeline import fingerprint, fit_model, train
 from training.retrain import (
     RetrainRefused,
@@ -87,7 +87,6 @@ SERVED_RULE_SET = "green_flags_v1"  # what the scorer logs and the hybrid blends
 TOP_SHARE = 0.1
 TOP_MARGIN = 0.10  # ML's top-10 % win rate beats the rules' by more than this
 TARGET_SIZE, AUC_MARGIN, CEILING_SHARE, ECE_TARGET = 1_000, 0.02, 0.97, 0.05
-FLOOR_DRAWS = 200
 HORIZON = timedelta(days=HORIZON_DAYS)
 Predict = Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float64]]
 
@@ -115,7 +114,7 @@ class Scores:
 
     @property
     def pooled_floor(self) -> float:
-        return _ece_floor(np.concatenate(self.p))
+        return ece_noise_floor(np.concatenate(self.p))
 
 
 @dataclass
@@ -127,14 +126,6 @@ class Counts:
     next_rows: list[int] = field(default_factory=list)
     outcome: Counter[str] = field(default_factory=Counter)  # promoted / recalibrated / ...
     top_beats_rules: int = 0
-
-
-def _ece_floor(p: npt.NDArray[np.float64]) -> float:
-    """The ECE a perfectly calibrated model with these probabilities would show on this many
-    rows: labels drawn from the probabilities themselves (fixed seed: a measurement, not data)."""
-    rng = np.random.default_rng(0)
-    draws = rng.random((FLOOR_DRAWS, p.size)) < p
-    return statistics.mean(expected_calibration_error(d, p) for d in draws)
 
 
 def top_win_rate(y: npt.NDArray[np.int64], score: npt.NDArray[np.float64]) -> float:
