@@ -34,7 +34,8 @@ rule set of that world and size), ml / ample and ml / oracle, with standard erro
 Targets (issue 15): at 1,000 matured outcomes, on every world, the served model's next-period
 AUC ≥ rules' + 0.02 and ≥ 0.97 × the observable ceiling (here: ample), and pooled ECE ≤ 0.05.
 Run: ``python benchmarks/learning_bench.py`` (about 20 minutes on 2 cores; ``--seeds 1`` for a
-quick look; ``--worlds``, ``--sizes`` to narrow it).
+quick look; ``--worlds``, ``--sizes`` to narrow it; ``--first-seed`` to report on seeds that
+nothing was tuned on).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ from roostr.rules import RULE_SETS
 from roostr.scale import hybrid_score, probability_to_score
 from roostr.settings import Settings
 from training.datasets import LabelledSet, bootstrap_set, labelled_outcomes
-from training.metrics import expected_calibration_error
+from training.metrics import ece_noise_floor, expected_calibration_error
 from training.pipeline import fingerprint, fit_model, train
 from training.retrain import (
     RetrainRefused,
@@ -86,7 +87,6 @@ SERVED_RULE_SET = "green_flags_v1"  # what the scorer logs and the hybrid blends
 TOP_SHARE = 0.1
 TOP_MARGIN = 0.10  # ML's top-10 % win rate beats the rules' by more than this
 TARGET_SIZE, AUC_MARGIN, CEILING_SHARE, ECE_TARGET = 1_000, 0.02, 0.97, 0.05
-FLOOR_DRAWS = 200
 HORIZON = timedelta(days=HORIZON_DAYS)
 Predict = Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float64]]
 
@@ -114,7 +114,7 @@ class Scores:
 
     @property
     def pooled_floor(self) -> float:
-        return _ece_floor(np.concatenate(self.p))
+        return ece_noise_floor(np.concatenate(self.p))
 
 
 @dataclass
@@ -126,14 +126,6 @@ class Counts:
     next_rows: list[int] = field(default_factory=list)
     outcome: Counter[str] = field(default_factory=Counter)  # promoted / recalibrated / ...
     top_beats_rules: int = 0
-
-
-def _ece_floor(p: npt.NDArray[np.float64]) -> float:
-    """The ECE a perfectly calibrated model with these probabilities would show on this many
-    rows: labels drawn from the probabilities themselves (fixed seed: a measurement, not data)."""
-    rng = np.random.default_rng(0)
-    draws = rng.random((FLOOR_DRAWS, p.size)) < p
-    return statistics.mean(expected_calibration_error(d, p) for d in draws)
 
 
 def top_win_rate(y: npt.NDArray[np.int64], score: npt.NDArray[np.float64]) -> float:
@@ -326,6 +318,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SEEDS_PER_SIZE))
     parser.add_argument("--seeds", type=int, help="seeds per size (default: more when small)")
     parser.add_argument("--rate", type=float, default=SIGNALS_PER_DAY, help="signals a day")
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seeds run from here: tune on one range, report on a fresh one",
+    )
     args = parser.parse_args()
     started = time.monotonic()
     print(
@@ -339,7 +337,8 @@ def main() -> None:
             ample = ample_model(variant, args.rate)
             for size in args.sizes:
                 n_seeds = args.seeds or SEEDS_PER_SIZE.get(size, 2)
-                scores, counts = measure(variant, size, range(n_seeds), args.rate, registry, ample)
+                seeds = range(args.first_seed, args.first_seed + n_seeds)
+                scores, counts = measure(variant, size, seeds, args.rate, registry, ample)
                 for name, s in scores.items():
                     ece = f"{s.pooled_ece:.3f} ({s.pooled_floor:.3f})" if s.probabilistic else "–"
                     print(

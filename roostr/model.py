@@ -96,12 +96,14 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
     1. the last ``validation_fraction`` of the rows is cut into ``validation_folds`` consecutive
        slices; each slice is predicted by boosters trained on every row before it (an expanding
        window, so no slice is predicted from its future);
-    2. on each slice, tree boosting stops once the slice's log-loss has not improved for
-       ``early_stopping_rounds`` rounds; the round count is the median best one, but never fewer
-       than ``min_rounds`` (a near-flat loss curve on a small slice must not collapse the model
-       into one tree and one score bucket). The linear booster needs no stopping: its L2 penalty
-       (``linear_reg_rows``) and L1 penalty (each of ``linear_l1_rows``, and none) are its
-       regularisers and it runs to convergence;
+    2. for each slice, tree boosting stops once the log-loss of as many rows just before the
+       slice (held out of that fit) has not improved for ``early_stopping_rounds`` rounds, and
+       trees of that many rounds, trained on every row before the slice, predict it: the slice
+       that scores a candidate never chooses its round count. The round count that ships is the
+       median best one, but never fewer than ``min_rounds`` (a near-flat loss curve on a small
+       slice must not collapse the model into one tree and one score bucket). The linear
+       booster needs no stopping: its L2 penalty (``linear_reg_rows``) and L1 penalty (each of
+       ``linear_l1_rows``, and none) are its regularisers and it runs to convergence;
     3. the candidates, simplest first — the linear booster from the strongest L1 penalty to
        none, then trees (``booster`` restricts them to one kind) — are compared on their
        calibrated out-of-fold log-loss, and the simplest one that the best does not beat by
@@ -344,30 +346,36 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
                 assert scale is not None  # a linear booster always comes with its scaling
                 margins.append(_linear_margin(booster, matrix[start:stop], scale, self.n_jobs))
                 continue
-            dtrain = xgb.DMatrix(train_x, label=train_y, feature_names=list(names))
-            dval = xgb.DMatrix(
-                matrix[start:stop], label=labels[start:stop], feature_names=list(names)
-            )
-            booster = xgb.train(
-                self._xgb_params(spec, names, start),
-                dtrain,
+            # The round count is chosen on the rows just before the slice, never on the slice
+            # it is scored on: stopping on the slice itself picked the count that fitted its
+            # labels best, which flattered the trees' validation loss against the linear
+            # candidates' (fitted without looking at the slice) and shipped trees that ranked
+            # the next period worse.
+            stop_at = max(start - (stop - start), 1)
+            early = xgb.train(
+                self._xgb_params(spec, names, stop_at),
+                xgb.DMatrix(train_x[:stop_at], label=train_y[:stop_at], feature_names=list(names)),
                 num_boost_round=self.n_estimators,
-                evals=[(dval, "validation")],
+                evals=[
+                    (
+                        xgb.DMatrix(
+                            train_x[stop_at:], label=train_y[stop_at:], feature_names=list(names)
+                        ),
+                        "stopping",
+                    )
+                ],
                 early_stopping_rounds=self.early_stopping_rounds,
                 verbose_eval=False,
             )
-            best = booster.best_iteration + 1
+            best = early.best_iteration + 1
             best_rounds.append(best)
-            rounds = self._rounds(best)
-            missing = rounds - booster.num_boosted_rounds()
-            if missing > 0:  # stopped before the floor: boost on to it
-                booster = xgb.train(
-                    self._xgb_params(spec, names, start),
-                    dtrain,
-                    num_boost_round=missing,
-                    xgb_model=booster,
-                )
-            margins.append(booster.predict(dval, output_margin=True, iteration_range=(0, rounds)))
+            booster = xgb.train(
+                self._xgb_params(spec, names, start),
+                xgb.DMatrix(train_x, label=train_y, feature_names=list(names)),
+                num_boost_round=self._rounds(best),
+            )
+            dval = xgb.DMatrix(matrix[start:stop], feature_names=list(names))
+            margins.append(booster.predict(dval, output_margin=True))
         margin = np.concatenate(margins).astype(np.float64)
         if spec.kind == "gblinear":
             return _Candidate(spec, margin, LINEAR_ROUNDS, None)

@@ -134,7 +134,8 @@ class Settings(BaseSettings):
     retrain_rules_tolerance: float = Field(0.0, ge=0.0)
     # scores spread over at least this many of the 10 buckets,
     retrain_min_score_buckets: int = Field(3, ge=1, le=10)
-    # and an expected calibration error on the walk-forward rows of at most this.
+    # and an expected calibration error on the walk-forward rows of at most this beyond its
+    # noise floor (the ECE a perfectly calibrated model shows on those rows).
     retrain_max_ece: float = Field(0.1, gt=0.0, le=1.0)
 
     # --- monitoring (``roostr monitor``; every window is in event time) --------------------------

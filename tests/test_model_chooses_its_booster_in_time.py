@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from roostr.model import ConvictionModel
+from roostr.model import ConvictionModel, _Spec
 
 NAMES = tuple(f"f{i}" for i in range(6))
 
@@ -78,3 +78,21 @@ def test_linear_model_round_trips_and_explains_with_raw_values(tmp_path: Path) -
     assert reasons[0].feature == "f0" and reasons[0].value == 2.0
     assert all(r.feature != "f3" for r in reasons)  # missing: no contribution
     assert loaded.feature_importance()["f0"] > loaded.feature_importance().get("f2", 0.0)
+
+
+def test_a_slice_never_chooses_the_tree_rounds_it_is_scored_with() -> None:
+    """Trees stopped early on the very slice that scores them look better than they are (the
+    stopping round fits that slice's labels): their out-of-fold margins must not depend on the
+    slice's labels at all, like the linear candidates'."""
+    X, y = _additive(600, seed=7)
+    model = ConvictionModel(min_rounds=1, early_stopping_rounds=10)
+    model.rule_input_ = None
+    labels = y.astype(np.float32)
+    slices = model._validation_slices(labels)
+    tree = _Spec("gbtree")
+    margins = model._out_of_fold(tree, X, labels, NAMES, slices).margin
+    start, stop = slices[-1]
+    flipped = labels.copy()
+    flipped[start:stop] = 1.0 - flipped[start:stop]  # the last slice's labels, inverted
+    again = model._out_of_fold(tree, X, flipped, NAMES, slices).margin
+    np.testing.assert_array_equal(again, margins)

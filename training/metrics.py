@@ -26,6 +26,7 @@ __all__ = [
     "ACTIONABLE_SCORE",
     "ECE_BINS",
     "calibration_table",
+    "ece_noise_floor",
     "evaluate_probabilities",
     "evaluate_scores",
     "expected_calibration_error",
@@ -106,6 +107,23 @@ def expected_calibration_error(y: npt.ArrayLike, p: npt.ArrayLike, bins: int = E
         - np.bincount(which, weights=labels, minlength=bins)
     )
     return float(gap.sum() / max(rows.sum(), 1))
+
+
+def ece_noise_floor(p: npt.ArrayLike, draws: int = BOOTSTRAP_DRAWS) -> float:
+    """The ECE a perfectly calibrated model with these probabilities shows on this many rows:
+    the mean over labels drawn from the probabilities themselves (fixed seed: the same
+    probabilities give the same figure). ECE is biased upward on few rows (each bin's win rate
+    is noisy and the gaps are absolute), so this much of an observed ECE is noise, not
+    miscalibration."""
+    prob = np.asarray(p, dtype=np.float64)
+    if not prob.size:
+        return 0.0
+    rng = np.random.default_rng(0)
+    return float(
+        np.mean(
+            [expected_calibration_error(rng.random(prob.size) < prob, prob) for _ in range(draws)]
+        )
+    )
 
 
 def score_buckets(p: npt.ArrayLike) -> int:
