@@ -235,7 +235,7 @@ class _StringSink:
 
 
 def _consume_process(
-    settings: Settings, log: Path, command: tuple[str, ...] = ("roostr", "consume")
+    settings: Settings, log: Path, command: tuple[str, ...] = ("stack", "consume")
 ) -> subprocess.Popen[bytes]:
     """``roostr consume`` (or ``command``, a module and its arguments) on ``settings``."""
     env = settings.child_env()
@@ -279,7 +279,7 @@ def latency_ms(
     seconds: float,
     workdir: Path,
     name: str = "latency",
-    command: tuple[str, ...] = ("roostr", "consume"),
+    command: tuple[str, ...] = ("stack", "consume"),
 ) -> dict[str, float]:
     """Produce → output readable, at a steady offered load, through one ``command`` process.
 
@@ -472,7 +472,7 @@ def run(
             result["pipeline_transactional_per_s"] = round(eos_per_s)
             result.update(latency_ms(
                 _settings(base, workdir, partitions), rate, seconds, workdir,
-                "latency_transactional", ("roostr", "consume", "--transactional"),
+                "latency_transactional", ("stack", "consume", "--transactional"),
             ))  # fmt: skip
         relay_settings = _settings(base, workdir, partitions)
         result.update(
