@@ -31,7 +31,13 @@ from consumer.changelog import PartitionLog, restore_partitions
 from consumer.commit_queue import CommitQueue
 from consumer.dead_letters import dead_letter
 from consumer.metrics import JoinerMetrics
-from consumer.runtime import EXIT_NOT_COPARTITIONED, GroupSpec, MemberRuntime, Partition
+from consumer.runtime import (
+    EXIT_NOT_COPARTITIONED,
+    GroupSpec,
+    MemberRuntime,
+    Partition,
+    RuntimeControl,
+)
 from roostr.contracts import (
     LabelCutoff,
     Outcome,
@@ -61,7 +67,7 @@ C = TypeVar("C", bound=BaseModel)
 _FLUSH_TIMEOUT_S = 60.0
 
 
-class OutcomeJoiner:
+class OutcomeJoiner(RuntimeControl):
     """Consume → label → produce outcomes and state → commit, until ``stop()``."""
 
     def __init__(self, settings: Settings, transactional: bool = False) -> None:
@@ -104,25 +110,6 @@ class OutcomeJoiner:
             self.metrics.member,
             on_commit=self._on_commit,
         )
-
-    # --- control ---------------------------------------------------------------------------
-
-    def stop(self) -> None:
-        """Finish the batch, commit and leave the group (signal-handler safe)."""
-        self.runtime.stop()
-
-    def live(self) -> bool:
-        return self.runtime.live()
-
-    def ready(self) -> bool:
-        """In the group, a broker answering, not stopping, not stalled, holding every assigned
-        pair's state (``consumer.runtime``)."""
-        return self.runtime.ready()
-
-    def run(self) -> int:
-        """Serve until stopped: 0 on a clean stop, else a ``consumer.runtime`` exit code (2 on
-        mis-partitioned topics)."""
-        return self.runtime.run()
 
     # --- the member's steps (``consumer.runtime.Member``) ----------------------------------
 

@@ -55,6 +55,7 @@ __all__ = [
     "Member",
     "MemberRuntime",
     "Partition",
+    "RuntimeControl",
 ]
 
 log = get_logger("roostr.runtime")
@@ -365,3 +366,25 @@ class MemberRuntime:
 
 def _names(partitions: Iterable[Partition]) -> list[str]:
     return [f"{topic}/{partition}" for topic, partition in sorted(partitions)]
+
+
+class RuntimeControl:
+    """A member's controls, as signal handlers, probes and tests use them: its runtime's."""
+
+    runtime: MemberRuntime
+
+    def stop(self) -> None:
+        """Finish the batch, commit and leave the group (signal-handler safe)."""
+        self.runtime.stop()
+
+    def live(self) -> bool:
+        return self.runtime.live()
+
+    def ready(self) -> bool:
+        """In the group, a broker answering, not stopping, not stalled, holding the state of
+        every partition assigned."""
+        return self.runtime.ready()
+
+    def run(self) -> int:
+        """Serve until stopped: 0 on a clean stop, else one of the ``EXIT_`` codes."""
+        return self.runtime.run()

@@ -30,7 +30,7 @@ from consumer.feature_state import FeatureState, TickerStore
 from consumer.metrics import ServiceMetrics
 from consumer.model_watch import ModelSource, ModelWatcher
 from consumer.pipeline import BatchScorer, ScoredBatch, next_offsets, score_batch
-from consumer.runtime import GroupSpec, MemberRuntime, Partition
+from consumer.runtime import GroupSpec, MemberRuntime, Partition, RuntimeControl
 from consumer.track_records import OutcomeFeed
 from roostr.contracts import Mode, ModelUpdate, Outcome
 from roostr.delivery import (
@@ -94,7 +94,7 @@ def default_scorer_factory(
     return scorer, extractor
 
 
-class ScoringService:
+class ScoringService(RuntimeControl):
     """Consume → decode → score → produce → commit, until ``stop()``.
 
     Feature state is per partition (``consumer.feature_state``): on assignment the new
@@ -149,24 +149,6 @@ class ScoringService:
             self.metrics.member,
             on_commit=self._on_commit,
         )
-
-    # --- control (``consumer.runtime``) ---------------------------------------------------------
-
-    def stop(self) -> None:
-        """Ask the loop to finish its batch, commit and leave the group (signal-handler safe)."""
-        self.runtime.stop()
-
-    def live(self) -> bool:
-        return self.runtime.live()
-
-    def ready(self) -> bool:
-        """In the group, a broker answering, not stopping, not stalled, and holding every
-        assigned partition's feature state (``consumer.runtime``)."""
-        return self.runtime.ready()
-
-    def run(self) -> int:
-        """Serve until stopped; 0 on a clean stop, else a ``consumer.runtime`` exit code."""
-        return self.runtime.run()
 
     # --- the member's steps (``consumer.runtime.Member``) --------------------------------------
 
