@@ -197,9 +197,12 @@ def _score(
     posted = np.array([s.posted_at.timestamp() for s in signals])
     bounds = [int(np.searchsorted(posted, ws.timestamp(), side="left")) for ws in starts]
     segments = list(zip([0, *bounds], [*bounds, n], [None, *starts], strict=True))
+    logged: list[Outcome] = []  # of signals[:done]: extended per window, a scored row is final
+    done = 0
     for first, stop, window_start in segments:
         if window_start is not None and wf is not None:
-            logged = _logged(signals[:first], features[:first], rule[:first], labels)
+            logged += _logged(signals[done:first], features[done:first], rule[done:first], labels)
+            done = first
             fitted, window = wf.fit(logged, window_start, settings)
             windows.append(window)
             if fitted is not None:
