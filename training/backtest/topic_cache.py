@@ -42,6 +42,7 @@ __all__ = ["RAW", "Decoder", "read_decoded"]
 log = get_logger(__name__)
 
 Record = tuple[int, int, int, bytes | None]  # partition, offset, broker timestamp (ms), value
+_CHUNK = 100_000  # records decoded at a time while reading
 
 
 @dataclass(frozen=True)
@@ -71,16 +72,14 @@ def read_decoded(
     ``offset`` columns first, sorted by (partition, offset): from ``cache`` (a directory) plus
     what was appended since, or read whole. Raises TopicUnreadable."""
     if cache is None:
-        return _sorted(
-            _decoded(decoder, _read(settings, topic, purpose, timeout_s, progress, {})[0])
-        )
+        return _sorted(_read(settings, topic, decoder, purpose, timeout_s, progress, {}).rows)
     where = cache / topic
     manifest = _manifest(where)
     anchors = _anchors(manifest) if manifest["decoder"] == decoder.name else {}
-    fresh, seen = _read(settings, topic, purpose, timeout_s, progress, anchors)
+    fresh = _read(settings, topic, decoder, purpose, timeout_s, progress, anchors)
     proven = (
         manifest["decoder"] == decoder.name
-        and all(seen.get(p) == anchor for p, anchor in anchors.items())
+        and all(fresh.seen.get(p) == anchor for p, anchor in anchors.items())
         and _nothing_removed(settings, topic, purpose, manifest["firsts"])
     )
     if not proven:
@@ -88,46 +87,63 @@ def read_decoded(
             log.warning("backtest_cache_invalidated", topic=topic, decoder=decoder.name)
         shutil.rmtree(where, ignore_errors=True)
         if anchors:  # this read began at the anchors: the topic is needed from its beginning
-            fresh, _seen = _read(settings, topic, purpose, timeout_s, progress, {})
+            fresh = _read(settings, topic, decoder, purpose, timeout_s, progress, {})
         manifest, anchors = _manifest(where), {}
-    appended = [r for r in fresh if r[0] not in anchors or r[1] > _offset(anchors[r[0]])]
     kept = [pq.read_table(where / name) for name in manifest["segments"]]
     log.info("backtest_cache_read", topic=topic, cached=sum(t.num_rows for t in kept),
-             appended=len(appended))  # fmt: skip
-    if appended:
-        kept.append(_decoded(decoder, appended))
-        _write(where, decoder, manifest, anchors, appended, kept[-1])
-    if not kept:
-        return _decoded(decoder, [])
-    return _sorted(pa.concat_tables(kept))
+             appended=fresh.rows.num_rows)  # fmt: skip
+    if fresh.rows.num_rows:
+        _write(where, decoder, manifest, anchors, fresh)
+    return _sorted(pa.concat_tables([*kept, fresh.rows]))
+
+
+@dataclass
+class _Read:
+    """What one read found after the anchors: its decoded rows, the anchor-position records as
+    read now, each partition's last record and first offset."""
+
+    rows: pa.Table
+    seen: dict[int, list[object]]
+    last: dict[int, Record]
+    first: dict[int, int]
 
 
 def _read(
     settings: Settings,
     topic: str,
+    decoder: Decoder,
     purpose: str,
     timeout_s: float,
     progress: Progress | None,
     anchors: dict[int, list[object]],
-) -> tuple[list[Record], dict[int, list[object]]]:
-    """Records from each anchor's offset (or the beginning), and the anchor-position records
-    as read now (partition → anchor)."""
-    records: list[Record] = []
-    seen: dict[int, list[object]] = {}
+) -> _Read:
+    """The records after each anchor (every record of a partition without one), decoded
+    ``_CHUNK`` at a time so that raw records never pile up."""
+    chunks: list[pa.Table] = []
+    pending: list[Record] = []
+    read = _Read(pa.table({}), {}, {}, {})
+    until = {p: _offset(anchor) for p, anchor in anchors.items()}
 
     def keep(message: Message) -> None:
         _topic, partition, offset = coordinates(message)
         record = (partition, offset, message.timestamp()[1], message.value())
-        if partition in anchors and offset == anchors[partition][0]:
-            seen[partition] = _anchor(record)
-        records.append(record)
+        if offset <= until.get(partition, -1):
+            if offset == until[partition]:
+                read.seen[partition] = _anchor(record)
+            return  # cached (or, when the anchor is not there, a read about to be redone)
+        pending.append(record)
+        read.last[partition] = record
+        read.first.setdefault(partition, offset)
+        if len(pending) >= _CHUNK:
+            chunks.append(_decoded(decoder, pending))
+            pending.clear()
 
-    start = {p: _offset(anchor) for p, anchor in anchors.items()}
     read_to_end(
         settings, topic, keep, purpose=purpose, timeout_s=timeout_s, progress=progress,
-        start=start,
+        start=until,
     )  # fmt: skip
-    return records, seen
+    read.rows = pa.concat_tables([*chunks, _decoded(decoder, pending)])
+    return read
 
 
 def _nothing_removed(settings: Settings, topic: str, purpose: str, firsts: dict[str, int]) -> bool:
@@ -184,24 +200,16 @@ def _anchors(manifest: dict[str, Any]) -> dict[int, list[object]]:
 
 
 def _write(
-    where: Path,
-    decoder: Decoder,
-    manifest: dict[str, Any],
-    anchors: dict[int, list[object]],
-    appended: Sequence[Record],
-    rows: pa.Table,
-) -> None:
+    where: Path, decoder: Decoder, manifest: dict[str, Any], anchors: dict[int, list[object]],
+    fresh: _Read,
+) -> None:  # fmt: skip
     """A new segment, then the manifest naming it with the anchors (each partition's last
     record), replaced in one rename: a run stopped half-way leaves the previous cache."""
     where.mkdir(parents=True, exist_ok=True)
     name = f"segment-{len(manifest['segments']):06d}.parquet"
-    pq.write_table(rows, where / name)
-    anchors, firsts = dict(anchors), dict(manifest["firsts"])
-    for record in appended:
-        partition, offset = record[0], record[1]
-        if partition not in anchors or offset > _offset(anchors[partition]):
-            anchors[partition] = _anchor(record)
-        firsts.setdefault(str(partition), offset)  # records come in offset order
+    pq.write_table(fresh.rows, where / name)
+    anchors = anchors | {p: _anchor(record) for p, record in fresh.last.items()}
+    firsts = {str(p): offset for p, offset in fresh.first.items()} | manifest["firsts"]
     manifest = {"decoder": decoder.name, "segments": [*manifest["segments"], name],
                 "anchors": {str(p): a for p, a in sorted(anchors.items())},
                 "firsts": dict(sorted(firsts.items()))}  # fmt: skip
