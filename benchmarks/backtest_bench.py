@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -105,7 +107,10 @@ def main() -> None:
             f"bt-{uuid.uuid4().hex[:8]}", registry_dir=Path(tmp) / "models"
         )
         ensure_topics(settings)
-        ticks = publish_world(settings, args.signals, args.span_days)
+        # in a child: a child forked from a parent holding the world would report its size
+        # as the child's peak RSS
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            ticks = pool.submit(publish_world, settings, args.signals, args.span_days).result()
         env = settings.child_env()
         roostr = [sys.executable, "-m", "roostr"]
         subprocess.run([*roostr, "train", "--bootstrap", "--reports-dir", f"{tmp}/reports"],
