@@ -75,10 +75,11 @@ def read_decoded(
         return _sorted(_read(settings, topic, decoder, purpose, timeout_s, progress, {}).rows)
     where = cache / topic
     manifest = _manifest(where)
-    anchors = _anchors(manifest) if manifest["decoder"] == decoder.name else {}
+    # a cache of another decoder (or of the raw records before decoders, without the key)
+    anchors = _anchors(manifest) if manifest.get("decoder") == decoder.name else {}
     fresh = _read(settings, topic, decoder, purpose, timeout_s, progress, anchors)
     proven = (
-        manifest["decoder"] == decoder.name
+        manifest.get("decoder") == decoder.name
         and all(fresh.seen.get(p) == anchor for p, anchor in anchors.items())
         and _nothing_removed(settings, topic, purpose, manifest["firsts"])
     )
