@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 from pydantic import ValidationError
 from rich.console import Console
@@ -34,7 +35,7 @@ from roostr.logs import get_logger
 from roostr.settings import Settings
 from training.backtest.engine import BacktestInputs
 from training.backtest.tick_columns import TICK_ROWS, TickColumns, tick_rows
-from training.backtest.topic_cache import RAW, Decoder, read_decoded
+from training.backtest.topic_cache import RAW, Decoder, offset_order, read_decoded
 from training.topic_snapshot import Progress as ReadProgress
 from training.topic_snapshot import TopicUnreadable
 
@@ -138,13 +139,16 @@ def _read_ticks(
     except TopicUnreadable as exc:
         log.warning("prices_unreadable", error=str(exc))
         return TickColumns.from_ticks([]), 0
-    return TickColumns.from_rows(rows), rows["ticker"].null_count
+    rank = np.empty(rows.num_rows, dtype=np.int64)
+    rank[offset_order(rows)] = np.arange(rows.num_rows)
+    return TickColumns.from_rows(rows, rank), rows["ticker"].null_count
 
 
 def _rows(records: pa.Table) -> Iterator[tuple[int, int, bytes | None]]:
-    """(partition, offset, value) of each raw record."""
-    columns = (records[name].to_pylist() for name in ("partition", "offset", "value"))
-    return zip(*columns, strict=True)
+    """(partition, offset, value) of each raw record, in (partition, offset) order."""
+    names = ("partition", "offset", "value")
+    partition, offset, value = (records[name].to_pylist() for name in names)
+    return ((partition[i], offset[i], value[i]) for i in offset_order(records).tolist())
 
 
 @contextmanager
