@@ -4,11 +4,14 @@ Publishes a ``training.world`` world (default: 10,113 signals, 150 tickers with 
 6 h over 1,378 + 32 days = 846,000 ticks) to fresh topics, registers a bootstrap champion, then
 times ``roostr backtest`` (champion, labels from prices: no outcomes topic) and ``--walk-forward``
 over the last ``--backtest-days`` as child processes: with this checkout's code, and with the
-source tree ``--before`` names (e.g. ``git archive main | tar -x -C /tmp/before``), same broker,
-same data; then this checkout's champion run again with a warm ``--cache``. Wall time includes
-the child's start-up; CPU time and peak RSS are the child's (not the broker's).
+code of ``--before-ref`` (a git ref, archived into a temporary tree) or the source tree
+``--before`` names, same broker, same data; then this checkout's champion run with ``--cache``,
+cold (the cache filled) and warm (read back). Wall time includes the child's start-up; CPU time
+and peak RSS are the child's (not the broker's): on a shared machine the CPU time is the
+figure to compare.
 
-    python benchmarks/backtest_bench.py [--before DIR] [--bootstrap-servers HOST:PORT] [--json]
+    python benchmarks/backtest_bench.py [--before-ref main | --before DIR]
+        [--signals N --span-days D] [--bootstrap-servers HOST:PORT] [--json]
 
 Prints figures and whether both codes' JSON summaries agree; asserts only that the warm-cache
 run reports what the uncached run did.
@@ -18,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -49,6 +54,14 @@ def publish_world(settings: Settings, signals: int, span_days: float) -> int:
               for t in ticks)  # fmt: skip
     deliver(producer, prices, timeout_s=600)
     return len(ticks)
+
+
+def archive(ref: str, where: Path) -> Path:
+    """The source tree of git ``ref`` (this checkout's repository) extracted into ``where``."""
+    where.mkdir()
+    tree = subprocess.run(["git", "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(where)], input=tree, check=True)
+    return where
 
 
 def timed(argv: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
@@ -77,7 +90,9 @@ def main() -> None:
     parser.add_argument("--signals", type=int, default=10_113)
     parser.add_argument("--span-days", type=float, default=1_378)
     parser.add_argument("--backtest-days", type=float, default=250)
-    parser.add_argument("--before", type=Path, help="source tree of the code to compare with")
+    before = parser.add_mutually_exclusive_group()
+    before.add_argument("--before", type=Path, help="source tree of the code to compare with")
+    before.add_argument("--before-ref", help="git ref of the code to compare with (e.g. main)")
     parser.add_argument("--bootstrap-servers", default=None)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -86,11 +101,16 @@ def main() -> None:
         tempfile.TemporaryDirectory() as tmp,
         named_or_embedded(args.bootstrap_servers, Path(tmp) / "broker.log") as servers,
     ):
+        if args.before_ref:
+            args.before = archive(args.before_ref, Path(tmp) / "before")
         settings = Settings(bootstrap_servers=servers).namespaced(
             f"bt-{uuid.uuid4().hex[:8]}", registry_dir=Path(tmp) / "models"
         )
         ensure_topics(settings)
-        ticks = publish_world(settings, args.signals, args.span_days)
+        # in a child: a child forked from a parent holding the world would report its size
+        # as the child's peak RSS
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            ticks = pool.submit(publish_world, settings, args.signals, args.span_days).result()
         env = settings.child_env()
         roostr = [sys.executable, "-m", "stack"]
         subprocess.run([*roostr, "train", "--bootstrap", "--reports-dir", f"{tmp}/reports"],
@@ -108,23 +128,28 @@ def main() -> None:
                 # the tree's code first on the path (the current directory comes before all)
                 here = tree or Path.cwd()
                 child_env = env | ({"PYTHONPATH": str(tree)} if tree else {})
-                row = timed([*backtest, *extra], child_env, here)
+                # code from before the CLI moved to stack/ runs it as ``python -m roostr``
+                cli = [sys.executable, "-m", "stack" if (here / "stack").is_dir() else "roostr"]
+                row = timed([*cli, *backtest[len(roostr) :], *extra], child_env, here)
                 summaries[code, run] = json.loads(row.pop("stdout"))
                 rows.append({"code": code, "run": run, **row})
-        timed([*backtest, *cache], env, Path.cwd())  # fills the cache
-        warm = timed([*backtest, *cache], env, Path.cwd())
-        assert json.loads(warm.pop("stdout")) == summaries["after", "champion"]
-        rows.append({"code": "after", "run": "champion, warm --cache", **warm})
+        for run in ("champion, cold --cache", "champion, warm --cache"):  # fills, then reads
+            row = timed([*backtest, *cache], env, Path.cwd())
+            assert json.loads(row.pop("stdout")) == summaries["after", "champion"]
+            rows.append({"code": "after", "run": run, **row})
         agree = {
             run: summaries["after", run] == summaries["before", run]
             for run in ("champion", "walk-forward")
             if ("before", run) in summaries
         }
-    report = {"signals": args.signals, "ticks": ticks, "runs": rows, "summaries_agree": agree}
+    compared_with = args.before_ref or (str(args.before) if args.before else None)
+    report = {"signals": args.signals, "ticks": ticks, "before": compared_with, "runs": rows,
+              "summaries_agree": agree}  # fmt: skip
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    print(f"{args.signals} signals, {ticks} ticks, backtest over {args.backtest_days:g} days")
+    print(f"{args.signals} signals, {ticks} ticks, backtest over {args.backtest_days:g} days; "
+          f"before: {report['before']}")  # fmt: skip
     for row in rows:
         print(f"{row['code']:>7} {row['run']:>23} {row['wall_s']:7.2f} s wall "
               f"{row['cpu_s']:7.2f} s CPU {row['peak_rss_mib']:6d} MiB "

@@ -1,7 +1,7 @@
 """``roostr backtest --cache DIR``: a later run reads only what was appended to each topic and
 reports exactly what a run without the cache reports; when the topic changed in a way that is
-not an append (deleted and created again with other records), the cache is dropped, never
-used stale."""
+not an append (deleted and created again with other records, records deleted from the head of
+a partition), the cache is dropped, never used stale."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from confluent_kafka import TopicPartition
 from conftest import ROOSTR
 from scoring_service_support import publish, wait_until
 
@@ -68,3 +69,28 @@ def test_a_cached_run_reads_only_appends_and_a_changed_topic_drops_the_cache(
     assert fresh != cached  # the prices changed what the labels are
     assert backtest(settings, "--cache", str(cache)) == fresh
     assert segment_rows(cache, settings.topic_prices) == [len(changed)]
+
+
+def test_records_deleted_from_a_partitions_head_drop_the_cache(
+    settings: Settings, tmp_path: Path
+) -> None:
+    world = generate_world(200, seed=6, span_days=60)
+    ticks = [t for path in list(world.prices.values())[:30] for t in path.ticks()]
+    publish(settings, settings.topic_raw, world.signals)
+    publish(settings, settings.topic_prices, ticks)
+    cache = tmp_path / "cache"
+    whole = backtest(settings, "--cache", str(cache))
+    assert segment_rows(cache, settings.topic_prices) == [len(ticks)]
+
+    # every partition loses its first half (whole tickers' paths: they were published one
+    # after the other); the anchors, each partition's last record, are still there
+    admin = make_admin(settings)
+    ends = json.loads((cache / settings.topic_prices / "manifest.json").read_text())["anchors"]
+    cut = [TopicPartition(settings.topic_prices, int(p), (a[0] + 1) // 2) for p, a in ends.items()]
+    for future in admin.delete_records(cut).values():
+        future.result(timeout=60)
+    shorter = backtest(settings)
+    assert shorter != whole  # fewer signals have prices to be labelled with
+    assert backtest(settings, "--cache", str(cache)) == shorter
+    left = sum(a[0] + 1 - (a[0] + 1) // 2 for a in ends.values())
+    assert segment_rows(cache, settings.topic_prices) == [left]

@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from roostr.contracts import PriceTick
-from training.backtest.tick_columns import decode_ticks
+from training.backtest.tick_columns import TickColumns, tick_rows
 
 GOOD = {"ticker": "TAO", "ts": "2026-02-05T14:30:00Z", "price_usd": 412.5, "source": "feed"}
 
@@ -61,6 +61,15 @@ def contract(values: list[bytes | None]) -> tuple[list[tuple[str, float, float]]
             continue
         kept.append((tick.ticker, tick.ts.timestamp(), tick.price_usd))
     return sorted(kept), refused
+
+
+def decode_ticks(
+    values: list[bytes | None], order: np.ndarray | None = None
+) -> tuple[TickColumns, int]:
+    """The kept ticks as the backtest holds them, and how many rows were refused (no ticker)."""
+    rows = tick_rows(values)
+    assert rows.num_rows == len(values)  # one row per value, refused ones included
+    return TickColumns.from_rows(rows, order), rows["ticker"].null_count
 
 
 def test_bulk_decoding_keeps_and_refuses_exactly_what_the_contract_does() -> None:

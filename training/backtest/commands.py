@@ -91,7 +91,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="DIR",
         default=None,
-        help="keep the topics' records in DIR (Parquet) and read only what was appended since",
+        help="keep the topics' decoded records in DIR (Parquet; ticks as columns) and read and "
+        "decode only what was appended since",
     )
     backtest.add_argument("--no-progress", action="store_true", help="no progress bar")
     backtest.set_defaults(handler=run_backtest_command)

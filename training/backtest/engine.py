@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -197,9 +198,12 @@ def _score(
     posted = np.array([s.posted_at.timestamp() for s in signals])
     bounds = [int(np.searchsorted(posted, ws.timestamp(), side="left")) for ws in starts]
     segments = list(zip([0, *bounds], [*bounds, n], [None, *starts], strict=True))
+    logged: list[Outcome] = []  # of signals[:done]: extended per window, a scored row is final
+    done = 0
     for first, stop, window_start in segments:
         if window_start is not None and wf is not None:
-            logged = _logged(signals[:first], features[:first], rule[:first], labels)
+            logged += _logged(signals[done:first], features[done:first], rule[done:first], labels)
+            done = first
             fitted, window = wf.fit(logged, window_start, settings)
             windows.append(window)
             if fitted is not None:
@@ -216,11 +220,15 @@ def _score(
                     ml_score[i] = record["ml_score"]
                     hybrid[i] = record["hybrid_score"]
     scored = np.array([f is not None for f in features], dtype=bool)
-    missing = [np.nan] * len(FEATURE_NAMES)
-    matrix = np.array(
-        [missing if f is None else [_number(f[k]) for k in FEATURE_NAMES] for f in features],
-        dtype=np.float32,
-    ).reshape(n, len(FEATURE_NAMES))
+    # one C-level lookup per row (None becomes NaN in the float conversion): a Python call
+    # per value took a quarter of a 200,000-signal backtest
+    row = itemgetter(*FEATURE_NAMES)
+    missing = (None,) * len(FEATURE_NAMES)
+    matrix = (
+        np.array([missing if f is None else row(f) for f in features], dtype=np.float64)
+        .astype(np.float32)
+        .reshape(n, len(FEATURE_NAMES))
+    )
     rules = {}
     for name in sorted(RULE_SETS):
         column = np.zeros(n, dtype=np.int64)
@@ -245,10 +253,6 @@ def _logged(
             update = {"features": row, "feature_set_version": FEATURE_SET_VERSION}
             logged.append(outcome.model_copy(update=update | {"rule_score": score}))
     return logged
-
-
-def _number(value: float | None) -> float:
-    return np.nan if value is None else value
 
 
 def _columns(scores: _Scores, rows: npt.NDArray[np.intp]) -> dict[str, ScorerColumn]:

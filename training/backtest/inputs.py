@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
@@ -34,14 +36,15 @@ from roostr.settings import Settings
 from roostr.topic_reader import Progress as ReadProgress
 from roostr.topic_reader import TopicUnreadable
 from training.backtest.engine import BacktestInputs
-from training.backtest.tick_columns import TickColumns, decode_ticks
-from training.backtest.topic_cache import read_records
+from training.backtest.tick_columns import TICK_ROWS, TickColumns, tick_rows
+from training.backtest.topic_cache import RAW, Decoder, offset_order, read_decoded
 
 __all__ = ["read_inputs", "read_signals"]
 
 log = get_logger(__name__)
 
 ProgressFactory = Callable[[str], Callable[[int, int], None]]
+_TICKS = Decoder(TICK_ROWS, tick_rows)
 
 
 def read_inputs(
@@ -79,11 +82,11 @@ def read_signals(
     counts of what was left out."""
     counts = {"read": 0, "dead_lettered": 0, "after_range": 0, "duplicates": 0}
     found: list[tuple[RawSignal, int, int]] = []
-    records = read_records(
-        settings, topic, purpose="backtest", progress=progress,
+    records = read_decoded(
+        settings, topic, RAW, purpose="backtest", progress=progress,
         cache=cache,
     )  # fmt: skip
-    for partition, offset, _timestamp, value in records:
+    for partition, offset, value in _rows(records):
         counts["read"] += 1
         signal = decode_signal(value, settings.max_message_bytes)
         if isinstance(signal, Rejection):
@@ -108,12 +111,12 @@ def _read_outcomes(
     settings: Settings, progress: ReadProgress, cache: Path | None
 ) -> tuple[list[Outcome], int]:
     """Every valid Outcome in (partition, offset) order, and how many records were not one."""
-    records = read_records(
-        settings, settings.topic_outcomes, purpose="backtest-outcomes",
+    records = read_decoded(
+        settings, settings.topic_outcomes, RAW, purpose="backtest-outcomes",
         progress=progress, cache=cache,
     )  # fmt: skip
     outcomes, invalid = [], 0
-    for _partition, _offset, _timestamp, value in records:
+    for _partition, _offset, value in _rows(records):
         try:
             outcomes.append(Outcome.model_validate_json(value or b""))
         except ValidationError:
@@ -124,18 +127,27 @@ def _read_outcomes(
 def _read_ticks(
     settings: Settings, progress: ReadProgress, cache: Path | None
 ) -> tuple[TickColumns, int]:
-    """Every valid tick (decoded in bulk, ``training.backtest.tick_columns``) and how many the
-    contract refuses; ticks of one ticker and instant keep their (partition, offset) order,
-    which is the records' order here."""
+    """Every valid tick (decoded in bulk, ``training.backtest.tick_columns``; the decoded rows
+    are what the cache keeps) and how many the contract refuses; ticks of one ticker and
+    instant keep their (partition, offset) order, which is the rows' order here."""
     try:
-        records = read_records(
-            settings, settings.topic_prices, purpose="backtest-prices",
+        rows = read_decoded(
+            settings, settings.topic_prices, _TICKS, purpose="backtest-prices",
             progress=progress, cache=cache,
         )  # fmt: skip
     except TopicUnreadable as exc:
         log.warning("prices_unreadable", error=str(exc))
         return TickColumns.from_ticks([]), 0
-    return decode_ticks([value for _p, _o, _t, value in records])
+    rank = np.empty(rows.num_rows, dtype=np.int64)
+    rank[offset_order(rows)] = np.arange(rows.num_rows)
+    return TickColumns.from_rows(rows, rank), rows["ticker"].null_count
+
+
+def _rows(records: pa.Table) -> Iterator[tuple[int, int, bytes | None]]:
+    """(partition, offset, value) of each raw record, in (partition, offset) order."""
+    names = ("partition", "offset", "value")
+    partition, offset, value = (records[name].to_pylist() for name in names)
+    return ((partition[i], offset[i], value[i]) for i in offset_order(records).tolist())
 
 
 @contextmanager

@@ -14,6 +14,10 @@ A tick that fails any of these is not dropped on that account: it is handed to t
 itself (``PriceTick.model_validate_json``), so what is kept or refused is exactly what the
 contract keeps or refuses, and every refusal is counted. Times are epoch seconds as
 ``PriceTick.ts.timestamp()`` gives them (microseconds / 10**6, correctly rounded).
+
+``tick_rows`` keeps one row per value (a null ticker where refused): the rows the backtest's
+cache stores, so a later run neither reads nor decodes them again; ``TickColumns.from_rows``
+sorts the kept ones.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from pydantic import ValidationError
 
 from roostr.contracts import MAX_USD, PriceTick, normalise_ticker
 
-__all__ = ["TickColumns", "decode_ticks"]
+__all__ = ["TICK_ROWS", "TickColumns", "tick_rows"]
 
 # The timestamp shape Arrow's cast reads exactly as the contract does; anything else (lower-case
 # ``t``/``z``, years before 1000, nanoseconds) goes to the contract one by one.
@@ -53,24 +57,23 @@ class TickColumns:
         return int(self.ts.size)
 
     @classmethod
-    def build(
-        cls,
-        names: Sequence[str],
-        ts: npt.NDArray[np.float64],
-        price: npt.NDArray[np.float64],
-        order: npt.NDArray[np.int64] | None = None,
-    ) -> TickColumns:
-        """Columns from row-aligned values; ``order`` ranks rows that share a ticker and ts
-        (default: their position)."""
-        first_seen = {name: i for i, name in enumerate(dict.fromkeys(names))}
-        tickers = sorted(first_seen)  # a few hundred names: codes are remapped to sorted order
-        remap = np.empty(len(tickers), dtype=np.int64)
-        remap[[first_seen[t] for t in tickers]] = np.arange(len(tickers))
-        code = remap[np.array([first_seen[n] for n in names], dtype=np.int64)]
-        rank = np.arange(len(names)) if order is None else order
-        sort = np.lexsort((rank, ts, code))
+    def from_rows(cls, rows: pa.Table, order: npt.NDArray[np.int64] | None = None) -> TickColumns:
+        """Columns of the rows (``ticker``, ``ts``, ``price``, as ``tick_rows`` makes them)
+        whose ticker is not null; ``order`` ranks rows that share a ticker and ts (default:
+        their position)."""
+        ticker = pc.dictionary_encode(rows["ticker"].combine_chunks())
+        keep = np.flatnonzero(ticker.is_valid().to_numpy(zero_copy_only=False))
+        names = ticker.dictionary.to_pylist()  # a few hundred: codes are remapped to sorted order
+        alphabetical = sorted(range(len(names)), key=names.__getitem__)
+        remap = np.empty(len(names), dtype=np.int64)
+        remap[alphabetical] = np.arange(len(names))
+        code = remap[ticker.indices.fill_null(0).to_numpy()[keep]]
+        ts = rows["ts"].to_numpy()[keep]
+        price = rows["price"].to_numpy()[keep]
+        rank = np.arange(rows.num_rows) if order is None else order
+        sort = np.lexsort((rank[keep], ts, code))
         return cls(
-            tuple(tickers),
+            tuple(names[i] for i in alphabetical),
             code[sort].astype(np.int32),
             np.ascontiguousarray(ts[sort], dtype=np.float64),
             np.ascontiguousarray(price[sort], dtype=np.float64),
@@ -80,11 +83,11 @@ class TickColumns:
     def from_ticks(cls, ticks: Iterable[PriceTick]) -> TickColumns:
         """Columns of already-validated ticks, in the order given among equal (ticker, ts)."""
         rows = [(t.ticker, t.ts.timestamp(), t.price_usd) for t in ticks]
-        return cls.build(
-            [r[0] for r in rows],
-            np.array([r[1] for r in rows], dtype=np.float64),
-            np.array([r[2] for r in rows], dtype=np.float64),
-        )
+        names, ts, price = zip(*rows, strict=True) if rows else ((), (), ())
+        return cls.from_rows(
+            pa.table({"ticker": pa.array(names, pa.string()), "ts": pa.array(ts, pa.float64()),
+                      "price": pa.array(price, pa.float64())})
+        )  # fmt: skip
 
     def newest(self) -> float:
         """The latest tick's time (-inf without ticks)."""
@@ -96,13 +99,12 @@ class TickColumns:
         return {name: (int(edges[i]), int(edges[i + 1])) for i, name in enumerate(self.tickers)}
 
 
-def decode_ticks(
-    values: Sequence[bytes | None], order: npt.NDArray[np.int64] | None = None
-) -> tuple[TickColumns, int]:
-    """The valid ticks among raw ``prices`` values, and how many the contract refuses.
+TICK_ROWS = "ticks-1"  # names the rows ``tick_rows`` makes: change it when they change
 
-    ``order`` ranks the values among ticks of equal ticker and ts (e.g. partition, offset).
-    """
+
+def tick_rows(values: Sequence[bytes | None]) -> pa.Table:
+    """One row per value: ``ticker`` (normalised; null where the contract refuses the value),
+    ``ts`` (epoch seconds) and ``price``."""
     docs = [_object(v) for v in values]
     tickers = [_ticker(d.get("ticker")) if d is not None else None for d in docs]
     texts = [d.get("ts") if d is not None else None for d in docs]
@@ -128,19 +130,14 @@ def decode_ticks(
     except pa.ArrowInvalid:
         ok[:] = False  # a date Arrow cannot read (e.g. 30 February): the contract decides each
     ts = micros / 1e6
-    names = [t or "" for t in tickers]
-    invalid = 0
+    names: list[str | None] = [t if k else None for t, k in zip(tickers, ok.tolist(), strict=True)]
     for i in np.flatnonzero(~ok).tolist():
         try:
             tick = PriceTick.model_validate_json(values[i] or b"")
         except ValidationError:
-            invalid += 1
             continue
-        ok[i], names[i], ts[i], price[i] = True, tick.ticker, tick.ts.timestamp(), tick.price_usd
-    keep = np.flatnonzero(ok)
-    rank = np.arange(len(values), dtype=np.int64) if order is None else order
-    columns = TickColumns.build([names[i] for i in keep], ts[keep], price[keep], rank[keep])
-    return columns, invalid
+        names[i], ts[i], price[i] = tick.ticker, tick.ts.timestamp(), tick.price_usd
+    return pa.table({"ticker": pa.array(names, pa.string()), "ts": ts, "price": price})
 
 
 def _object(value: bytes | None) -> dict[str, object] | None:
