@@ -58,8 +58,6 @@ __all__ = [
     "RuntimeControl",
 ]
 
-log = get_logger("roostr.runtime")
-
 EXIT_NOT_COPARTITIONED = 2  # the joiner's inputs differ in partition count (a set-up error)
 EXIT_DELIVERY_FAILED = 3  # outputs were not acknowledged: nothing after them was committed
 EXIT_STALLED = 4  # stalled through every rejoin: a supervisor should start the member afresh
@@ -157,7 +155,9 @@ class MemberRuntime:
         self._stall = StallDetector(settings.stall_after_s)
         self._next_stall_check = 0.0
         self._rejoins = 0  # since the member last made progress
-        self._log = log.bind(member=spec.name)
+        # a logger of its own, made now: a module-level one would keep the processors of the
+        # first member that used it (structlog caches on first use), not those of this one
+        self._log = get_logger("roostr.runtime").bind(member=spec.name)
 
     # --- control ---------------------------------------------------------------------------
 
