@@ -4,7 +4,7 @@
 
 Signals are synthetic but shaped like chat scrapes: 300 tickers, 12 sources, 80 authors, most
 with some context blocks, a share of messages repeated verbatim (forwards, bots, re-scrapes).
-Reports batch ``transform`` and one-by-one ``transform([s])``, with the sentiment cache cold
+Reports batch ``advance`` and one-by-one ``advance([s])``, with the sentiment cache cold
 (every message new) and with the given share of unique texts, then the uncached text features
 alone (keywords, shape, sentiment) and VADER's own ``polarity_scores`` on the same messages.
 """
@@ -85,12 +85,12 @@ def _us_per_signal(
 
 def _batches(extractor: FeatureExtractor, signals: Sequence[RawSignal], size: int = 500) -> None:
     for i in range(0, len(signals), size):
-        extractor.transform(signals[i : i + size])
+        extractor.advance(signals[i : i + size])
 
 
 def _one_by_one(extractor: FeatureExtractor, signals: Sequence[RawSignal]) -> None:
     for signal in signals:
-        extractor.transform([signal])
+        extractor.advance([signal])
 
 
 def main() -> None:

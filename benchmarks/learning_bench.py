@@ -258,19 +258,19 @@ def measure(
                 add(name, y, fit(data.X, data.y, seed)[0](upcoming.X), True)
         counts.outcome[fate] += 1
         counts.next_rows.append(int(y.size))
-        p_ml = served.predict_proba(upcoming.X)
+        p_ml = served.predict_proba(upcoming.X)[:, 1]
         add("ml", y, p_ml, True)
         add("hybrid", y, hybrid_score(upcoming.rule_score, probability_to_score(p_ml)), False)
         for name, rule in RULE_SETS.items():
             add(name, y, rule.score(upcoming.X), False)
-        add("bootstrap", y, champion.predict_proba(upcoming.X), True)
+        add("bootstrap", y, champion.predict_proba(upcoming.X)[:, 1], True)
         if challenger is not None:
-            add("challenger", y, challenger.predict_proba(upcoming.X), True)
+            add("challenger", y, challenger.predict_proba(upcoming.X)[:, 1], True)
         if variant == "base":
             immature = labelled_for_retrain(known, settings, source=variant, cutoff=None)
             add("ml_immature", y, challenger_for(immature, settings, seed).model.predict_proba(
-                upcoming.X), True)  # fmt: skip
-        add("ample", y, ample.predict_proba(upcoming.X), True)
+                upcoming.X)[:, 1], True)  # fmt: skip
+        add("ample", y, ample.predict_proba(upcoming.X)[:, 1], True)
         add("oracle", y, [ceiling[o.signal_id] for o in in_order], True)
         counts.top_beats_rules += (
             scores["ml"].top[-1] > scores[SERVED_RULE_SET].top[-1] + TOP_MARGIN

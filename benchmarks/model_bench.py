@@ -40,20 +40,20 @@ def main() -> None:
         data.rule_score,
     ).model
     signals = generate(1_000, seed=11).signals
-    X = FeatureExtractor().transform(signals)
+    X = FeatureExtractor().advance(signals)
     one = X[:1]
     rows = [
-        ("predict_proba, 1 signal", lambda: model.predict_proba(one), 1, 500),
+        ("predict_proba, 1 signal", lambda: model.predict_proba(one)[:, 1], 1, 500),
         (
             "predict_proba + reasons, 1 signal",
-            lambda: (model.predict_proba(one), model.explain(one)),
+            lambda: (model.predict_proba(one)[:, 1], model.explain(one)),
             1,
             500,
         ),
-        ("predict_proba, batch of 1,000", lambda: model.predict_proba(X), 1_000, 50),
+        ("predict_proba, batch of 1,000", lambda: model.predict_proba(X)[:, 1], 1_000, 50),
         (
             "predict_proba + reasons, batch of 1,000",
-            lambda: (model.predict_proba(X), model.explain(X)),
+            lambda: (model.predict_proba(X)[:, 1], model.explain(X)),
             1_000,
             20,
         ),

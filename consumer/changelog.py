@@ -8,10 +8,13 @@ and its inputs are read again from the marker's offsets. So state and input posi
 agree (the store remembers the offsets it reflects), whatever the group's committed offsets say.
 
 Restores take time proportional to the live state, not to the history, even on a broker that
-does not compact (the embedded one): whenever the records written since the last snapshot
-outgrow twice the live state, a batch writes a full snapshot (a ``__snapshot__`` record, then
-every live entry) instead of its changes. Each marker says how far back that snapshot starts,
-so a restore reads the partition's tail to find the last marker, then reads from the snapshot on.
+does not compact (the embedded one). One rule says when a partition writes a full snapshot (a
+``__snapshot__`` record, then every live entry): once the records a restore would read past the
+last snapshot reach both ``every`` and the live state's size. For the joiner those records are
+the changelog entries written since; for the scoring member, whose changelog holds snapshots
+only, they are the input records it would replay (``count``). Each marker says how far back
+that snapshot starts, so a restore reads the partition's tail to find the last marker, then
+reads from the snapshot on.
 """
 
 from __future__ import annotations
@@ -47,29 +50,41 @@ class Restored:
 
 @dataclass(slots=True)
 class PartitionLog:
-    """Writes one partition's batches to its changelog partition, snapshotting when due."""
+    """Writes one partition's state to its changelog partition and says when a snapshot is due."""
 
     topic: str
     partition: int
-    since_snapshot: int | None = None  # records after the last snapshot record; None: write one
+    every: int = _MIN_BETWEEN_SNAPSHOTS  # records a restore may read past a snapshot, at least
+    past_snapshot: int | None = None  # records a restore reads past the last snapshot; None: none
+    size: int = 0  # live entries at the last snapshot
+    since_snapshot: int = 0  # changelog records from the last snapshot record on (for markers)
+
+    def snapshot_due(self, live_size: int | None = None) -> bool:
+        """The one snapshot rule: what a restore reads past the last snapshot has reached
+        ``every`` and the live state's size (``live_size``, else the last snapshot's)."""
+        size = self.size if live_size is None else live_size
+        return self.past_snapshot is None or self.past_snapshot >= max(self.every, size)
+
+    def count(self, records: int) -> None:
+        """``records`` more for a restore to read past the snapshot (inputs it would replay)."""
+        self.past_snapshot = (self.past_snapshot or 0) + records
 
     def batch(
         self, changes: Entries, offsets: dict[str, int], live: Callable[[], Entries], size: int
     ) -> list[Output]:
-        """The records for one batch: its ``changes`` (or a snapshot of ``live``), then a marker."""
-        due = self.since_snapshot is None or self.since_snapshot > max(
-            _MIN_BETWEEN_SNAPSHOTS, 2 * size
-        )
-        if due:
+        """The records for one batch: its ``changes`` (or a snapshot of ``live``, of ``size``
+        entries, when due), then a marker."""
+        if self.snapshot_due(size):
             return self.snapshot(live(), offsets)
         records = self._entries(changes)
-        self.since_snapshot = (self.since_snapshot or 0) + len(records) + 1
+        self.count(len(records) + 1)
+        self.since_snapshot += len(records) + 1
         return [*records, self._marker(offsets)]
 
     def snapshot(self, entries: Iterable[tuple[str, Any]], offsets: dict[str, int]) -> list[Output]:
         """A full snapshot of the partition's ``entries``, then a marker with ``offsets``."""
         records = self._entries(entries)
-        self.since_snapshot = len(records) + 1
+        self.since_snapshot, self.past_snapshot, self.size = len(records) + 1, 0, len(records)
         return [self._record(SNAPSHOT, {"entries": len(records)}), *records, self._marker(offsets)]
 
     def _marker(self, offsets: dict[str, int]) -> Output:

@@ -50,8 +50,6 @@ class FeatureState:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._tickers: dict[int, set[str]] = {}
-        self._since: dict[int, int] = {}  # records scored since the partition's last snapshot
-        self._size: dict[int, int] = {}  # entries of its last snapshot
         self._logs: dict[int, PartitionLog] = {}
 
     def restore(
@@ -78,11 +76,13 @@ class FeatureState:
             state = restored.get(partition)
             entries = state.entries if state is not None else {}
             self._tickers[partition] = set(store.load_tickers(entries))
-            self._size[partition] = len(entries)
-            self._since[partition] = 0
-            self._logs[partition] = PartitionLog(s.topic_feature_state, partition)
             snapshot_at = (state.offsets or {}).get(s.topic_raw, 0) if state else 0
-            if snapshot_at < committed[partition]:
+            tail = max(committed[partition] - snapshot_at, 0)
+            # the replayed tail stays past the snapshot: the next restore would replay it again
+            self._logs[partition] = PartitionLog(
+                s.topic_feature_state, partition, s.feature_snapshot_every, tail, len(entries)
+            )
+            if tail:
                 tails.append((partition, snapshot_at, committed[partition]))
             starts[partition] = max(snapshot_at, committed[partition])
         replayed = self._replay(store, tails, heartbeat)
@@ -90,7 +90,7 @@ class FeatureState:
             "feature_state_restored",
             partitions=list(partitions),
             tickers=sum(len(self._tickers[p]) for p in partitions),
-            snapshot_entries=sum(self._size[p] for p in partitions),
+            snapshot_entries=sum(self._logs[p].size for p in partitions),
             tail_records=replayed,
             ms=round((time.perf_counter() - started) * 1000, 1),
         )
@@ -122,24 +122,20 @@ class FeatureState:
     def scored(self, partition: int, tickers: Iterable[str], count: int) -> None:
         """A batch's records of ``partition`` were scored (their tickers' state moved)."""
         self._tickers[partition].update(tickers)
-        self._since[partition] += count
+        self._logs[partition].count(count)
 
     def snapshots_due(self, store: TickerStore, offsets: Iterable[TopicPartition]) -> list[Output]:
         """Snapshot records of the partitions due one, at the batch's next offsets."""
         outputs: list[Output] = []
-        every = self.settings.feature_snapshot_every
         for tp in offsets:
-            partition = tp.partition
-            if self._since[partition] < max(every, self._size[partition]):
-                continue
-            entries = list(store.export_tickers(sorted(self._tickers[partition])))
-            outputs += self._logs[partition].snapshot(entries, {tp.topic: tp.offset})
-            self._since[partition], self._size[partition] = 0, len(entries)
+            log = self._logs[tp.partition]
+            if log.snapshot_due():
+                entries = store.export_tickers(sorted(self._tickers[tp.partition]))
+                outputs += log.snapshot(entries, {tp.topic: tp.offset})
         return outputs
 
     def forget(self, store: TickerStore, partitions: Iterable[int]) -> None:
         """Drop revoked partitions' tickers (their next owner restores them)."""
         for partition in partitions:
             store.forget_tickers(self._tickers.pop(partition, set()))
-            for table in (self._since, self._size, self._logs):
-                table.pop(partition, None)
+            self._logs.pop(partition, None)

@@ -6,7 +6,7 @@ escaping is a bug. Errors about a bad value also subclass ``ValueError``, as Pyt
 
 from __future__ import annotations
 
-__all__ = ["RoostrError", "TopicUnreadable"]
+__all__ = ["ModelError", "RoostrError", "TopicUnreadable"]
 
 
 class RoostrError(Exception):
@@ -15,3 +15,7 @@ class RoostrError(Exception):
 
 class TopicUnreadable(RoostrError):
     """A topic is missing, or a reader stopped making progress before it reached the end."""
+
+
+class ModelError(RoostrError):
+    """The model cannot be trained, loaded or applied as asked."""

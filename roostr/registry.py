@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from roostr.contracts import Mode, ModelUpdate
 from roostr.errors import RoostrError
-from roostr.model import MODEL_SUFFIXES, ConvictionModel, ModelError
+from roostr.model import MODEL_SUFFIXES, ConvictionModel, ModelError, load_model, save_model
 
 __all__ = ["ModelInfo", "ModelRegistry", "RegistryError"]
 
@@ -108,7 +108,7 @@ class ModelRegistry:
         staging = self.root / f".tmp-{uuid.uuid4().hex}"
         staging.mkdir()
         model.version = version
-        artifact = model.save(staging / f"model.{fmt}")
+        artifact = save_model(model, staging / f"model.{fmt}")
         _fsync(artifact)
         metadata = {
             "version": version,
@@ -249,7 +249,7 @@ class ModelRegistry:
         if tuple(metadata["feature_names"]) != expected_names:
             raise RegistryError(f"{version} lists different feature names than the running code")
         try:
-            model = ConvictionModel.load(artifact)
+            model = load_model(artifact)
         except ModelError as exc:
             raise RegistryError(f"{version}: {exc}") from exc
         if model.feature_names != expected_names:

@@ -146,7 +146,7 @@ class Scorer:
 
         Raises ``FeatureError`` when a signal's features fail (after the batch was observed).
         """
-        return self._numbers(signals, self.extractor.transform(signals))
+        return self._numbers(signals, self.extractor.advance(signals))
 
     def score(self, signals: Sequence[RawSignal], scored_at: datetime) -> list[ScoredSignal]:
         """One ScoredSignal per input, in input order (features state advances in that order).
@@ -266,9 +266,7 @@ class Scorer:
     ) -> None:
         """The shadow's ``shadow_*`` fields on each record; nothing at all when it fails."""
         try:
-            prob = np.asarray(shadow.predict_proba(X), dtype=np.float64)
-            if prob.shape != (X.shape[0],) or not np.all((prob >= 0) & (prob <= 1)):
-                raise ValueError("shadow model returned values that are not probabilities")
+            prob = _win_probabilities(shadow, X)
         except Exception as exc:  # noqa: BLE001 - a challenger must never cost the champion
             error = f"{type(exc).__name__}: {exc}"
             if error != self._shadow_error:
@@ -288,9 +286,7 @@ class Scorer:
     ) -> tuple[npt.NDArray[np.float64] | None, list[list[dict[str, Any]]] | None]:
         """Probabilities and reasons, or (None, None) with ``last_model_error`` set."""
         try:
-            prob = np.asarray(model.predict_proba(X), dtype=np.float64)
-            if prob.shape != (X.shape[0],) or not np.all((prob >= 0) & (prob <= 1)):
-                raise ValueError("model returned values that are not probabilities")
+            prob = _win_probabilities(model, X)
             reasons = model.reason_rows(X, top_k=self.top_k_reasons)
         except Exception as exc:  # noqa: BLE001 - any model failure degrades to rules, by design
             error = f"{type(exc).__name__}: {exc}"
@@ -300,6 +296,17 @@ class Scorer:
             return None, None
         self.last_model_error = None
         return prob, reasons
+
+
+def _win_probabilities(
+    model: ConvictionModel, X: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float64]:
+    """Column 1 of ``predict_proba``, checked: a model that returns anything but probabilities
+    of shape (n, 2) raises, and the caller degrades as for any model failure."""
+    proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+    if proba.shape != (X.shape[0], 2) or not np.all((proba >= 0) & (proba <= 1)):
+        raise ValueError("model returned values that are not probabilities")
+    return proba[:, 1]
 
 
 def _signal_record(signal: RawSignal) -> dict[str, Any]:

@@ -88,7 +88,7 @@ def _train_champion(registry_dir: Path) -> str:
     from training.synthetic import generate
 
     data = generate(600, seed=11)
-    X = FeatureExtractor().transform(data.signals)
+    X = FeatureExtractor().advance(data.signals)
     model = ConvictionModel().fit(
         X, data.labels, feature_names=FEATURE_NAMES, feature_set_version=FEATURE_SET_VERSION
     )

@@ -35,7 +35,7 @@ def corpus_matrix() -> npt.NDArray[np.float32]:
         if "outcome" in event:
             extractor.record_outcome(Outcome.model_validate(event["outcome"]))
         else:
-            rows.append(extractor.transform([RawSignal.model_validate(event["signal"])])[0])
+            rows.append(extractor.advance([RawSignal.model_validate(event["signal"])])[0])
     return np.vstack(rows)
 
 

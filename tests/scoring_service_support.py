@@ -53,7 +53,7 @@ def train_tiny_model(registry: ModelRegistry, seed: int, promote: bool = True) -
     from training.synthetic import generate
 
     data = generate(300, seed=seed)
-    X = FeatureExtractor().transform(data.signals)
+    X = FeatureExtractor().advance(data.signals)
     model = ConvictionModel(n_estimators=15 + seed, max_depth=3, random_state=seed).fit(
         X, data.labels, feature_names=FEATURE_NAMES, feature_set_version=FEATURE_SET_VERSION
     )

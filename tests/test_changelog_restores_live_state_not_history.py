@@ -55,3 +55,28 @@ def test_a_batch_without_its_marker_is_not_restored(settings: Settings) -> None:
 def test_an_empty_partition_restores_nothing(settings: Settings) -> None:
     restored = restore_partitions(settings, settings.topic_joiner_state, [0])[0]
     assert (restored.entries, restored.offsets) == ({}, None)
+
+
+def test_one_snapshot_rule_bounds_what_either_member_restores_past_a_snapshot() -> None:
+    """The joiner (changelog entries per batch) and the scoring member (inputs it would replay,
+    ``count``) snapshot by the same rule: never before what a restore reads past the last
+    snapshot reaches ``every`` and the live state's size, and never much after."""
+    every, live_size, batch = 50, 120, 7
+    threshold = max(every, live_size)
+    joiner = PartitionLog("joiner-state", 0, every=every)
+    scoring = PartitionLog("feature-state", 0, every=every, past_snapshot=0, size=live_size)
+    live = [(f"k{i}", i) for i in range(live_size)]
+    reached: dict[str, list[int]] = {"joiner": [], "scoring": []}  # past the snapshot, when taken
+    for n in range(200):
+        before = joiner.past_snapshot
+        written = joiner.batch(live[:batch], {"in": n}, lambda: live, live_size)
+        if written[0].key == b"__snapshot__" and before is not None:
+            reached["joiner"].append(before)
+        scoring.count(batch)
+        if scoring.snapshot_due():
+            reached["scoring"].append(scoring.past_snapshot or 0)
+            scoring.snapshot(live, {"in": n})
+    for member, pasts in reached.items():
+        assert len(pasts) >= 5, member  # both wrote several
+        assert min(pasts) >= threshold, member  # none early
+        assert max(pasts) <= threshold + batch + 1, member  # none late (+ a batch and its marker)

@@ -1,4 +1,4 @@
-"""Same events in the same order → the same matrix, whether transformed in batches or one by one."""
+"""Same events in the same order → the same matrix, whether featurised in batches or one by one."""
 
 from __future__ import annotations
 
@@ -55,40 +55,40 @@ def _with_outcomes(extractor: FeatureExtractor, signals) -> FeatureExtractor:
 
 def test_replaying_the_same_order_recomputes_the_same_matrix() -> None:
     signals = _stream()
-    first = _with_outcomes(FeatureExtractor(), signals).transform(signals)
-    second = _with_outcomes(FeatureExtractor(), signals).transform(signals)
+    first = _with_outcomes(FeatureExtractor(), signals).advance(signals)
+    second = _with_outcomes(FeatureExtractor(), signals).advance(signals)
     assert first.dtype == np.float32
     assert first.shape == (len(signals), len(FEATURE_NAMES))
     np.testing.assert_array_equal(first, second)
 
 
-def test_batch_transform_equals_one_by_one_and_uneven_batches() -> None:
+def test_batch_equals_one_by_one_and_uneven_batches() -> None:
     signals = _stream()
-    batch = _with_outcomes(FeatureExtractor(), signals).transform(signals)
+    batch = _with_outcomes(FeatureExtractor(), signals).advance(signals)
     one_by_one = _with_outcomes(FeatureExtractor(), signals)
-    singles = np.vstack([one_by_one.transform([s]) for s in signals])
+    singles = np.vstack([one_by_one.advance([s]) for s in signals])
     chunked = _with_outcomes(FeatureExtractor(), signals)
-    chunks = np.vstack([chunked.transform(signals[i : i + 7]) for i in range(0, len(signals), 7)])
+    chunks = np.vstack([chunked.advance(signals[i : i + 7]) for i in range(0, len(signals), 7)])
     np.testing.assert_array_equal(batch, singles)
     np.testing.assert_array_equal(batch, chunks)
 
 
-def test_observe_then_transform_equals_transforming_everything() -> None:
-    """The consumer's warm-up: observing the history gives the state transforming it would."""
+def test_observe_then_advance_equals_advancing_through_everything() -> None:
+    """The consumer's warm-up: observing the history gives the state advancing through it would."""
     signals = _stream()
-    everything = FeatureExtractor().transform(signals)
+    everything = FeatureExtractor().advance(signals)
     warmed = FeatureExtractor()
     warmed.observe(signals[:80])
-    np.testing.assert_array_equal(warmed.transform(signals[80:]), everything[80:])
+    np.testing.assert_array_equal(warmed.advance(signals[80:]), everything[80:])
 
 
 def test_a_redelivered_signal_is_counted_once() -> None:
     extractor = FeatureExtractor()
     signal = make_signal(0, ticker="ASTS")
-    first, again = extractor.transform([signal, signal])
+    first, again = extractor.advance([signal, signal])
     np.testing.assert_array_equal(first, again)
     assert first[FEATURE_NAMES.index("mentions_24h")] == 1
 
 
 def test_an_empty_batch_gives_an_empty_matrix() -> None:
-    assert FeatureExtractor().transform([]).shape == (0, len(FEATURE_NAMES))
+    assert FeatureExtractor().advance([]).shape == (0, len(FEATURE_NAMES))

@@ -44,7 +44,7 @@ def _partition(tickers: list[str], start, n: int, seed: int) -> list[RawSignal]:
 
 def _own_rows(signals: list[RawSignal], mine: list[RawSignal]) -> list[np.ndarray]:
     """The rows of ``mine`` (in their order) when the extractor sees ``signals``."""
-    X = FeatureExtractor().transform(signals)
+    X = FeatureExtractor().advance(signals)
     ids = {id(s) for s in mine}
     return [X[i] for i, s in enumerate(signals) if id(s) in ids]
 
@@ -80,7 +80,7 @@ def _random_merge(a: list[RawSignal], b: list[RawSignal], rng: random.Random) ->
 
 
 def _features(signals: list[RawSignal]) -> list[dict[str, float | None]]:
-    return [feature_dict(row) for row in FeatureExtractor().transform(signals)]
+    return [feature_dict(row) for row in FeatureExtractor().advance(signals)]
 
 
 def test_a_signal_late_within_a_day_sees_complete_windows() -> None:

@@ -15,7 +15,7 @@ ALWAYS_KNOWN = {spec.name for spec in FEATURES if spec.missing == "never missing
 
 
 def _features(**fields) -> dict[str, float | None]:
-    return feature_dict(FeatureExtractor().transform([make_signal(0, **fields)])[0])
+    return feature_dict(FeatureExtractor().advance([make_signal(0, **fields)])[0])
 
 
 def test_signal_without_context_has_nan_context_features() -> None:
@@ -113,7 +113,7 @@ def test_every_feature_is_finite_or_nan_for_extreme_input() -> None:
         make_signal(1, total_reactions=5, reactions={}, observed_at=T0 - timedelta(hours=1)),
         make_signal(2, message="   ", author="x"),
     ]
-    X = FeatureExtractor().transform(extremes)
+    X = FeatureExtractor().advance(extremes)
     assert not np.isinf(X).any()
     assert math.isnan(X[1, FEATURE_INDEX["reaction_velocity"]])  # observed before posted
     assert math.isnan(X[2, FEATURE_INDEX["sentiment_compound"]])

@@ -13,7 +13,7 @@ HOUR = timedelta(hours=1)
 
 
 def _last(signals) -> dict[str, float | None]:
-    return feature_dict(FeatureExtractor().transform(signals)[-1])
+    return feature_dict(FeatureExtractor().advance(signals)[-1])
 
 
 def test_distinct_sources_in_the_last_24h_and_7d() -> None:

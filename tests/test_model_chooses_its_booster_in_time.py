@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from roostr.model import ConvictionModel, _Spec
+from roostr.model import ConvictionModel, load_model, save_model
+from roostr.model.candidates import Spec
 
 NAMES = tuple(f"f{i}" for i in range(6))
 
@@ -39,7 +40,7 @@ def test_additive_signal_on_few_rows_gets_the_linear_booster() -> None:
         "gblinear",
         "gbtree",
     }  # every candidate was measured
-    assert roc_auc_score(held_y, model.predict_proba(held_X)) > 0.75
+    assert roc_auc_score(held_y, model.predict_proba(held_X)[:, 1]) > 0.75
     assert model.calibration_ is not None
 
 
@@ -49,7 +50,7 @@ def test_an_interaction_gets_the_tree_booster() -> None:
     held_X, held_y = _interaction(2_000, seed=3)
     assert model.booster_type_ == "gbtree"
     assert model.validation_log_loss_["gbtree"] < model.validation_log_loss_["gblinear"]
-    assert roc_auc_score(held_y, model.predict_proba(held_X)) > 0.8
+    assert roc_auc_score(held_y, model.predict_proba(held_X)[:, 1]) > 0.8
 
 
 def test_linear_booster_keeps_a_monotone_constraint_against_the_data() -> None:
@@ -59,9 +60,9 @@ def test_linear_booster_keeps_a_monotone_constraint_against_the_data() -> None:
     )
     grid = np.zeros((41, len(NAMES)), dtype=np.float32)
     grid[:, 1] = np.linspace(-3, 3, 41)
-    assert np.all(np.diff(model.predict_proba(grid)) >= 0)
+    assert np.all(np.diff(model.predict_proba(grid)[:, 1]) >= 0)
     free = ConvictionModel(booster="gblinear").fit(X, y, feature_names=NAMES)
-    assert np.all(np.diff(free.predict_proba(grid)) < 0)  # the data alone says decreasing
+    assert np.all(np.diff(free.predict_proba(grid)[:, 1]) < 0)  # the data alone says decreasing
 
 
 def test_linear_model_round_trips_and_explains_with_raw_values(tmp_path: Path) -> None:
@@ -69,9 +70,11 @@ def test_linear_model_round_trips_and_explains_with_raw_values(tmp_path: Path) -
     model = ConvictionModel(booster="gblinear").fit(
         X, y, feature_names=NAMES, feature_set_version="fs"
     )
-    loaded = ConvictionModel.load(model.save(tmp_path / "model.ubj"))
+    loaded = load_model(save_model(model, tmp_path / "model.ubj"))
     held_X, _ = _additive(50, seed=6)
-    np.testing.assert_array_equal(loaded.predict_proba(held_X), model.predict_proba(held_X))
+    np.testing.assert_array_equal(
+        loaded.predict_proba(held_X)[:, 1], model.predict_proba(held_X)[:, 1]
+    )
     assert loaded.booster_type_ == "gblinear" and loaded.standardization_ is not None
     row = np.array([[2.0, 0.0, 0.0, np.nan, 0.0, 0.0]], dtype=np.float32)
     reasons = loaded.explain(row, top_k=2)[0]
@@ -89,7 +92,7 @@ def test_a_slice_never_chooses_the_tree_rounds_it_is_scored_with() -> None:
     model.rule_input_ = None
     labels = y.astype(np.float32)
     slices = model._validation_slices(labels)
-    tree = _Spec("gbtree")
+    tree = Spec("gbtree")
     margins = model._out_of_fold(tree, X, labels, NAMES, slices).margin
     start, stop = slices[-1]
     flipped = labels.copy()

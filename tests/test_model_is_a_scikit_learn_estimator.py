@@ -5,13 +5,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import TimeSeriesSplit, cross_val_score
 from sklearn.utils.estimator_checks import (
     check_get_params_invariance,
     check_no_attributes_set_in_init,
 )
 
-from roostr.model import ConvictionModel, ModelError
+from roostr.model import ConvictionModel
 
 NAMES = tuple(f"f{i}" for i in range(5))
 
@@ -31,7 +32,7 @@ def test_clone_copies_parameters_and_no_fitted_state() -> None:
     twin = clone(model)
     assert twin.get_params(deep=True) == model.get_params(deep=True)
     assert not hasattr(twin, "booster_") and twin.feature_names == ()
-    with pytest.raises(ModelError, match="not fitted"):
+    with pytest.raises(NotFittedError):
         twin.predict_proba(X)
     check_no_attributes_set_in_init("ConvictionModel", ConvictionModel())
     check_get_params_invariance("ConvictionModel", ConvictionModel())
@@ -48,6 +49,10 @@ def test_fit_sets_learned_attributes_and_keeps_parameters() -> None:
     assert 20 <= model.n_rounds_ <= 300 and model.booster_.num_boosted_rounds() == model.n_rounds_
     assert model.calibration_ is not None and model.calibration_["method"] == "platt"
     assert list(model.classes_) == [0, 1]
+    proba = model.predict_proba(X)  # scikit-learn's layout: one column per class, rows sum to 1
+    assert proba.shape == (X.shape[0], 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(model.predict(X), (proba[:, 1] >= 0.5).astype(int))
 
 
 def test_cross_validates_through_sklearn() -> None:
@@ -62,7 +67,7 @@ def test_a_noisy_validation_slice_never_inverts_or_flattens_the_ranking() -> Non
     X, y = _data(200, seed=5)
     model = ConvictionModel().fit(X, y)
     held_X, held_y = _data(400, seed=6)
-    p = model.predict_proba(held_X)
+    p = model.predict_proba(held_X)[:, 1]
     assert model.calibration_["a"] > 0
     assert np.unique(np.round(p, 6)).size > 10
     from sklearn.metrics import roc_auc_score

@@ -31,6 +31,6 @@ def test_noise_weights_are_zero_and_the_sparse_model_ranks_better() -> None:
     assert set(INFORMATIVE) <= used
     assert len(used - set(INFORMATIVE)) <= 20  # at least 47 of the 67 noise weights are 0
     assert len(set(dense.feature_importance()) - set(INFORMATIVE)) > 50
-    sparse_auc = roc_auc_score(later_y, sparse.predict_proba(later_X))
-    dense_auc = roc_auc_score(later_y, dense.predict_proba(later_X))
+    sparse_auc = roc_auc_score(later_y, sparse.predict_proba(later_X)[:, 1])
+    dense_auc = roc_auc_score(later_y, dense.predict_proba(later_X)[:, 1])
     assert sparse_auc > dense_auc + 0.01

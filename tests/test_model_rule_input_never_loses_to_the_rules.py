@@ -12,7 +12,8 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION
-from roostr.model import ConvictionModel, _standardize
+from roostr.model import ConvictionModel, load_model, save_model
+from roostr.model.linear import standardize
 from roostr.rules import RULE_SETS
 from training.datasets import bootstrap_set
 from training.pipeline import fit_model
@@ -47,9 +48,9 @@ def test_ranks_later_rows_at_least_as_well_as_the_rules_and_better_than_without(
     later_X, later_y = X[TRAIN_ROWS:], y[TRAIN_ROWS:]
     without = fit_model(X[:TRAIN_ROWS], y[:TRAIN_ROWS], seed=3, params={"rule_input": None})
     assert model.rule_input_ == "green_flags_v1" and without.rule_input_ is None
-    auc = roc_auc_score(later_y, model.predict_proba(later_X))
+    auc = roc_auc_score(later_y, model.predict_proba(later_X)[:, 1])
     assert auc >= roc_auc_score(later_y, rule[TRAIN_ROWS:])
-    assert auc > roc_auc_score(later_y, without.predict_proba(later_X))
+    assert auc > roc_auc_score(later_y, without.predict_proba(later_X)[:, 1])
 
 
 def test_the_rule_input_is_constrained_increasing_even_against_the_data(
@@ -71,7 +72,7 @@ def test_linear_serving_is_bit_exact_with_the_rule_input(
     model = ConvictionModel(booster="gblinear").fit(X[:600], y[:600], feature_names=FEATURE_NAMES)
     inputs = np.column_stack([X[600:], RULE_SETS["green_flags_v1"].score(X[600:])])
     dmatrix = xgb.DMatrix(
-        _standardize(inputs.astype(np.float32), model.standardization_),
+        standardize(inputs.astype(np.float32), model.standardization_),
         feature_names=list(model.input_names),
     )
     expected = model.booster_.predict(dmatrix, output_margin=True)
@@ -88,8 +89,8 @@ def test_round_trip_keeps_the_rule_input_and_the_predictions(
     suffix: str,
 ) -> None:
     X, _, _ = rows
-    loaded = ConvictionModel.load(model.save(tmp_path / f"model{suffix}"))
-    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    loaded = load_model(save_model(model, tmp_path / f"model{suffix}"))
+    np.testing.assert_array_equal(loaded.predict_proba(X)[:, 1], model.predict_proba(X)[:, 1])
     assert loaded.rule_input_ == "green_flags_v1" and loaded.candidate_ == model.candidate_
     assert loaded.feature_names == FEATURE_NAMES and loaded.n_features_in_ == len(FEATURE_NAMES)
     assert loaded.input_names == (*FEATURE_NAMES, RULE_COLUMN)

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from roostr.model import ConvictionModel, _standardize
+from roostr.model import ConvictionModel
+from roostr.model.linear import standardize
 
 
 def _data(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -29,7 +30,7 @@ def test_margins_and_contributions_equal_xgboost_predict(booster: str) -> None:
     model = ConvictionModel(booster=booster, n_estimators=40, min_rounds=10).fit(X, y)
     assert model.booster_type_ == booster
     rows, _ = _data(2_000, seed=2)
-    inputs = rows if model.standardization_ is None else _standardize(rows, model.standardization_)
+    inputs = rows if model.standardization_ is None else standardize(rows, model.standardization_)
     dmatrix = xgb.DMatrix(inputs, feature_names=list(model.feature_names))
     expected_margin = model.booster_.predict(dmatrix, output_margin=True)
     expected_contribs = model.booster_.predict(dmatrix, pred_contribs=True, approx_contribs=True)
@@ -47,7 +48,7 @@ def test_a_refit_model_serves_its_new_booster() -> None:
     model = ConvictionModel(booster="gblinear").fit(X, y)
     before = model.decision_function(X[:20])
     model.fit(X, 1 - y)  # the opposite labels: the weights change sign
-    standardised = _standardize(X[:20], model.standardization_)
+    standardised = standardize(X[:20], model.standardization_)
     after = model.booster_.predict(
         xgb.DMatrix(standardised, feature_names=list(model.feature_names)), output_margin=True
     )

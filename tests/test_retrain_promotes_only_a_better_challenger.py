@@ -18,6 +18,7 @@ from topic_reading import read_topic
 from roostr.contracts import LabelCutoff, ModelUpdate, Outcome
 from roostr.kafka import make_producer
 from roostr.labels import matured_at
+from roostr.model import save_model
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
 from training.datasets import labelled_outcomes
@@ -209,7 +210,7 @@ def test_a_retrain_with_open_days_equals_one_without_the_open_signals(
     for records in (decided, matured):
         data = labelled_for_retrain(records, settings, source="test", cutoff=cutoff)
         model = challenger_for(data, settings, seed=3).model
-        path = model.save(tmp_path / f"model-{len(models)}.json")
+        path = save_model(model, tmp_path / f"model-{len(models)}.json")
         models.append(path.read_bytes())
     assert models[0] == models[1]
 
@@ -250,6 +251,6 @@ def test_a_miscalibrated_champion_that_ranks_well_gets_a_calibration_only_update
     assert verdict.challenger["ece"] < verdict.champion["ece"] / 2
     # the model that ships ranks as the champion does, up to the ties an isotonic (step)
     # calibration makes (the walk-forward rows pool several folds' calibrations, so not there)
-    shipped = roc_auc_score(result.y_test, model.predict_proba(result.X_test))
+    shipped = roc_auc_score(result.y_test, model.predict_proba(result.X_test)[:, 1])
     assert shipped == pytest.approx(verdict.champion["auc"], abs=0.01)
     assert model.booster_ is not champion.booster_ and model.version is None

@@ -43,7 +43,7 @@ SHILL = {
 
 def _scores(rule_set: str, *fields: dict) -> np.ndarray:
     signals = [make_signal(i, **f) for i, f in enumerate(fields)]
-    return rule_scores(rule_set, signals, FeatureExtractor().transform(signals))
+    return rule_scores(rule_set, signals, FeatureExtractor().advance(signals))
 
 
 @pytest.mark.parametrize(
@@ -87,7 +87,7 @@ def test_a_proven_source_outranks_a_better_written_thesis_from_an_unproven_one()
     unproven = make_signal(
         2, source="new", ticker="B", message="thesis: undervalued, fundamentals", posted_at=later
     )
-    X = extractor.transform([proven, unproven])
+    X = extractor.advance([proven, unproven])
     proven_score, unproven_score = rule_scores("green_flags_v1", [proven, unproven], X)
     assert proven_score > unproven_score
 
@@ -109,7 +109,7 @@ def test_green_flags_prefer_early_over_late_and_product_over_promises() -> None:
 
 
 def test_every_rule_set_scores_within_1_to_10_including_unknowns() -> None:
-    X = FeatureExtractor().transform([make_signal(i) for i in range(3)])
+    X = FeatureExtractor().advance([make_signal(i) for i in range(3)])
     extreme = np.vstack([X, np.full_like(X[:1], np.nan), np.full_like(X[:1], 1e9)])
     extreme[-1, :] = np.where(np.arange(X.shape[1]) % 2, -1e9, 1e9)
     signals = [make_signal(i) for i in range(len(extreme))]
@@ -121,7 +121,7 @@ def test_every_rule_set_scores_within_1_to_10_including_unknowns() -> None:
 
 def test_unknown_rule_set_and_mismatched_matrix_are_refused() -> None:
     signals = [make_signal(0)]
-    X = FeatureExtractor().transform(signals)
+    X = FeatureExtractor().advance(signals)
     with pytest.raises(ValueError, match="unknown rule set"):
         rule_scores("vibes", signals, X)
     with pytest.raises(ValueError, match="does not match"):

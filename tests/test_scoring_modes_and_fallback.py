@@ -36,7 +36,7 @@ def _signals(n: int = 40) -> list[RawSignal]:
 @pytest.fixture(scope="module")
 def model() -> ConvictionModel:
     """A small model whose probabilities spread over the whole scale."""
-    X = FeatureExtractor().transform(_signals(200))
+    X = FeatureExtractor().advance(_signals(200))
     rng = np.random.default_rng(0)
     y = np.nan_to_num(X[:, FEATURE_NAMES.index("dan_endorsed")]) + rng.random(200) > 0.9
     fitted = ConvictionModel(n_estimators=30, max_depth=3, learning_rate=0.3)
@@ -54,7 +54,7 @@ class ExplodingModel(ConvictionModel):
 
 class NanModel(ConvictionModel):
     def predict_proba(self, X: object) -> np.ndarray:
-        return np.full(len(X), np.nan)  # type: ignore[arg-type]
+        return np.full((len(X), 2), np.nan)  # type: ignore[arg-type]
 
 
 def _score(mode: str, model: ConvictionModel | None) -> list[ScoredSignal]:

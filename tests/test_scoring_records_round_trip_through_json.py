@@ -48,7 +48,7 @@ def _signals() -> list[RawSignal]:
 
 @pytest.fixture(scope="module")
 def model() -> ConvictionModel:
-    X = FeatureExtractor().transform(_signals() * 4)
+    X = FeatureExtractor().advance(_signals() * 4)
     y = (np.arange(len(X)) % 3 == 0).astype(int)
     fitted = ConvictionModel(n_estimators=20, max_depth=3, learning_rate=0.3)
     fitted = fitted.fit(X, y, feature_names=FEATURE_NAMES, feature_set_version=FEATURE_SET_VERSION)

@@ -26,7 +26,7 @@ def _signals() -> list[RawSignal]:
 
 def _model(seed: int, version: str) -> ConvictionModel:
     data = generate(300, seed=seed)
-    X = FeatureExtractor().transform(data.signals)
+    X = FeatureExtractor().advance(data.signals)
     model = ConvictionModel(n_estimators=20, max_depth=3, random_state=seed).fit(
         X, data.labels, feature_names=FEATURE_NAMES, feature_set_version=FEATURE_SET_VERSION
     )
@@ -69,7 +69,7 @@ def test_shadow_rides_along_without_changing_any_other_field(
     for plain, shadowed in zip(alone, with_shadow, strict=True):
         assert _without_shadow(shadowed) == _without_shadow(plain)
     probabilities = np.array([r["shadow_probability"] for r in with_shadow])
-    expected = challenger.predict_proba(FeatureExtractor().transform(_signals()))
+    expected = challenger.predict_proba(FeatureExtractor().advance(_signals()))[:, 1]
     np.testing.assert_allclose(probabilities, expected)
     assert [r["shadow_score"] for r in with_shadow] == probability_to_score(expected).tolist()
     assert {r["shadow_model_version"] for r in with_shadow} == {"v0.2-challenger"}

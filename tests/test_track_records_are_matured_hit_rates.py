@@ -22,7 +22,7 @@ K = PRIOR_STRENGTH
 
 
 def _features(extractor: FeatureExtractor, signal: RawSignal) -> dict[str, float | None]:
-    return feature_dict(extractor.transform([signal])[0])
+    return feature_dict(extractor.advance([signal])[0])
 
 
 def _expected(outcomes: list[Outcome], signal: RawSignal) -> dict[str, float | None]:

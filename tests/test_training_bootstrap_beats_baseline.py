@@ -51,7 +51,7 @@ def test_dan_endorsement_never_lowers_the_probability(result: TrainingResult) ->
     without, with_dan = data.X.copy(), data.X.copy()
     without[:, column], with_dan[:, column] = 0.0, 1.0
     model = result.model
-    assert np.all(model.predict_proba(with_dan) >= model.predict_proba(without) - 1e-12)
+    assert np.all(model.predict_proba(with_dan)[:, 1] >= model.predict_proba(without)[:, 1] - 1e-12)
 
 
 def test_one_class_data_is_refused() -> None:

@@ -27,11 +27,11 @@ def test_recalibration_lowers_ece_and_keeps_the_ranking() -> None:
     model.version = "v0.1-bootstrap"
     new_X, new_y = _rows(600, seed=1, base_logit=-1.5)  # the real world: wins rare
     later_X, later_y = _rows(3_000, seed=2, base_logit=-1.5)
-    before = model.predict_proba(later_X)
+    before = model.predict_proba(later_X)[:, 1]
     calibration = model.calibration_
 
     fresh = recalibrated(model, new_X, new_y)
-    after = fresh.predict_proba(later_X)
+    after = fresh.predict_proba(later_X)[:, 1]
 
     assert fresh is not model and fresh.version is None and model.version == "v0.1-bootstrap"
     assert model.calibration_ == calibration  # the champion itself is untouched

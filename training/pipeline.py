@@ -162,7 +162,7 @@ def train(
         [
             clone(estimator)
             .fit(matrix[train_idx], labels[train_idx], feature_names=feature_names)
-            .predict_proba(matrix[test])
+            .predict_proba(matrix[test])[:, 1]
             for train_idx, test in folds
         ]
     )

@@ -149,7 +149,7 @@ def compare(result: TrainingResult, registry: ModelRegistry, settings: Settings)
         else:
             metadata = registry.metadata(champion_version)
             rows = _unseen_by(metadata, result.posted_at_test)
-            y, p = result.y_test[rows], model.predict_proba(result.X_test[rows])
+            y, p = result.y_test[rows], model.predict_proba(result.X_test[rows])[:, 1]
             champion = (
                 evaluate_probabilities(y, p)
                 | {"calibration_table": calibration_table(y, p), "rows": int(y.size)}
@@ -198,14 +198,16 @@ def recalibrated_champion(
         champion = registry.load(champion_version)
         p = np.concatenate(
             [
-                recalibrated(champion, data.X[train], data.y[train]).predict_proba(data.X[test])
+                recalibrated(champion, data.X[train], data.y[train]).predict_proba(data.X[test])[
+                    :, 1
+                ]
                 for train, test in result.folds
             ]
         )
         model = recalibrated(champion, data.X, data.y)
     except (RegistryError, TrainingError):
         return None
-    before = evaluate_probabilities(result.y_test, champion.predict_proba(result.X_test))
+    before = evaluate_probabilities(result.y_test, champion.predict_proba(result.X_test)[:, 1])
     after = (
         evaluate_probabilities(result.y_test, p)
         | {"calibration_table": calibration_table(result.y_test, p)}

@@ -3,7 +3,7 @@
 Usage::
 
     ex = FeatureExtractor()
-    X = ex.transform(signals)      # float32 (n, len(FEATURE_NAMES)), NaN = unknown
+    X = ex.advance(signals)        # float32 (n, len(FEATURE_NAMES)), NaN = unknown; state moves
     ex.record_outcome(outcome)     # feeds the source / author track records
 """
 

@@ -4,7 +4,7 @@ scoring, replay, backtests and training.
 Each signal first updates the state (mention history) and is then featurised against it, so the
 row of a signal depends only on the signal, on the signals of its own ticker that came before it
 and on the outcomes matured a ``TRACK_RECORD_LAG`` before it was posted (``TrackRecords``),
-whenever they were recorded, as long as it was before the signal was transformed: never on
+whenever they were recorded, as long as it was before the signal was featurised: never on
 other tickers, so not on which partitions a member holds or how far apart they are in event
 time. Transforming a batch and transforming the same signals one by one give identical rows.
 Missing context stays NaN (XGBoost learns where to send it); it never becomes 0.
@@ -66,14 +66,14 @@ class FeatureRows(NamedTuple):
 
 
 class FeatureError(RoostrError, ValueError):
-    """A signal's features could not be computed (raised by ``transform``)."""
+    """A signal's features could not be computed (raised by ``advance``)."""
 
 
 class FeatureExtractor:
     """Owns the per-ticker / per-source / per-author state and turns signals into feature rows.
 
-    Every signal advances the state exactly once, when it is transformed or observed, and its
-    row is read right then: callers never transform a signal twice (a second pass would read
+    Every signal advances the state exactly once, when it is featurised or observed, and its
+    row is read right then: callers never featurise a signal twice (a second pass would read
     state that later signals have moved on). Per-ticker state is a function of that ticker's
     own signals (``MentionHistory``); track records are a function of the outcomes recorded.
     """
@@ -102,7 +102,7 @@ class FeatureExtractor:
         Per signal (Python): the state it reads and advances, its text and its reactions. For
         the whole batch at once (numpy, ``_context_columns`` and ``_interactions``): the context
         blocks and the interactions, with the same float64 arithmetic as one row at a time, so a
-        batch's rows equal those of its signals transformed one by one.
+        batch's rows equal those of its signals featurised one by one.
         """
         n = len(signals)
         if not n:
@@ -123,8 +123,10 @@ class FeatureExtractor:
             matrix[list(errors)] = NAN
         return FeatureRows(matrix.astype(np.float32), errors)
 
-    def transform(self, signals: Sequence[RawSignal]) -> npt.NDArray[np.float32]:
-        """Feature matrix (n, len(FEATURE_NAMES)) float32, updating state in the given order.
+    def advance(self, signals: Sequence[RawSignal]) -> npt.NDArray[np.float32]:
+        """Advance the state by ``signals`` (in order) and return their feature matrix
+        (n, len(FEATURE_NAMES)) float32. Not scikit-learn's ``transform``: the state moves, so
+        a second call with the same signals reads different rows.
 
         Raises ``FeatureError`` naming the first signal whose row failed (after the whole batch
         was observed); ``featurise`` reports failures per row instead.
