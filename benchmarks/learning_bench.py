@@ -67,8 +67,7 @@ from roostr.rules import RULE_SETS
 from roostr.scale import hybrid_score, probability_to_score
 from roostr.settings import Settings
 from training.datasets import LabelledSet, bootstrap_set, labelled_outcomes
-from training.metrics import ece_noise_floor, expected_calibration_error
-from training.pipeline import fingerprint, fit_model, train
+from training.predictive_metrics import ece_noise_floor, expected_calibration_error
 from training.retrain import (
     RetrainRefused,
     challenger_for,
@@ -76,6 +75,7 @@ from training.retrain import (
     labelled_for_retrain,
     recalibrated_champion,
 )
+from training.trainer import fingerprint, fit_model, train
 from training.world import HORIZON_DAYS, VARIANTS, World, generate_world, logged_outcomes
 
 SEEDS_PER_SIZE = {300: 10, 1_000: 10, 5_000: 3}  # next periods of ~240 rows: AUC ± 0.04 each

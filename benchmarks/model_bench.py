@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from roostr.features import FEATURE_NAMES, FeatureExtractor
 from roostr.scoring import Scorer
 from training.datasets import bootstrap_set
-from training.pipeline import train
 from training.synthetic import generate
+from training.trainer import train
 
 
 def _median_ms(run: Callable[[], object], repeat: int) -> float:

@@ -5,7 +5,7 @@
 
 Scores the consumer's synthetic signals (``consumer.synthetic``, every context block filled)
 in event-time order, in batches of ``--batch``, with a fresh extractor per run, for the
-production model (``training.pipeline.fit_model`` on the bootstrap set: the procedure picks
+production model (``training.trainer.fit_model`` on the bootstrap set: the procedure picks
 its booster) and a tree model, in parallel mode. Reports the best of five runs (wall clock,
 shared cores: expect noise). ``--profile`` prints cProfile's top functions by own time for one
 run instead; ``--dump`` writes every record of every model and mode to a JSON file (orjson),
@@ -31,7 +31,7 @@ from roostr.features import FeatureExtractor
 from roostr.model import ConvictionModel
 from roostr.scoring import Scorer, Unscored
 from training.datasets import bootstrap_set
-from training.pipeline import fit_model
+from training.trainer import fit_model
 
 SCORED_AT = datetime(2026, 3, 1, tzinfo=UTC)
 

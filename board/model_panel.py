@@ -21,10 +21,10 @@ from roostr.drift import FeatureDrift
 from roostr.group_lag import GroupLagReader
 from roostr.labels import matured_at
 from roostr.registry import ModelRegistry, RegistryError
-from training.metrics import win_rate_by_score
 from training.monitoring.alerts import Alert, check_alerts
 from training.monitoring.evaluation import evaluate
 from training.monitoring.job import champion_of
+from training.predictive_metrics import win_rate_by_score
 
 __all__ = ["ModelPanel", "model_panel"]
 

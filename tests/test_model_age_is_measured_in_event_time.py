@@ -15,7 +15,7 @@ from roostr.settings import Settings
 from training.monitoring.alerts import check_alerts
 from training.monitoring.evaluation import evaluate
 from training.monitoring.job import champion_of
-from training.pipeline import fit_model
+from training.trainer import fit_model
 
 
 def _registered(tmp_path: Path, label_cutoff: str | None) -> ModelRegistry:

@@ -16,7 +16,7 @@ from roostr.model import ConvictionModel, load_model, save_model
 from roostr.model.linear import standardize
 from roostr.rules import RULE_SETS
 from training.datasets import bootstrap_set
-from training.pipeline import fit_model
+from training.trainer import fit_model
 
 RULE_COLUMN = "rule_score:green_flags_v1"
 TRAIN_ROWS = 900

@@ -12,9 +12,9 @@ import pytest
 from roostr.model import ConvictionModel
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
-from training.metrics import ece_noise_floor, evaluate_probabilities, evaluate_scores
-from training.pipeline import TrainingResult
+from training.predictive_metrics import ece_noise_floor, evaluate_probabilities, evaluate_scores
 from training.retrain import compare
+from training.trainer import TrainingResult
 
 ROWS = 150
 LIMIT = 0.05  # a strict limit, so that noise alone crosses it on this many rows

@@ -23,13 +23,13 @@ from roostr.registry import ModelRegistry
 from roostr.settings import Settings
 from training.datasets import labelled_outcomes
 from training.outcomes_topic import read_outcomes
-from training.pipeline import fit_model
 from training.retrain import (
     challenger_for,
     compare,
     labelled_for_retrain,
     recalibrated_champion,
 )
+from training.trainer import fit_model
 from training.world import generate_world, logged_outcomes
 
 ROWS = 500

@@ -6,7 +6,7 @@ import pytest
 
 from roostr.features import FEATURE_NAMES
 from training.datasets import bootstrap_set
-from training.pipeline import TrainingError, TrainingResult, train
+from training.trainer import TrainingError, TrainingResult, train
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from datetime import timedelta
 import numpy as np
 
 from training.cv import HORIZON, purged_time_folds
-from training.pipeline import usable_folds
+from training.trainer import usable_folds
 
 
 def _times(n: int = 500, seed: int = 0) -> np.ndarray:

@@ -7,9 +7,9 @@ import pytest
 from scipy.stats import rankdata
 
 from roostr.model import ConvictionModel
-from training.metrics import expected_calibration_error
-from training.pipeline import TrainingError
+from training.predictive_metrics import expected_calibration_error
 from training.recalibration import recalibrated
+from training.trainer import TrainingError
 
 NAMES = tuple(f"f{i}" for i in range(6))
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from roostr.contracts import ModelUpdate
     from roostr.registry import ModelRegistry
     from training.datasets import LabelledSet
-    from training.pipeline import TrainingResult
+    from training.trainer import TrainingResult
 
 __all__ = ["register"]
 
@@ -109,8 +109,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 def run_train(args: argparse.Namespace, settings: Settings) -> int:
     from roostr.registry import ModelRegistry
     from training.datasets import bootstrap_set, outcomes_set
-    from training.pipeline import TrainingError, train
-    from training.report import write_report
+    from training.trainer import TrainingError, train
+    from training.training_report import write_report
 
     if args.bootstrap:
         data = bootstrap_set(args.samples, args.seed)
@@ -159,7 +159,6 @@ def run_retrain(args: argparse.Namespace, settings: Settings) -> int:
     from roostr.kafka import require_broker
     from roostr.registry import ModelRegistry
     from training.outcomes_topic import read_label_cutoff, read_outcomes
-    from training.report import write_report
     from training.retrain import (
         RetrainRefused,
         challenger_for,
@@ -167,6 +166,7 @@ def run_retrain(args: argparse.Namespace, settings: Settings) -> int:
         labelled_for_retrain,
         recalibrated_champion,
     )
+    from training.training_report import write_report
 
     require_broker(settings)
     try:
@@ -244,7 +244,7 @@ def _register(
     """Register the trained model under a new version; None (after saying why) if refused."""
     from roostr.drift import feature_reference
     from roostr.registry import RegistryError
-    from training.pipeline import fingerprint
+    from training.trainer import fingerprint
 
     version = registry.next_version(tag)
     training_data = fingerprint(data.X, data.y, data.posted_at, data.source) | {

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from roostr.model import MIN_VALIDATION_ROWS, ConvictionModel
-from training.pipeline import TrainingError
+from training.trainer import TrainingError
 
 __all__ = ["recalibrated"]
 

@@ -4,7 +4,7 @@
    cutoff — the joiner's event-time watermark, never the wall clock — resolved, this feature set,
    features as logged). Too few, or one class only, is refused (``RetrainRefused``). So the
    training rows, the validation slices and the walk-forward test rows hold final labels only.
-2. ``training.pipeline.train`` measures the challenger's procedure walk-forward over
+2. ``training.trainer.train`` measures the challenger's procedure walk-forward over
    ``retrain_folds`` stretches of time (each predicted from the purged rows before it) and fits
    the challenger on every matured row.
 3. The champion (from the registry) and the rules (the logged rule scores) are measured on the
@@ -47,14 +47,14 @@ from roostr.registry import ModelRegistry, RegistryError
 from roostr.settings import Settings
 from training.cv import HORIZON
 from training.datasets import LabelledSet, labelled_outcomes
-from training.metrics import (
+from training.predictive_metrics import (
     calibration_table,
     ece_noise_floor,
     evaluate_probabilities,
     paired_auc_difference,
 )
-from training.pipeline import TrainingError, TrainingResult, train
 from training.recalibration import recalibrated
+from training.trainer import TrainingError, TrainingResult, train
 
 __all__ = [
     "Comparison",

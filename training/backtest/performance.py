@@ -21,7 +21,7 @@ import numpy.typing as npt
 from sklearn.metrics import roc_auc_score
 
 from training.backtest.trades import EquityCurve, Trade
-from training.metrics import win_rate_by_score
+from training.predictive_metrics import win_rate_by_score
 
 __all__ = [
     "BEATS_RULES_BY",

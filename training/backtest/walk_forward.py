@@ -7,7 +7,7 @@ walk-forward models over-confident.
 The training rows are Outcomes carrying the features and rule score the replay computed for
 their signals, exactly what the joiner would have logged, and go through the retraining code:
 ``training.retrain.labelled_for_retrain`` (too few rows or one class: no new model, the
-previous one keeps scoring) and ``training.pipeline.fit_model``.
+previous one keeps scoring) and ``training.trainer.fit_model``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from roostr.contracts import Outcome
 from roostr.labels import matured_at
 from roostr.model import ConvictionModel
 from roostr.settings import Settings
-from training.pipeline import fit_model
 from training.retrain import RetrainRefused, labelled_for_retrain
+from training.trainer import fit_model
 
 __all__ = ["WalkForward"]
 

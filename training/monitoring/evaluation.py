@@ -16,7 +16,7 @@ Everything is in event time, so a re-run over the same topics gives the same rep
 
 "Win rate" is the deployed decision's: the share of actionable signals (final score >= 7, what
 bots trade) that won. A model's precision is the same for its own ML score; recall and AUC as in
-``training.metrics``.
+``training.predictive_metrics``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import numpy.typing as npt
 from roostr.contracts import Outcome, ScoredSignal
 from roostr.drift import FeatureDrift, drift
 from roostr.settings import Settings
-from training.metrics import ACTIONABLE_SCORE, evaluate_scores, win_rate_by_score
+from training.predictive_metrics import ACTIONABLE_SCORE, evaluate_scores, win_rate_by_score
 
 __all__ = [
     "Champion",

@@ -39,7 +39,7 @@ from roostr.errors import RoostrError
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from roostr.model import ConvictionModel
 from training.cv import Fold, purged_time_folds
-from training.metrics import (
+from training.predictive_metrics import (
     calibration_table,
     evaluate_probabilities,
     evaluate_scores,

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from training.datasets import LabelledSet
-from training.pipeline import TrainingResult
+from training.trainer import TrainingResult
 
 __all__ = ["write_report"]
 
