@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -24,7 +23,7 @@ from roostr.registry import ModelRegistry, RegistryError
 from training.monitoring.alerts import Alert, check_alerts
 from training.monitoring.evaluation import evaluate
 from training.monitoring.job import champion_of
-from training.predictive_metrics import win_rate_by_score
+from training.predictive_metrics import ScoreRow, win_rate_by_score
 
 __all__ = ["ModelPanel", "model_panel"]
 
@@ -39,7 +38,7 @@ class ModelPanel:
     mode_announced: bool  # False: no switch on models.updates, the configured default applies
     model_age_days: float | None
     matured: int
-    calibration: dict[str, list[dict[str, Any]]]  # "champion" / "shadow" → win_rate_by_score
+    calibration: dict[str, list[ScoreRow]]  # "champion" / "shadow" → win_rate_by_score
     alerts: list[Alert]
     drift: list[FeatureDrift]
     degraded_share: float | None
@@ -83,7 +82,7 @@ def model_panel(store: BoardStore, lag: GroupLagReader) -> ModelPanel:
     )
 
 
-def _calibration(matured: list[Outcome]) -> dict[str, list[dict[str, Any]]]:
+def _calibration(matured: list[Outcome]) -> dict[str, list[ScoreRow]]:
     """Win rate by ML score bucket: the champion's on every decided matured outcome it scored,
     the shadow's on those it scored beside it."""
     decided = [o for o in matured if o.label is not None]
@@ -92,7 +91,7 @@ def _calibration(matured: list[Outcome]) -> dict[str, list[dict[str, Any]]]:
     return {name: _by_score(pairs) for name, pairs in (("champion", champion), ("shadow", shadow))}
 
 
-def _by_score(pairs: Sequence[tuple[int | None, int | None]]) -> list[dict[str, Any]]:
+def _by_score(pairs: Sequence[tuple[int | None, int | None]]) -> list[ScoreRow]:
     labels = np.array([label for label, _score in pairs], dtype=np.int64)
     scores = np.array([score for _label, score in pairs], dtype=np.int64)
     return win_rate_by_score(labels, scores)

@@ -8,7 +8,7 @@ a probability, so the rules, which only give a score, report ranking and decisio
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +25,9 @@ from roostr.scale import probability_to_score
 __all__ = [
     "ACTIONABLE_SCORE",
     "ECE_BINS",
+    "ProbabilityMetrics",
+    "ScoreMetrics",
+    "ScoreRow",
     "calibration_table",
     "ece_noise_floor",
     "evaluate_probabilities",
@@ -38,6 +41,36 @@ __all__ = [
 ACTIONABLE_SCORE = 7
 ECE_BINS = 10
 BOOTSTRAP_DRAWS = 200
+
+
+class ScoreMetrics(TypedDict):
+    """Ranking and decision quality of 1–10 scores (JSON-ready: None where undefined)."""
+
+    rows: int
+    positives: int
+    auc: float | None
+    precision: float
+    recall: float
+    actionable_share: float
+
+
+class ProbabilityMetrics(ScoreMetrics):
+    """``ScoreMetrics`` of a probability's score, with AUC on the probability itself."""
+
+    brier: float | None
+    log_loss: float | None
+    ece: float | None
+    score_buckets: int
+    mean_probability: float | None
+
+
+class ScoreRow(TypedDict):
+    """One score's row of a calibration or win-rate table."""
+
+    score: int
+    rows: int
+    mean_probability: float | None
+    win_rate: float | None
 
 
 def _finite(value: float) -> float | None:
@@ -67,7 +100,7 @@ def paired_auc_difference(
     return float(difference), float(np.std(draws, ddof=1))
 
 
-def evaluate_scores(y: npt.ArrayLike, scores: npt.ArrayLike) -> dict[str, Any]:
+def evaluate_scores(y: npt.ArrayLike, scores: npt.ArrayLike) -> ScoreMetrics:
     """Ranking and decision quality of 1–10 scores: AUC, precision and recall at score ≥ 7."""
     labels = np.asarray(y, dtype=np.int64)
     s = np.asarray(scores, dtype=np.int64)
@@ -82,18 +115,20 @@ def evaluate_scores(y: npt.ArrayLike, scores: npt.ArrayLike) -> dict[str, Any]:
     }
 
 
-def evaluate_probabilities(y: npt.ArrayLike, p: npt.ArrayLike) -> dict[str, Any]:
+def evaluate_probabilities(y: npt.ArrayLike, p: npt.ArrayLike) -> ProbabilityMetrics:
     """``evaluate_scores`` on the seed's scale, plus AUC on the raw probability and Brier score."""
     labels = np.asarray(y, dtype=np.int64)
     prob = np.asarray(p, dtype=np.float64)
-    metrics = evaluate_scores(labels, probability_to_score(prob))
-    metrics["auc"] = _auc(labels, prob)
-    metrics["brier"] = float(brier_score_loss(labels, prob)) if labels.size else None
-    metrics["log_loss"] = float(log_loss(labels, prob, labels=[0, 1])) if labels.size else None
-    metrics["ece"] = expected_calibration_error(labels, prob) if labels.size else None
-    metrics["score_buckets"] = score_buckets(prob)
-    metrics["mean_probability"] = float(prob.mean()) if labels.size else None
-    return metrics
+    some = bool(labels.size)
+    return {
+        **evaluate_scores(labels, probability_to_score(prob)),
+        "auc": _auc(labels, prob),
+        "brier": float(brier_score_loss(labels, prob)) if some else None,
+        "log_loss": float(log_loss(labels, prob, labels=[0, 1])) if some else None,
+        "ece": expected_calibration_error(labels, prob) if some else None,
+        "score_buckets": score_buckets(prob),
+        "mean_probability": float(prob.mean()) if some else None,
+    }
 
 
 def expected_calibration_error(y: npt.ArrayLike, p: npt.ArrayLike, bins: int = ECE_BINS) -> float:
@@ -131,7 +166,7 @@ def score_buckets(p: npt.ArrayLike) -> int:
     return int(np.unique(probability_to_score(np.asarray(p, dtype=np.float64))).size)
 
 
-def calibration_table(y: npt.ArrayLike, p: npt.ArrayLike) -> list[dict[str, Any]]:
+def calibration_table(y: npt.ArrayLike, p: npt.ArrayLike) -> list[ScoreRow]:
     """Per score 1–10: rows, mean predicted P, actual win rate (the seed's calibration check)."""
     prob = np.asarray(p, dtype=np.float64)
     return win_rate_by_score(y, probability_to_score(prob), prob)
@@ -139,12 +174,12 @@ def calibration_table(y: npt.ArrayLike, p: npt.ArrayLike) -> list[dict[str, Any]
 
 def win_rate_by_score(
     y: npt.ArrayLike, scores: npt.ArrayLike, p: npt.ArrayLike | None = None
-) -> list[dict[str, Any]]:
+) -> list[ScoreRow]:
     """Per score 1–10: rows, actual win rate and (given probabilities) mean predicted P."""
     labels = np.asarray(y, dtype=np.int64)
     s = np.asarray(scores, dtype=np.int64)
     prob = None if p is None else np.asarray(p, dtype=np.float64)
-    table = []
+    table: list[ScoreRow] = []
     for score in range(1, 11):
         mask = s == score
         count = int(mask.sum())

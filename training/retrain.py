@@ -208,11 +208,11 @@ def recalibrated_champion(
     except (RegistryError, TrainingError):
         return None
     before = evaluate_probabilities(result.y_test, champion.predict_proba(result.X_test)[:, 1])
-    after = (
-        evaluate_probabilities(result.y_test, p)
-        | {"calibration_table": calibration_table(result.y_test, p)}
-        | _noise_aware(result.y_test, p, result.rule_test)
-    )
+    after: dict[str, Any] = {
+        **evaluate_probabilities(result.y_test, p),
+        "calibration_table": calibration_table(result.y_test, p),
+        **_noise_aware(result.y_test, p, result.rule_test),
+    }
     rules = result.metrics["test_rules"]
     reasons = _failed_gates(after, None, rules, settings)
     if after["ece"] >= before["ece"]:
@@ -220,7 +220,7 @@ def recalibrated_champion(
             f"calibration error {after['ece']:.3f} does not improve on the champion's "
             f"{before['ece']:.3f}"
         )
-    return model, Comparison(after, before, champion_version, rules, not reasons, reasons)
+    return model, Comparison(after, dict(before), champion_version, rules, not reasons, reasons)
 
 
 def _failed_gates(

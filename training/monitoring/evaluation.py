@@ -32,7 +32,12 @@ import numpy.typing as npt
 from roostr.contracts import Outcome, ScoredSignal
 from roostr.drift import FeatureDrift, drift
 from roostr.settings import Settings
-from training.predictive_metrics import ACTIONABLE_SCORE, evaluate_scores, win_rate_by_score
+from training.predictive_metrics import (
+    ACTIONABLE_SCORE,
+    ScoreRow,
+    evaluate_scores,
+    win_rate_by_score,
+)
 
 __all__ = [
     "Champion",
@@ -68,7 +73,7 @@ class WindowStats:
     model_outcomes: int
     model_precision: float | None
     model_auc: float | None
-    buckets: list[dict[str, Any]]
+    buckets: list[ScoreRow]
 
 
 @dataclass(frozen=True)
@@ -173,7 +178,7 @@ def _window(name: str, decided: Sequence[Outcome], start: datetime, end: datetim
     rows = [o for o in decided if start < o.posted_at <= end and o.final_score is not None]
     y = np.array([o.label for o in rows], dtype=np.int64)
     final = np.array([o.final_score for o in rows], dtype=np.int64)
-    deployed = evaluate_scores(y, final) if rows else {}
+    deployed = evaluate_scores(y, final) if rows else None
     ml_rows = [o for o in rows if o.ml_score is not None]
     model = _score_quality([o.label for o in ml_rows], [o.ml_score for o in ml_rows])
     return WindowStats(
@@ -182,8 +187,8 @@ def _window(name: str, decided: Sequence[Outcome], start: datetime, end: datetim
         end=end,
         outcomes=len(rows),
         win_rate=_win_rate(y, final),
-        recall=deployed.get("recall"),
-        auc=deployed.get("auc"),
+        recall=deployed["recall"] if deployed else None,
+        auc=deployed["auc"] if deployed else None,
         model_outcomes=len(ml_rows),
         model_precision=model["precision"],
         model_auc=model["auc"],
