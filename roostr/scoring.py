@@ -19,7 +19,7 @@ ml           ml score                             computed
 ``degraded`` is True whenever the mode wanted the model (every mode but ``rules``) and none was
 usable — no model loaded, or the model raised or returned a non-probability. The batch is then
 scored by the rules (final = rule score), ML fields are null, and ``last_model_error`` says why.
-A model failure never raises out of ``score``: a bad model must not stop the stream.
+A model failure never raises out of ``score_records``: a bad model must not stop the stream.
 
 A shadow model (``set_shadow``, the challenger of a live A/B test) is scored on the same feature
 matrix in every mode but ``rules``: one more ``predict_proba`` per batch, only while one is set.
@@ -45,7 +45,7 @@ from roostr.model import ConvictionModel
 from roostr.rules import DEFAULT_RULE_SET, RULE_SETS, rule_scores
 from roostr.scale import hybrid_score, probability_to_score, round_score, tier_for_score
 
-__all__ = ["BatchScores", "Scorer", "Unscored"]
+__all__ = ["Scorer", "Unscored", "scored_signals"]
 
 log = get_logger(__name__)
 
@@ -140,26 +140,6 @@ class Scorer:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; known: {MODES}")
         self._mode = mode
-
-    def evaluate(self, signals: Sequence[RawSignal]) -> BatchScores:
-        """The numbers behind ``score`` as arrays (backtests and training use these directly).
-
-        Raises ``FeatureError`` when a signal's features fail (after the batch was observed).
-        """
-        return self._numbers(signals, self.extractor.advance(signals))
-
-    def score(self, signals: Sequence[RawSignal], scored_at: datetime) -> list[ScoredSignal]:
-        """One ScoredSignal per input, in input order (features state advances in that order).
-
-        The typed view of ``score_records`` for backtests and tests; validating each record also
-        checks that the record layout is the contract's. Raises if a signal could not be scored.
-        """
-        scored = []
-        for record in self.score_records(signals, scored_at):
-            if isinstance(record, Unscored):
-                raise ValueError(f"signal {record.signal_id!r} not scored: {record.error}")
-            scored.append(ScoredSignal.model_validate(record))
-        return scored
 
     def score_records(
         self, signals: Sequence[RawSignal], scored_at: datetime
@@ -296,6 +276,17 @@ class Scorer:
             return None, None
         self.last_model_error = None
         return prob, reasons
+
+
+def scored_signals(records: Sequence[dict[str, Any] | Unscored]) -> list[ScoredSignal]:
+    """``Scorer.score_records``'s output as ScoredSignals, for backtests and tests: validating
+    each record also checks that the record layout is the contract's. Raises on an Unscored."""
+    scored = []
+    for record in records:
+        if isinstance(record, Unscored):
+            raise ValueError(f"signal {record.signal_id!r} not scored: {record.error}")
+        scored.append(ScoredSignal.model_validate(record))
+    return scored
 
 
 def _win_probabilities(

@@ -27,7 +27,7 @@ from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
 from roostr.kafka import make_producer
 from roostr.model import ConvictionModel
 from roostr.registry import ModelRegistry
-from roostr.scoring import Scorer
+from roostr.scoring import Scorer, scored_signals
 from roostr.settings import Settings
 from training.world import World
 
@@ -301,7 +301,9 @@ def assert_scored_as_one_clean_run(
     in-process Scorer gives for ``records`` in production order: no crash, restart, rebalance or
     partition placement changed a feature or a score."""
     signals = [RawSignal.model_validate_json(value) for _key, value in records]
-    clean = Scorer(FeatureExtractor(), model=model, mode=mode).score(signals, datetime.now(UTC))
+    clean = scored_signals(
+        Scorer(FeatureExtractor(), model=model, mode=mode).score_records(signals, datetime.now(UTC))
+    )
     expected = {s.signal_id: without_scored_at(s) for s in clean}
     for record in scored:
         assert without_scored_at(record) == expected[record.signal_id], record.signal_id

@@ -10,7 +10,7 @@ from roostr.contracts import RawSignal, ScoredSignal
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
 from roostr.model import ConvictionModel
 from roostr.scale import probability_to_score, round_score, tier_for_score
-from roostr.scoring import Scorer
+from roostr.scoring import Scorer, scored_signals
 
 NOW = datetime(2026, 1, 10, tzinfo=UTC)
 
@@ -58,7 +58,8 @@ class NanModel(ConvictionModel):
 
 
 def _score(mode: str, model: ConvictionModel | None) -> list[ScoredSignal]:
-    return Scorer(FeatureExtractor(), model=model, mode=mode).score(_signals(), NOW)  # type: ignore[arg-type]
+    scorer = Scorer(FeatureExtractor(), model=model, mode=mode)  # type: ignore[arg-type]
+    return scored_signals(scorer.score_records(_signals(), NOW))
 
 
 def test_rules_mode_ignores_the_model(model: ConvictionModel) -> None:
@@ -108,13 +109,13 @@ def test_broken_model_degrades_to_rules(
         {k: v for k, v in model.__dict__.items() if k.endswith("_") or k.startswith("feature")}
     )
     scorer = Scorer(FeatureExtractor(), model=broken, mode=mode)  # type: ignore[arg-type]
-    scored = scorer.score(_signals(), NOW)
+    scored = scored_signals(scorer.score_records(_signals(), NOW))
     assert scorer.last_model_error is not None
     for s in scored:
         assert s.degraded and s.final_score == s.rule_score
         assert s.ml_probability is None and s.model_version is None
     scorer.set_model(model)
-    assert not scorer.score(_signals()[:1], NOW)[0].degraded
+    assert not scored_signals(scorer.score_records(_signals()[:1], NOW))[0].degraded
     assert scorer.last_model_error is None
 
 
@@ -127,9 +128,9 @@ def test_without_a_model_rules_decide(mode: str, degraded: bool) -> None:
 def test_mode_switch_applies_to_the_next_batch(model: ConvictionModel) -> None:
     scorer = Scorer(FeatureExtractor(), model=model, mode="parallel")
     signals = _signals()
-    first = scorer.score(signals[:20], NOW)
+    first = scored_signals(scorer.score_records(signals[:20], NOW))
     scorer.set_mode("ml")
-    second = scorer.score(signals[20:], NOW)
+    second = scored_signals(scorer.score_records(signals[20:], NOW))
     assert {s.mode for s in first} == {"parallel"} and {s.mode for s in second} == {"ml"}
     assert all(s.final_score == s.ml_score for s in second)
     with pytest.raises(ValueError):
@@ -137,4 +138,4 @@ def test_mode_switch_applies_to_the_next_batch(model: ConvictionModel) -> None:
 
 
 def test_empty_batch() -> None:
-    assert Scorer(FeatureExtractor()).score([], NOW) == []
+    assert scored_signals(Scorer(FeatureExtractor()).score_records([], NOW)) == []

@@ -1,5 +1,5 @@
 """Scored records (``Scorer.score_records``) are plain JSON-ready dicts that the consumer encodes
-with orjson; what it writes must read back as exactly the ScoredSignal that ``Scorer.score``
+with orjson; what it writes must read back as exactly the ScoredSignal that ``scored_signals``
 returns for the same signals."""
 
 from datetime import UTC, datetime, timedelta, timezone
@@ -12,7 +12,7 @@ from consumer.pipeline import encode_scored
 from roostr.contracts import RawSignal, ScoredSignal
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
 from roostr.model import ConvictionModel
-from roostr.scoring import Scorer
+from roostr.scoring import Scorer, scored_signals
 
 SCORED_AT = datetime(2026, 1, 10, 12, 0, 0, 123456, tzinfo=UTC)
 IST = timezone(timedelta(hours=5, minutes=30))
@@ -72,7 +72,9 @@ def _assert_plain(value: object, where: str = "record") -> None:
 def _records_and_typed(model: ConvictionModel | None) -> tuple[list[dict], list[ScoredSignal]]:
     signals = _signals()
     records = Scorer(FeatureExtractor(), model, mode="hybrid").score_records(signals, SCORED_AT)
-    typed = Scorer(FeatureExtractor(), model, mode="hybrid").score(signals, SCORED_AT)
+    typed = scored_signals(
+        Scorer(FeatureExtractor(), model, mode="hybrid").score_records(signals, SCORED_AT)
+    )
     return records, typed
 
 

@@ -23,7 +23,7 @@ from scoring_service_support import (
 from roostr.contracts import RawSignal
 from roostr.features import FeatureExtractor
 from roostr.registry import ModelRegistry
-from roostr.scoring import Scorer
+from roostr.scoring import Scorer, scored_signals
 from roostr.settings import Settings
 
 MAX_BYTES = 2048
@@ -79,8 +79,11 @@ def test_good_inputs_are_scored_like_offline_and_bad_ones_dead_lettered(
             assert base64.b64decode(letter.value_b64 or "") == value
     assert "posted_at" in by_offset[5 + 2 * 11].error
 
-    offline = Scorer(extractor=FeatureExtractor(), model=registry.load(), mode="hybrid").score(
-        [RawSignal.model_validate_json(v) for _k, v in good], datetime.now(UTC)
+    scorer = Scorer(extractor=FeatureExtractor(), model=registry.load(), mode="hybrid")
+    offline = scored_signals(
+        scorer.score_records(
+            [RawSignal.model_validate_json(v) for _k, v in good], datetime.now(UTC)
+        )
     )
     # Output partitions follow the ticker, so compare per signal rather than in read order.
     assert {s.signal_id: without_scored_at(s) for s in scored} == {

@@ -13,7 +13,7 @@ from roostr.contracts import Mode, RawSignal, ScoredSignal
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
 from roostr.model import ConvictionModel
 from roostr.scale import probability_to_score
-from roostr.scoring import Scorer
+from roostr.scoring import Scorer, scored_signals
 from training.synthetic import generate
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -56,7 +56,7 @@ def _without_shadow(record: dict) -> dict:
 def _score(mode: Mode, champion: ConvictionModel, shadow: ConvictionModel | None) -> list[dict]:
     scorer = Scorer(FeatureExtractor(), model=champion, mode=mode)
     scorer.set_shadow(shadow)
-    return [s.model_dump() for s in scorer.score(_signals(), NOW)]
+    return [s.model_dump() for s in scored_signals(scorer.score_records(_signals(), NOW))]
 
 
 @pytest.mark.parametrize("mode", ["parallel", "hybrid", "ml"])

@@ -1,7 +1,7 @@
 """Labelled training sets: the synthetic bootstrap set, or logged Outcome records.
 
 Both end as the same arrays (features in ``FEATURE_NAMES`` order, labels, posted_at, rule
-scores). The bootstrap set goes through the serving ``Scorer`` (rules mode) so its features and
+scores). The bootstrap set goes through the serving extractor and rules, so its features and
 rule scores are computed by the very code that scores live signals; outcome records carry the
 features exactly as they were logged at scoring time, so training never recomputes them.
 """
@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from roostr.contracts import Outcome
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
 from roostr.labels import matured_at, resolved_at
-from roostr.scoring import Scorer
+from roostr.rules import DEFAULT_RULE_SET, rule_scores
 from training.synthetic import generate
 
 __all__ = [
@@ -58,12 +58,12 @@ def bootstrap_set(n_samples: int = 400, seed: int = 7) -> LabelledSet:
     # every outcome up front is the same as feeding them as they resolve: no label leaks.
     for outcome in synthetic.outcomes:
         extractor.record_outcome(outcome)
-    batch = Scorer(extractor, model=None, mode="rules").evaluate(synthetic.signals)
+    X = extractor.advance(synthetic.signals)
     return LabelledSet(
-        X=batch.features,
+        X=X,
         y=synthetic.labels,
         posted_at=_times([s.posted_at for s in synthetic.signals]),
-        rule_score=batch.rule_score,
+        rule_score=np.asarray(rule_scores(DEFAULT_RULE_SET, synthetic.signals, X)),
         source=f"bootstrap-synthetic(samples={n_samples}, seed={seed})",
     )
 

@@ -52,7 +52,7 @@ import numpy.typing as npt
 
 from roostr.contracts import Market, OnChain, Outcome, PriceTick, RawSignal, Trends
 from roostr.features import FEATURE_SET_VERSION, FeatureExtractor, feature_dicts
-from roostr.scoring import Scorer
+from roostr.rules import rule_scores
 
 __all__ = [
     "HORIZON_DAYS",
@@ -269,14 +269,14 @@ def label_signal(signal: RawSignal, path: PricePath, horizon_days: int = HORIZON
 def logged_outcomes(world: World, rule_set: str = "green_flags_v1") -> list[Outcome]:
     """The world's outcomes carrying features and rule scores as the scorer logs them.
 
-    Features come from the serving ``Scorer`` (rules mode) over the signals in event-time order.
+    Features come from the serving extractor over the signals in event-time order.
     The extractor credits an outcome to track records only for signals posted after it resolved,
     so recording every outcome first leaks no label.
     """
     extractor = FeatureExtractor()
     for outcome in world.outcomes:
         extractor.record_outcome(outcome)
-    batch = Scorer(extractor, model=None, mode="rules", rule_set=rule_set).evaluate(world.signals)
+    X = extractor.advance(world.signals)
     return [
         outcome.model_copy(
             update={
@@ -287,7 +287,10 @@ def logged_outcomes(world: World, rule_set: str = "green_flags_v1") -> list[Outc
             }
         )
         for outcome, features, rule in zip(
-            world.outcomes, feature_dicts(batch.features), batch.rule_score.tolist(), strict=True
+            world.outcomes,
+            feature_dicts(X),
+            rule_scores(rule_set, world.signals, X).tolist(),
+            strict=True,
         )
     ]
 
