@@ -26,6 +26,10 @@ tickers all went quiet). So live, replayed and restarted runs label identically.
 
 State is O(1) per open signal (running max, last price) plus the per-ticker tick buffer, and
 serialises to key/value entries (``drain_changes`` / ``restore``) for a changelog.
+
+An outcome *as logged* is a label carrying its signal's scored record (``LOGGED_FIELDS``, as
+scored): ``as_logged`` builds it for the joiner, the backtest and the synthetic world alike.
+``label_in_event_time`` is the labeler over a finished record of signals and prices.
 """
 
 from __future__ import annotations
@@ -40,9 +44,18 @@ from typing import Any
 
 import orjson
 
-from roostr.contracts import Outcome, OutcomeStatus, PriceTick
+from roostr.contracts import Outcome, OutcomeStatus, PriceTick, RawSignal
 
-__all__ = ["LOGGED_FIELDS", "LabelRules", "PartitionLabeler", "matured_at", "resolved_at"]
+__all__ = [
+    "LOGGED_FIELDS",
+    "LabelRules",
+    "PartitionLabeler",
+    "as_logged",
+    "label_in_event_time",
+    "logged_fields",
+    "matured_at",
+    "resolved_at",
+]
 
 # What an Outcome carries from the scored record, exactly as logged at scoring time.
 LOGGED_FIELDS = (
@@ -60,6 +73,22 @@ LOGGED_FIELDS = (
     "shadow_score",
 )
 _CHUNK = 256  # ticks per changelog entry of a ticker's buffer
+
+
+def logged_fields(scored: Mapping[str, Any]) -> dict[str, Any]:
+    """What an Outcome carries from a scored record (ScoredSignal layout); absent ones are None."""
+    return {name: scored.get(name) for name in LOGGED_FIELDS}
+
+
+def as_logged(outcome: Outcome, scored: Mapping[str, Any]) -> Outcome:
+    """``outcome``'s label carrying ``scored``'s fields as logged at scoring time: the record the
+    outcome joiner emits, so whatever learns from outcomes sees what the model saw.
+
+    ``scored`` is the signal's whole scored record (``Scorer.score_records``, or a decoded
+    ScoredSignal's fields): a field it lacks is logged as None, not kept from ``outcome``.
+    Its values are the scorer's, already within the contract, so they are not validated again.
+    """
+    return outcome.model_copy(update=logged_fields(scored))
 
 
 def resolved_at(outcome: Outcome) -> datetime:
@@ -192,7 +221,7 @@ class PartitionLabeler:
             self.duplicates += 1
             return []
         posted = _seconds(record["posted_at"])
-        logged = {name: record.get(name) for name in LOGGED_FIELDS}
+        logged = logged_fields(record)
         # decoded to an exact-size str: orjson's bytes keep its whole growth buffer (~30 KB)
         payload = orjson.dumps({**logged, "posted_at": _datetime(posted).isoformat()}).decode()
         price = record.get("price_usd")
@@ -299,10 +328,10 @@ class PartitionLabeler:
         entry = signal.entry
         seen = entry is not None and signal.max_price > -math.inf
         logged = orjson.loads(signal.payload)
-        logged["posted_at"] = datetime.fromisoformat(logged["posted_at"])
-        outcome = Outcome(
+        label = Outcome(
             signal_id=signal.signal_id,
             ticker=signal.ticker,
+            posted_at=datetime.fromisoformat(logged["posted_at"]),
             entry_price=entry,
             label={"won": 1, "lost": 0}.get(status),
             status=status,
@@ -313,8 +342,8 @@ class PartitionLabeler:
                 signal.last_price / entry - 1 if status == "lost" and seen and entry else None
             ),
             horizon_days=self.rules.horizon_days,
-            **logged,
         )
+        outcome = as_logged(label, logged)
         del self._open[signal.signal_id]
         self._tickers[signal.ticker].open.discard(signal.signal_id)
         self._done[signal.signal_id] = signal.posted
@@ -451,6 +480,34 @@ class PartitionLabeler:
             ticker.open.add(signal.signal_id)
             labeler._schedule(ticker, signal)
         return labeler
+
+
+def label_in_event_time(
+    signals: Iterable[RawSignal], ticks: Iterable[PriceTick], rules: LabelRules
+) -> list[Outcome]:
+    """The outcomes the labeler decides from a finished record, in the order it decides them.
+
+    Ticks and signals are merged in event time (a tick before a signal at the same instant;
+    ties by ticker and signal id, ticks otherwise in the order given), then the clock is
+    advanced to the newest tick: what the joiner emits when the prices arrive in time. The
+    signals are unscored (their outcomes log only source and author; see ``as_logged``); a
+    signal whose deadline the ticks do not reach stays open and has no outcome.
+    """
+    events: list[tuple[float, int, str, PriceTick | RawSignal]] = [
+        (tick.ts.timestamp(), 0, tick.ticker, tick) for tick in ticks
+    ]
+    events += [(s.posted_at.timestamp(), 1, s.signal_id, s) for s in signals]
+    events.sort(key=lambda event: event[:3])
+    labeler = PartitionLabeler(rules)
+    outcomes: list[Outcome] = []
+    newest = -math.inf
+    for at, _kind, _key, item in events:
+        if isinstance(item, PriceTick):
+            newest = max(newest, at)
+            outcomes += labeler.add_tick(item)
+        else:
+            outcomes += labeler.add_signal({**vars(item), "features": {}})
+    return outcomes + labeler.advance(newest)
 
 
 def _seconds(value: datetime | str) -> float:
