@@ -66,6 +66,7 @@ from roostr.registry import ModelRegistry
 from roostr.rules import RULE_SETS
 from roostr.scale import hybrid_score, probability_to_score
 from roostr.settings import Settings
+from roostr.synthetic.world import HORIZON_DAYS, VARIANTS, World, generate_world, logged_outcomes
 from training.datasets import LabelledSet, bootstrap_set, labelled_outcomes
 from training.metrics import ece_noise_floor, expected_calibration_error
 from training.pipeline import fingerprint, fit_model, train
@@ -76,7 +77,6 @@ from training.retrain import (
     labelled_for_retrain,
     recalibrated_champion,
 )
-from training.world import HORIZON_DAYS, VARIANTS, World, generate_world, logged_outcomes
 
 SEEDS_PER_SIZE = {300: 10, 1_000: 10, 5_000: 3}  # next periods of ~240 rows: AUC ± 0.04 each
 AMPLE_ROWS = 20_000

@@ -483,15 +483,19 @@ class PartitionLabeler:
 
 
 def label_in_event_time(
-    signals: Iterable[RawSignal], ticks: Iterable[PriceTick], rules: LabelRules
+    signals: Iterable[RawSignal],
+    ticks: Iterable[PriceTick],
+    rules: LabelRules,
+    watermark: float | None = None,
 ) -> list[Outcome]:
     """The outcomes the labeler decides from a finished record, in the order it decides them.
 
     Ticks and signals are merged in event time (a tick before a signal at the same instant;
     ties by ticker and signal id, ticks otherwise in the order given), then the clock is
-    advanced to the newest tick: what the joiner emits when the prices arrive in time. The
+    advanced to ``watermark`` (epoch seconds; the newest tick if None, ``math.inf`` when no
+    price comes after these): what the joiner emits when the prices arrive in time. The
     signals are unscored (their outcomes log only source and author; see ``as_logged``); a
-    signal whose deadline the ticks do not reach stays open and has no outcome.
+    signal whose deadline the clock does not reach stays open and has no outcome.
     """
     events: list[tuple[float, int, str, PriceTick | RawSignal]] = [
         (tick.ts.timestamp(), 0, tick.ticker, tick) for tick in ticks
@@ -507,7 +511,7 @@ def label_in_event_time(
             outcomes += labeler.add_tick(item)
         else:
             outcomes += labeler.add_signal({**vars(item), "features": {}})
-    return outcomes + labeler.advance(newest)
+    return outcomes + labeler.advance(newest if watermark is None else watermark)
 
 
 def _seconds(value: datetime | str) -> float:

@@ -20,7 +20,7 @@ from roostr.features import FeatureExtractor, feature_dicts
 from roostr.features.state import TRACK_RECORD_LAG
 from roostr.scoring import Scorer
 from roostr.settings import Settings
-from training.world import generate_world
+from roostr.synthetic.world import generate_world
 
 pytestmark = pytest.mark.slow
 

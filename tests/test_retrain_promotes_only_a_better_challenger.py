@@ -20,6 +20,7 @@ from roostr.kafka import make_producer
 from roostr.labels import matured_at
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
+from roostr.synthetic.world import generate_world, logged_outcomes
 from training.datasets import labelled_outcomes
 from training.outcomes_topic import read_outcomes
 from training.pipeline import fit_model
@@ -29,7 +30,6 @@ from training.retrain import (
     labelled_for_retrain,
     recalibrated_champion,
 )
-from training.world import generate_world, logged_outcomes
 
 ROWS = 500
 
