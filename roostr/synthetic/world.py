@@ -163,9 +163,13 @@ class PricePath:
         return float(self.price[: max(i, 1)].max())
 
     def ticks(self, source: str = "world") -> Iterator[PriceTick]:
-        """The path as PriceTick records, oldest first (what a price feed would publish)."""
+        """The path as PriceTick records, oldest first (what a price feed would publish).
+
+        Not validated one by one (that was most of labelling a world): the ticker is already
+        normalised, the times are UTC and ``_rounded`` keeps every price above 0.
+        """
         for ts, price in zip(self.ts.tolist(), self.price.tolist(), strict=True):
-            yield PriceTick(
+            yield PriceTick.model_construct(
                 ticker=self.ticker, ts=ts.replace(tzinfo=UTC), price_usd=price, source=source
             )
 
