@@ -241,17 +241,20 @@ class PartitionLabeler:
 
     def add_tick(self, tick: PriceTick) -> list[Outcome]:
         """One price tick; returns the signals it decided (wins, and any now past the clock)."""
-        ts, price = tick.ts.timestamp(), tick.price_usd
-        ticker = self._ticker(tick.ticker)
+        return self.add_price(tick.ticker, tick.ts.timestamp(), tick.price_usd)
+
+    def add_price(self, name: str, ts: float, price: float) -> list[Outcome]:
+        """``add_tick`` of a tick given as its ticker, epoch seconds and price."""
+        ticker = self._ticker(name)
         if ts < ticker.newest - self._grace:
             self.late_ticks += 1
             return []
         ticker.newest = max(ticker.newest, ts)
         ticker.ticks.append(ts, price)
         ticker.accepted += 1
-        self._evict(tick.ticker, ticker)
-        self._mark(f"ticks/{tick.ticker}/{(ticker.accepted - 1) // _CHUNK}")
-        self._mark(f"ticker/{tick.ticker}")
+        self._evict(name, ticker)
+        self._mark(f"ticks/{name}/{(ticker.accepted - 1) // _CHUNK}")
+        self._mark(f"ticker/{name}")
         self.stream_time = max(self.stream_time, ts)
         outcomes = []
         for signal_id in sorted(ticker.open):
@@ -484,37 +487,38 @@ class PartitionLabeler:
 
 def label_in_event_time(
     signals: Iterable[RawSignal],
-    ticks: Iterable[PriceTick],
+    prices: Iterable[tuple[str, float, float]],
     rules: LabelRules,
     watermark: float | None = None,
 ) -> list[Outcome]:
     """The outcomes the labeler decides from a finished record, in the order it decides them.
 
-    Ticks and signals are merged in event time (a tick before a signal at the same instant;
-    ties by ticker and signal id, ticks otherwise in the order given), then the clock is
-    advanced to ``watermark`` (epoch seconds; the newest tick if None, ``math.inf`` when no
-    price comes after these): what the joiner emits when the prices arrive in time. The
-    signals are unscored (their outcomes log only source and author; see ``as_logged``); a
-    signal whose deadline the clock does not reach stays open and has no outcome.
+    ``prices`` are ticks as (ticker, epoch seconds, price): a world of years holds millions,
+    too many to build as records. Ticks and signals are merged in event time (a tick before a
+    signal at the same instant; ties by ticker and signal id, ticks otherwise in the order
+    given), then the clock is advanced to ``watermark`` (epoch seconds; the newest tick if
+    None, ``math.inf`` when no price comes after these): what the joiner emits when the prices
+    arrive in time. The signals are unscored (their outcomes log only source and author; see
+    ``as_logged``); a signal whose deadline the clock does not reach stays open, unlabelled.
 
     In that order no tick is read before a signal it counts for but at the signal's own
     instant, so the tick buffer keeps only the newest instant (``lookback`` 0): the same
     outcomes, at a cost linear in the ticks instead of in ticks x buffered ticks.
     """
-    events: list[tuple[float, int, str, PriceTick | RawSignal]] = [
-        (tick.ts.timestamp(), 0, tick.ticker, tick) for tick in ticks
+    events: list[tuple[float, int, str, float | RawSignal]] = [
+        (ts, 0, name, price) for name, ts, price in prices
     ]
     events += [(s.posted_at.timestamp(), 1, s.signal_id, s) for s in signals]
     events.sort(key=lambda event: event[:3])
     labeler = PartitionLabeler(replace(rules, lookback=timedelta(0)))
     outcomes: list[Outcome] = []
     newest = -math.inf
-    for at, _kind, _key, item in events:
-        if isinstance(item, PriceTick):
-            newest = max(newest, at)
-            outcomes += labeler.add_tick(item)
-        else:
+    for at, _kind, key, item in events:
+        if isinstance(item, RawSignal):
             outcomes += labeler.add_signal({**vars(item), "features": {}})
+        else:
+            newest = max(newest, at)
+            outcomes += labeler.add_price(key, at, item)
     return outcomes + labeler.advance(newest if watermark is None else watermark)
 
 

@@ -22,6 +22,10 @@ HOUR = timedelta(hours=1)
 TICKERS = ("AAA", "BBB", "CCC")  # CCC never has a tick
 
 
+def _prices(ticks: list[PriceTick]) -> list[tuple[str, float, float]]:
+    return [(t.ticker, t.ts.timestamp(), t.price_usd) for t in ticks]
+
+
 prices = st.sampled_from([1.0, 1.5, 1.999999, 2.0, 3.0, 4.0, 0.5, 7.25])
 ticks_strategy = st.lists(
     st.builds(
@@ -73,7 +77,9 @@ rules_strategy = st.builds(
 def test_columnar_labels_equal_the_joiners_labeler(
     signals: list[RawSignal], ticks: list[PriceTick], rules: LabelRules
 ) -> None:
-    expected = {o.signal_id: o.model_dump() for o in label_in_event_time(signals, ticks, rules)}
+    expected = {
+        o.signal_id: o.model_dump() for o in label_in_event_time(signals, _prices(ticks), rules)
+    }
     got = labels_from_prices(signals, TickColumns.from_ticks(ticks), rules)
     assert {o.signal_id: o.model_dump() for o in got} == expected
     assert len(got) == len(expected)
@@ -111,7 +117,9 @@ def test_the_edges_are_each_decided_as_the_joiner_decides_them() -> None:
     assert got["quiet"].status == "unresolved"
     assert got["tie"].entry_price == 1.0 and got["tie"].max_multiple == 3.0
     assert got["tie"].status == "won"  # 1.5x is no 2x, but 3.0 after entry 1.0 is
-    expected = {o.signal_id: o.model_dump() for o in label_in_event_time(signals, ticks, rules)}
+    expected = {
+        o.signal_id: o.model_dump() for o in label_in_event_time(signals, _prices(ticks), rules)
+    }
     assert {k: v.model_dump() for k, v in got.items()} == expected
 
 
@@ -126,5 +134,5 @@ def test_without_grace_the_first_tick_at_the_deadline_ends_the_label() -> None:
     signal = RawSignal(signal_id="s", source="src", ticker="AAA", posted_at=T0, message="m")
     [outcome] = labels_from_prices([signal], TickColumns.from_ticks(ticks), rules)
     assert (outcome.status, outcome.max_multiple, outcome.return_at_horizon) == ("lost", 1.5, 0.5)
-    joiners = label_in_event_time([signal], ticks, rules)
+    joiners = label_in_event_time([signal], _prices(ticks), rules)
     assert [outcome.model_dump()] == [o.model_dump() for o in joiners]

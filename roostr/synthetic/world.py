@@ -47,6 +47,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -163,13 +164,9 @@ class PricePath:
         return float(self.price[: max(i, 1)].max())
 
     def ticks(self, source: str = "world") -> Iterator[PriceTick]:
-        """The path as PriceTick records, oldest first (what a price feed would publish).
-
-        Not validated one by one (that was most of labelling a world): the ticker is already
-        normalised, the times are UTC and ``_rounded`` keeps every price above 0.
-        """
+        """The path as PriceTick records, oldest first (what a price feed would publish)."""
         for ts, price in zip(self.ts.tolist(), self.price.tolist(), strict=True):
-            yield PriceTick.model_construct(
+            yield PriceTick(
                 ticker=self.ticker, ts=ts.replace(tzinfo=UTC), price_usd=price, source=source
             )
 
@@ -251,14 +248,15 @@ def _labels(signals: list[RawSignal], prices: dict[str, PricePath]) -> list[Outc
     posted: dict[str, list[np.datetime64]] = {}
     for signal in signals:
         posted.setdefault(signal.ticker, []).append(_dt64(signal.posted_at))
-    ticks: list[PriceTick] = []
+    ticks: list[tuple[str, float, float]] = []
     for name, times in sorted(posted.items()):
         path = prices[name]
         edges = np.zeros(path.ts.size + 1, dtype=np.int64)
         np.add.at(edges, np.searchsorted(path.ts, times, side="left"), 1)
         np.add.at(edges, np.searchsorted(path.ts, np.add(times, horizon), side="right"), -1)
         inside = np.cumsum(edges[:-1]) > 0
-        ticks += PricePath(name, path.ts[inside], path.price[inside]).ticks()
+        seconds = path.ts[inside].astype("datetime64[s]").astype(np.int64).astype(np.float64)
+        ticks += zip(repeat(name), seconds.tolist(), path.price[inside].tolist())
     rules = LabelRules(horizon=timedelta(days=HORIZON_DAYS))
     decided = label_in_event_time(signals, ticks, rules, watermark=math.inf)
     by_id = {outcome.signal_id: outcome for outcome in decided}
