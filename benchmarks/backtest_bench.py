@@ -1,6 +1,6 @@
 """How long ``roostr backtest`` takes on a world of issue 19's size, before and after a change.
 
-Publishes a ``training.world`` world (default: 10,113 signals, 150 tickers with a tick every
+Publishes a ``roostr.synthetic.world`` world (default: 10,113 signals, 150 tickers with a tick every
 6 h over 1,378 + 32 days = 846,000 ticks) to fresh topics, registers a bootstrap champion, then
 times ``roostr backtest`` (champion, labels from prices: no outcomes topic) and ``--walk-forward``
 over the last ``--backtest-days`` as child processes: with this checkout's code, and with the
@@ -37,7 +37,7 @@ from roostr.delivery import Output, deliver
 from roostr.embedded_broker import named_or_embedded
 from roostr.kafka import ensure_topics, make_producer
 from roostr.settings import Settings
-from training.world import START, generate_world
+from roostr.synthetic.world import START, generate_world
 
 
 def publish_world(settings: Settings, signals: int, span_days: float) -> int:

@@ -1,10 +1,10 @@
 """Does the learning loop serve a better model than the rules? Event time, delayed labels.
 
-For each world variant (``training.world.VARIANTS``), size N and seed, signals arrive at a fixed
-rate (``--rate`` a day, so a small N is a young deployment, not a sparse one) and the serving
-code logs their features and rule scores in event-time order. At the cutoff T, N outcomes have
-matured (posted_at + 30 days ≤ T) and the 30 days before T are open: the outcomes known at T are
-the matured ones plus the open signals' early wins (hit_at ≤ T), exactly what
+For each world variant (``roostr.synthetic.world.VARIANTS``), size N and seed, signals arrive at
+a fixed rate (``--rate`` a day, so a small N is a young deployment, not a sparse one) and the
+serving code logs their features and rule scores in event-time order. At the cutoff T, N outcomes
+have matured (posted_at + 30 days ≤ T) and the 30 days before T are open: the outcomes known at T
+are the matured ones plus the open signals' early wins (hit_at ≤ T), exactly what
 ``signals.outcomes`` would hold. The loop runs as ``roostr retrain`` does:
 ``labelled_for_retrain(cutoff=T)`` → ``challenger_for`` → ``compare`` against the bootstrap
 champion (fitted as ``roostr train --bootstrap`` fits it, in a temporary registry). The *served*
@@ -66,6 +66,7 @@ from roostr.registry import ModelRegistry
 from roostr.rules import RULE_SETS
 from roostr.scale import hybrid_score, probability_to_score
 from roostr.settings import Settings
+from roostr.synthetic.world import HORIZON_DAYS, VARIANTS, World, generate_world, logged_outcomes
 from training.datasets import LabelledSet, bootstrap_set, labelled_outcomes
 from training.predictive_metrics import ece_noise_floor, expected_calibration_error
 from training.retrain import (
@@ -76,7 +77,6 @@ from training.retrain import (
     recalibrated_champion,
 )
 from training.trainer import fingerprint, fit_model, train
-from training.world import HORIZON_DAYS, VARIANTS, World, generate_world, logged_outcomes
 
 SEEDS_PER_SIZE = {300: 10, 1_000: 10, 5_000: 3}  # next periods of ~240 rows: AUC ± 0.04 each
 AMPLE_ROWS = 20_000

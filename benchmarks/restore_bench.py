@@ -25,11 +25,11 @@ from pathlib import Path
 
 from confluent_kafka import OFFSET_END, Consumer, TopicPartition
 
-from consumer.synthetic import encoded, synthetic_signals
 from roostr.delivery import Output, deliver
 from roostr.embedded_broker import named_or_embedded
 from roostr.kafka import ensure_topics, make_consumer, make_producer
 from roostr.settings import Settings
+from roostr.synthetic.stream import encoded, synthetic_signals
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 

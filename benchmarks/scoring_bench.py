@@ -3,7 +3,7 @@
     python benchmarks/scoring_bench.py [--signals 20000] [--batch 500] [--profile]
     python benchmarks/scoring_bench.py --dump records.json [--signals 5000]
 
-Scores the consumer's synthetic signals (``consumer.synthetic``, every context block filled)
+Scores the consumer's synthetic signals (``roostr.synthetic.stream``, every context block filled)
 in event-time order, in batches of ``--batch``, with a fresh extractor per run, for the
 production model (``training.trainer.fit_model`` on the bootstrap set: the procedure picks
 its booster) and a tree model, in parallel mode. Reports the best of five runs (wall clock,
@@ -25,11 +25,11 @@ from typing import Any
 
 import orjson
 
-from consumer.synthetic import synthetic_signals
 from roostr.contracts import MODES, Mode, RawSignal
 from roostr.features import FeatureExtractor
 from roostr.model import ConvictionModel
 from roostr.scoring import Scorer, Unscored
+from roostr.synthetic.stream import synthetic_signals
 from training.datasets import bootstrap_set
 from training.trainer import fit_model
 

@@ -1,7 +1,7 @@
 """How strong should the track records' Beta prior be? Time-ordered cross-validation.
 
-Every signal of a synthetic world (``training.world``), in posted_at order, is predicted by its
-author's track record as the features compute it (``roostr.features.state.TrackRecords``: the
+Every signal of a synthetic world (``roostr.synthetic.world``), in posted_at order, is predicted
+by its author's track record as the features compute it (``roostr.features.state.TrackRecords``: the
 outcomes matured a lag before it was posted, author shrunk to source shrunk to global) for each
 prior strength k, and scored by the log-loss of that rate against the signal's own label. Each
 prediction uses only the past, so this is a leave-future-out CV of k; the k with the lowest mean
@@ -19,7 +19,7 @@ import statistics
 
 from roostr.features.state import PRIOR_STRENGTH, TrackRecords
 from roostr.labels import matured_at
-from training.world import VARIANTS, generate_world
+from roostr.synthetic.world import VARIANTS, generate_world
 
 STRENGTHS = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)  # k = 0 leaves a new caller undefined
 EPS = 1e-3  # a rate of exactly 0 or 1 would cost infinite log-loss

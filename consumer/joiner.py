@@ -54,7 +54,7 @@ from roostr.kafka import (
     max_payload_bytes,
     watermark_offsets,
 )
-from roostr.labels import LOGGED_FIELDS, PartitionLabeler
+from roostr.labels import PartitionLabeler
 from roostr.logs import get_logger
 from roostr.settings import Settings
 from roostr.topic_reader import usable
@@ -270,14 +270,7 @@ class OutcomeJoiner(RuntimeControl):
         _topic, partition, _offset = coordinates(message)
         posted = signal.posted_at.timestamp()
         self._signal_time[partition] = max(self._signal_time.get(partition, -math.inf), posted)
-        record = {name: getattr(signal, name) for name in LOGGED_FIELDS}
-        record.update(
-            signal_id=signal.signal_id,
-            ticker=signal.ticker,
-            posted_at=signal.posted_at,
-            price_usd=signal.price_usd,
-        )
-        return labeler.add_signal(record)
+        return labeler.add_signal(vars(signal))  # its fields, in ScoredSignal's layout
 
     def _add_tick(
         self, labeler: PartitionLabeler, message: Message, outputs: list[Output], now: datetime

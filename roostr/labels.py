@@ -26,6 +26,10 @@ tickers all went quiet). So live, replayed and restarted runs label identically.
 
 State is O(1) per open signal (running max, last price) plus the per-ticker tick buffer, and
 serialises to key/value entries (``drain_changes`` / ``restore``) for a changelog.
+
+An outcome *as logged* is a label carrying its signal's scored record (``LOGGED_FIELDS``, as
+scored): ``as_logged`` builds it for the joiner, the backtest and the synthetic world alike.
+``label_in_event_time`` is the labeler over a finished record of signals and prices.
 """
 
 from __future__ import annotations
@@ -34,15 +38,24 @@ import heapq
 import math
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 
-from roostr.contracts import Outcome, OutcomeStatus, PriceTick
+from roostr.contracts import Outcome, OutcomeStatus, PriceTick, RawSignal
 
-__all__ = ["LOGGED_FIELDS", "LabelRules", "PartitionLabeler", "matured_at", "resolved_at"]
+__all__ = [
+    "LOGGED_FIELDS",
+    "LabelRules",
+    "PartitionLabeler",
+    "as_logged",
+    "label_in_event_time",
+    "logged_fields",
+    "matured_at",
+    "resolved_at",
+]
 
 # What an Outcome carries from the scored record, exactly as logged at scoring time.
 LOGGED_FIELDS = (
@@ -60,6 +73,22 @@ LOGGED_FIELDS = (
     "shadow_score",
 )
 _CHUNK = 256  # ticks per changelog entry of a ticker's buffer
+
+
+def logged_fields(scored: Mapping[str, Any]) -> dict[str, Any]:
+    """What an Outcome carries from a scored record (ScoredSignal layout); absent ones are None."""
+    return {name: scored.get(name) for name in LOGGED_FIELDS}
+
+
+def as_logged(outcome: Outcome, scored: Mapping[str, Any]) -> Outcome:
+    """``outcome``'s label carrying ``scored``'s fields as logged at scoring time: the record the
+    outcome joiner emits, so whatever learns from outcomes sees what the model saw.
+
+    ``scored`` is the signal's whole scored record (``Scorer.score_records``, or a decoded
+    ScoredSignal's fields): a field it lacks is logged as None, not kept from ``outcome``.
+    Its values are the scorer's, already within the contract, so they are not validated again.
+    """
+    return outcome.model_copy(update=logged_fields(scored))
 
 
 def resolved_at(outcome: Outcome) -> datetime:
@@ -192,7 +221,7 @@ class PartitionLabeler:
             self.duplicates += 1
             return []
         posted = _seconds(record["posted_at"])
-        logged = {name: record.get(name) for name in LOGGED_FIELDS}
+        logged = logged_fields(record)
         # decoded to an exact-size str: orjson's bytes keep its whole growth buffer (~30 KB)
         payload = orjson.dumps({**logged, "posted_at": _datetime(posted).isoformat()}).decode()
         price = record.get("price_usd")
@@ -212,17 +241,20 @@ class PartitionLabeler:
 
     def add_tick(self, tick: PriceTick) -> list[Outcome]:
         """One price tick; returns the signals it decided (wins, and any now past the clock)."""
-        ts, price = tick.ts.timestamp(), tick.price_usd
-        ticker = self._ticker(tick.ticker)
+        return self.add_price(tick.ticker, tick.ts.timestamp(), tick.price_usd)
+
+    def add_price(self, name: str, ts: float, price: float) -> list[Outcome]:
+        """``add_tick`` of a tick given as its ticker, epoch seconds and price."""
+        ticker = self._ticker(name)
         if ts < ticker.newest - self._grace:
             self.late_ticks += 1
             return []
         ticker.newest = max(ticker.newest, ts)
         ticker.ticks.append(ts, price)
         ticker.accepted += 1
-        self._evict(tick.ticker, ticker)
-        self._mark(f"ticks/{tick.ticker}/{(ticker.accepted - 1) // _CHUNK}")
-        self._mark(f"ticker/{tick.ticker}")
+        self._evict(name, ticker)
+        self._mark(f"ticks/{name}/{(ticker.accepted - 1) // _CHUNK}")
+        self._mark(f"ticker/{name}")
         self.stream_time = max(self.stream_time, ts)
         outcomes = []
         for signal_id in sorted(ticker.open):
@@ -299,10 +331,10 @@ class PartitionLabeler:
         entry = signal.entry
         seen = entry is not None and signal.max_price > -math.inf
         logged = orjson.loads(signal.payload)
-        logged["posted_at"] = datetime.fromisoformat(logged["posted_at"])
-        outcome = Outcome(
+        label = Outcome(
             signal_id=signal.signal_id,
             ticker=signal.ticker,
+            posted_at=datetime.fromisoformat(logged["posted_at"]),
             entry_price=entry,
             label={"won": 1, "lost": 0}.get(status),
             status=status,
@@ -313,8 +345,8 @@ class PartitionLabeler:
                 signal.last_price / entry - 1 if status == "lost" and seen and entry else None
             ),
             horizon_days=self.rules.horizon_days,
-            **logged,
         )
+        outcome = as_logged(label, logged)
         del self._open[signal.signal_id]
         self._tickers[signal.ticker].open.discard(signal.signal_id)
         self._done[signal.signal_id] = signal.posted
@@ -451,6 +483,43 @@ class PartitionLabeler:
             ticker.open.add(signal.signal_id)
             labeler._schedule(ticker, signal)
         return labeler
+
+
+def label_in_event_time(
+    signals: Iterable[RawSignal],
+    prices: Iterable[tuple[str, float, float]],
+    rules: LabelRules,
+    watermark: float | None = None,
+) -> list[Outcome]:
+    """The outcomes the labeler decides from a finished record, in the order it decides them.
+
+    ``prices`` are ticks as (ticker, epoch seconds, price): a world of years holds millions,
+    too many to build as records. Ticks and signals are merged in event time (a tick before a
+    signal at the same instant; ties by ticker and signal id, ticks otherwise in the order
+    given), then the clock is advanced to ``watermark`` (epoch seconds; the newest tick if
+    None, ``math.inf`` when no price comes after these): what the joiner emits when the prices
+    arrive in time. The signals are unscored (their outcomes log only source and author; see
+    ``as_logged``); a signal whose deadline the clock does not reach stays open, unlabelled.
+
+    In that order no tick is read before a signal it counts for but at the signal's own
+    instant, so the tick buffer keeps only the newest instant (``lookback`` 0): the same
+    outcomes, at a cost linear in the ticks instead of in ticks x buffered ticks.
+    """
+    events: list[tuple[float, int, str, float | RawSignal]] = [
+        (ts, 0, name, price) for name, ts, price in prices
+    ]
+    events += [(s.posted_at.timestamp(), 1, s.signal_id, s) for s in signals]
+    events.sort(key=lambda event: event[:3])
+    labeler = PartitionLabeler(replace(rules, lookback=timedelta(0)))
+    outcomes: list[Outcome] = []
+    newest = -math.inf
+    for at, _kind, key, item in events:
+        if isinstance(item, RawSignal):
+            outcomes += labeler.add_signal({**vars(item), "features": {}})
+        else:
+            newest = max(newest, at)
+            outcomes += labeler.add_price(key, at, item)
+    return outcomes + labeler.advance(newest if watermark is None else watermark)
 
 
 def _seconds(value: datetime | str) -> float:

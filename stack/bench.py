@@ -42,10 +42,10 @@ from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, TopicPartiti
 
 from consumer.commit_queue import CommitQueue
 from consumer.pipeline import next_offsets
-from consumer.synthetic import encoded, synthetic_signals
 from roostr.delivery import Output, deliver
 from roostr.kafka import ensure_topics, make_consumer, make_producer
 from roostr.settings import Settings
+from roostr.synthetic.stream import encoded, synthetic_signals
 from roostr.topic_reader import fetch_batch
 from stack.broker import broker_for_run
 

@@ -30,12 +30,12 @@ from typing import Any
 
 import orjson
 
-from consumer.synthetic import synthetic_signals
 from roostr.contracts import RawSignal
 from roostr.features import FeatureExtractor
 from roostr.kafka import ensure_topics, make_producer
 from roostr.scoring import Scorer
 from roostr.settings import Settings
+from roostr.synthetic.stream import synthetic_signals
 from stack.broker import broker_for_run, wants_embedded_broker
 
 __all__ = ["run_board_bench"]

@@ -3,10 +3,10 @@
 Embedded broker (unless a broker is named) → topics → a bootstrap champion if the registry has
 none → two scoring consumers and an outcome joiner as separate processes → simulated scrapers
 (several sources, Dan and non-Dan, a few malformed records) and a simulated price feed, both in
-event time up to the same "now", the newest signal (``training.world``: months of event time in
-seconds), as live: the last 30 days' signals are still open, only their early wins are known →
-outcomes labelled by the joiner, until its label cutoff reaches now → ``roostr retrain`` on the
-matured outcomes (promotes through its gates; says how many were immature) → ``roostr
+event time up to the same "now", the newest signal (``roostr.synthetic.world``: months of event
+time in seconds), as live: the last 30 days' signals are still open, only their early wins are
+known → outcomes labelled by the joiner, until its label cutoff reaches now → ``roostr retrain``
+on the matured outcomes (promotes through its gates; says how many were immature) → ``roostr
 backtest`` of ML vs rules → a summary and where the reports are → everything shut down, Ctrl-C
 included. The signal board (``roostr board``) runs beside the services from the start, and its
 address is printed; ``keep_board`` keeps it, the services and the broker up after the summary
@@ -37,9 +37,9 @@ from roostr.contracts import LabelCutoff
 from roostr.cutoffs import LabelCutoffs
 from roostr.kafka import coordinates
 from roostr.settings import Settings
+from roostr.synthetic.world import START as WORLD_START
+from roostr.synthetic.world import TICK, World, generate_world
 from roostr.topic_reader import TopicTail
-from training.world import START as WORLD_START
-from training.world import TICK, World, generate_world
 
 __all__ = ["DemoPlan", "run_demo"]
 

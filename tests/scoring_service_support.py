@@ -20,7 +20,6 @@ from conftest import ROOSTR
 from topic_reading import read_topic
 
 from consumer.service import ScoringService
-from consumer.synthetic import encoded, synthetic_signals
 from roostr.contracts import DeadLetter, Mode, RawSignal, ScoredSignal
 from roostr.delivery import Output, deliver
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
@@ -29,7 +28,8 @@ from roostr.model import ConvictionModel
 from roostr.registry import ModelRegistry
 from roostr.scoring import Scorer, scored_signals
 from roostr.settings import Settings
-from training.world import World
+from roostr.synthetic.stream import encoded, synthetic_signals
+from roostr.synthetic.world import World
 
 
 def failing_once(original: Callable[..., Any]) -> Callable[..., Any]:

@@ -18,7 +18,7 @@ from scoring_service_support import publish, wait_until
 from roostr.contracts import PriceTick
 from roostr.kafka import ensure_topics, make_admin
 from roostr.settings import Settings
-from training.world import generate_world
+from roostr.synthetic.world import generate_world
 
 
 def backtest(settings: Settings, *extra: str) -> bytes:

@@ -20,12 +20,12 @@ import pytest
 from PIL import Image
 
 from roostr.settings import Settings
+from roostr.synthetic.world import START, generate_world
 from training.backtest.engine import BacktestConfig, BacktestInputs, run_backtest
 from training.backtest.report import PLOTS, write_report
 from training.backtest.selection import parse_selection
 from training.backtest.tick_columns import TickColumns
 from training.backtest.walk_forward import WalkForward
-from training.world import START, generate_world
 
 
 class Figures(HTMLParser):

@@ -11,7 +11,7 @@ from scoring_service_support import publish, train_tiny_model
 
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
-from training.world import generate_world
+from roostr.synthetic.world import generate_world
 
 
 def test_two_runs_write_identical_reports(settings: Settings, tmp_path: Path) -> None:

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 from roostr.settings import Settings
+from roostr.synthetic.world import START, generate_world
 from training.backtest.engine import BacktestConfig, BacktestInputs, run_backtest
 from training.backtest.report import write_report
 from training.backtest.selection import parse_selection
 from training.backtest.tick_columns import TickColumns
-from training.world import START, generate_world
 
 
 def test_sharpe_and_drawdown_from_the_files_agree_with_the_report(tmp_path: Path) -> None:

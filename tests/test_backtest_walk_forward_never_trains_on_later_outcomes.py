@@ -12,12 +12,12 @@ from signal_factory import T0, make_outcome, make_signal
 from roostr.contracts import Outcome
 from roostr.labels import matured_at
 from roostr.settings import Settings
+from roostr.synthetic.world import START, generate_world
 from training.backtest import walk_forward as walk_forward_module
 from training.backtest.engine import BacktestConfig, BacktestInputs, run_backtest
 from training.backtest.selection import parse_selection
 from training.backtest.tick_columns import TickColumns
 from training.backtest.walk_forward import WalkForward
-from training.world import START, generate_world
 
 DAY = timedelta(days=1)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from producer_shims import sample_data
 from roostr.contracts import PriceTick, RawSignal
+from roostr.synthetic import sample
 
-SIGNALS = sample_data.DATA_DIR / "sample_signals.jsonl"
-PRICES = sample_data.DATA_DIR / "sample_prices.jsonl"
+SIGNALS = sample.DATA_DIR / "sample_signals.jsonl"
+PRICES = sample.DATA_DIR / "sample_prices.jsonl"
 
 
 def test_every_bundled_line_is_a_valid_record() -> None:
@@ -37,6 +37,6 @@ def test_some_tickers_double_within_the_window() -> None:
 
 
 def test_the_generator_reproduces_the_committed_files(tmp_path: Path) -> None:
-    sample_data.main(tmp_path)
+    sample.main(tmp_path)
     assert (tmp_path / SIGNALS.name).read_bytes() == SIGNALS.read_bytes()
     assert (tmp_path / PRICES.name).read_bytes() == PRICES.read_bytes()

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from scoring_service_support import wait_until
 
 from consumer.bot_reader import RecentIds, ScoredSignalReader
-from consumer.synthetic import synthetic_signals
 from roostr.contracts import RawSignal, ScoredSignal
 from roostr.kafka import make_producer
 from roostr.settings import Settings
+from roostr.synthetic.stream import synthetic_signals
 
 
 def _scored(signal: dict, score: int, tier: str) -> ScoredSignal:

@@ -6,9 +6,9 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from consumer.synthetic import encoded, synthetic_signals
 from roostr.contracts import RawSignal
 from roostr.decoding import Rejection, decode_signal
+from roostr.synthetic.stream import encoded, synthetic_signals
 
 GOOD = next(synthetic_signals(1))
 

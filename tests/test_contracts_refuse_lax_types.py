@@ -13,7 +13,6 @@ import orjson
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from consumer.synthetic import synthetic_signals
 from roostr.contracts import (
     ModelUpdate,
     Outcome,
@@ -22,6 +21,7 @@ from roostr.contracts import (
     describe_validation_error,
 )
 from roostr.decoding import Rejection, decode_signal
+from roostr.synthetic.stream import synthetic_signals
 
 GOOD = next(synthetic_signals(1, prefix="strict"))
 

@@ -27,7 +27,7 @@ from topic_reading import read_topic
 from roostr.acls import ROLES, Role, acl_bindings, kafka_acls_script
 from roostr.contracts import Outcome, ScoredSignal
 from roostr.settings import Settings
-from training.world import generate_world
+from roostr.synthetic.world import generate_world
 
 pytestmark = pytest.mark.slow
 

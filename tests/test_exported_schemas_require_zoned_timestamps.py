@@ -17,11 +17,11 @@ from jsonschema import Draft202012Validator, FormatChecker
 from pydantic import BaseModel, ValidationError
 
 from consumer.pipeline import encode_scored
-from consumer.synthetic import synthetic_signals
 from roostr.contracts import CONTRACTS, RawSignal
 from roostr.features import FeatureExtractor
 from roostr.schemas import SCHEMA_DIR
 from roostr.scoring import Scorer
+from roostr.synthetic.stream import synthetic_signals
 
 T = "2026-02-05T14:30:00Z"
 

@@ -1,7 +1,9 @@
 """The backtest's columnar labels equal the joiner's (``roostr.labels``) field by field, over random
 worlds built to hit the edges: a 2x exactly at the horizon, ticks at exactly the entry tolerance
 and at the deadline, no entry tick, ticks given out of time order (late, had the labeler read
-them as given), duplicate ticks and duplicate signal ids, tickers without ticks, zero grace."""
+them as given), duplicate ticks and duplicate signal ids, tickers without ticks, zero grace.
+The joiner's side is ``label_in_event_time``: its labeler fed ticks and signals merged in event
+time, then advanced to the newest tick, which is what the backtest asks of it."""
 
 from __future__ import annotations
 
@@ -10,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from roostr.contracts import Outcome, PriceTick, RawSignal
-from roostr.labels import LabelRules, PartitionLabeler
+from roostr.contracts import PriceTick, RawSignal
+from roostr.labels import LabelRules, label_in_event_time
 from training.backtest.price_labels import labels_from_prices
 from training.backtest.tick_columns import TickColumns
 
@@ -20,25 +22,8 @@ HOUR = timedelta(hours=1)
 TICKERS = ("AAA", "BBB", "CCC")  # CCC never has a tick
 
 
-def joiners_labels(
-    signals: list[RawSignal], ticks: list[PriceTick], rules: LabelRules
-) -> list[Outcome]:
-    """The joiner's labeler fed ticks and signals merged in event time (a tick before a signal
-    at the same instant), then advanced to the newest tick: what the backtest asks of it."""
-    events: list[tuple[float, int, str, PriceTick | RawSignal]] = [
-        (t.ts.timestamp(), 0, t.ticker, t) for t in ticks
-    ]
-    events += [(s.posted_at.timestamp(), 1, s.signal_id, s) for s in signals]
-    events.sort(key=lambda e: e[:3])
-    labeler = PartitionLabeler(rules)
-    outcomes: list[Outcome] = []
-    for _at, _kind, _key, item in events:
-        if isinstance(item, PriceTick):
-            outcomes += labeler.add_tick(item)
-        else:
-            record = {**item.model_dump(), "features": {}}
-            outcomes += labeler.add_signal(record)
-    return outcomes + labeler.advance(watermark=max(t.ts.timestamp() for t in ticks))
+def _prices(ticks: list[PriceTick]) -> list[tuple[str, float, float]]:
+    return [(t.ticker, t.ts.timestamp(), t.price_usd) for t in ticks]
 
 
 prices = st.sampled_from([1.0, 1.5, 1.999999, 2.0, 3.0, 4.0, 0.5, 7.25])
@@ -92,7 +77,9 @@ rules_strategy = st.builds(
 def test_columnar_labels_equal_the_joiners_labeler(
     signals: list[RawSignal], ticks: list[PriceTick], rules: LabelRules
 ) -> None:
-    expected = {o.signal_id: o.model_dump() for o in joiners_labels(signals, ticks, rules)}
+    expected = {
+        o.signal_id: o.model_dump() for o in label_in_event_time(signals, _prices(ticks), rules)
+    }
     got = labels_from_prices(signals, TickColumns.from_ticks(ticks), rules)
     assert {o.signal_id: o.model_dump() for o in got} == expected
     assert len(got) == len(expected)
@@ -130,7 +117,9 @@ def test_the_edges_are_each_decided_as_the_joiner_decides_them() -> None:
     assert got["quiet"].status == "unresolved"
     assert got["tie"].entry_price == 1.0 and got["tie"].max_multiple == 3.0
     assert got["tie"].status == "won"  # 1.5x is no 2x, but 3.0 after entry 1.0 is
-    expected = {o.signal_id: o.model_dump() for o in joiners_labels(signals, ticks, rules)}
+    expected = {
+        o.signal_id: o.model_dump() for o in label_in_event_time(signals, _prices(ticks), rules)
+    }
     assert {k: v.model_dump() for k, v in got.items()} == expected
 
 
@@ -145,5 +134,5 @@ def test_without_grace_the_first_tick_at_the_deadline_ends_the_label() -> None:
     signal = RawSignal(signal_id="s", source="src", ticker="AAA", posted_at=T0, message="m")
     [outcome] = labels_from_prices([signal], TickColumns.from_ticks(ticks), rules)
     assert (outcome.status, outcome.max_multiple, outcome.return_at_horizon) == ("lost", 1.5, 0.5)
-    joiners = joiners_labels([signal], ticks, rules)
+    joiners = label_in_event_time([signal], _prices(ticks), rules)
     assert [outcome.model_dump()] == [o.model_dump() for o in joiners]

@@ -18,7 +18,7 @@ from topic_reading import read_topic
 from roostr.contracts import Outcome, ScoredSignal
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
-from training.world import generate_world
+from roostr.synthetic.world import generate_world
 
 pytestmark = pytest.mark.slow
 

@@ -17,8 +17,8 @@ from scoring_service_support import score_world_live, train_tiny_model
 from roostr.features import extractor as extractor_module
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
+from roostr.synthetic.world import generate_world
 from training.backtest.parity import read_and_check
-from training.world import generate_world
 
 pytestmark = pytest.mark.slow
 

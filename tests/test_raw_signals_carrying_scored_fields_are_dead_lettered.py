@@ -16,12 +16,12 @@ from confluent_kafka import Message
 from pydantic import ValidationError
 
 from consumer.pipeline import encode_scored, score_batch
-from consumer.synthetic import synthetic_signals
 from producer_shims import from_scraper_dict
 from roostr.contracts import RawSignal, ScoredSignal
 from roostr.decoding import Rejection, decode_signal
 from roostr.features import FeatureExtractor
 from roostr.scoring import Scorer
+from roostr.synthetic.stream import synthetic_signals
 
 SCORED_AT = datetime(2026, 3, 1, tzinfo=UTC)
 SCORED_ONLY = sorted(set(ScoredSignal.model_fields) - set(RawSignal.model_fields))

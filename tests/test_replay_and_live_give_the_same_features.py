@@ -19,7 +19,7 @@ from roostr.contracts import Outcome, ScoredSignal
 from roostr.features import FeatureExtractor, feature_dicts
 from roostr.features.state import TRACK_RECORD_LAG
 from roostr.settings import Settings
-from training.world import generate_world
+from roostr.synthetic.world import generate_world
 
 pytestmark = pytest.mark.slow
 

@@ -21,6 +21,7 @@ from roostr.labels import matured_at
 from roostr.model import save_model
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
+from roostr.synthetic.world import generate_world, logged_outcomes
 from training.datasets import labelled_outcomes
 from training.outcomes_topic import read_outcomes
 from training.retrain import (
@@ -30,7 +31,6 @@ from training.retrain import (
     recalibrated_champion,
 )
 from training.trainer import fit_model
-from training.world import generate_world, logged_outcomes
 
 ROWS = 500
 

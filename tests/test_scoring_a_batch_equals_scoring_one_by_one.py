@@ -17,11 +17,11 @@ import orjson
 import pytest
 from scoring_service_support import train_tiny_model
 
-from consumer.synthetic import synthetic_signals
 from roostr.contracts import RawSignal
 from roostr.features import FeatureExtractor
 from roostr.registry import ModelRegistry
 from roostr.scoring import Scorer
+from roostr.synthetic.stream import synthetic_signals
 
 SCORED_AT = datetime(2026, 3, 1, tzinfo=UTC)
 

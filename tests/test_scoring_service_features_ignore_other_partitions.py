@@ -19,10 +19,10 @@ from scoring_service_support import (
     without_scored_at,
 )
 
-from consumer.synthetic import encoded, synthetic_signals
 from roostr.contracts import ScoredSignal
 from roostr.kafka import ensure_topics
 from roostr.settings import Settings
+from roostr.synthetic.stream import encoded, synthetic_signals
 
 pytestmark = pytest.mark.slow
 

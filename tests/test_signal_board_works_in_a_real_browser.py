@@ -40,12 +40,12 @@ from scoring_service_support import (
 )
 from topic_reading import read_topic
 
-from consumer.synthetic import encoded, synthetic_signals
 from roostr.contracts import ScoredSignal
 from roostr.kafka import make_producer
 from roostr.registry import ModelRegistry
 from roostr.scale import tier_for_score
 from roostr.settings import Settings
+from roostr.synthetic.stream import encoded, synthetic_signals
 
 pytestmark = pytest.mark.slow
 

@@ -1,14 +1,15 @@
 """A synthetic market where signals are partly informative and labels come from price paths.
 
-Unlike ``training.synthetic`` (the bootstrap set, whose labels are drawn from the rules' own
-green flags), here nothing decides a label directly. A *call* (a ticker picked up by one to three
-sources within two days) has latent drivers — Dan's involvement, the number of sources, Google
+Unlike ``training.synthetic`` (the bootstrap prior's set, whose labels are drawn from the rules'
+own green flags), here nothing decides a label directly. A *call* (a ticker picked up by one to
+three sources within two days) has latent drivers — Dan's involvement, the number of sources, Google
 Trends rising or peaked, whale flow, thesis vs. hype wording, the token's liquidity, its prior
 run-up, the sources' hidden quality and unobservable noise — that set the drift of the ticker's
 price for the next 30 days, while liquidity sets its volatility. Each ticker's price is one
 geometric random walk over the whole span (ticks every ``TICK``), so overlapping calls add up and
-one signal's label can depend on another's. A signal is labelled exactly as the Outcome contract
-says: 1 when a tick within 30 days after it was posted reaches twice its entry price.
+one signal's label can depend on another's. A signal is labelled by the joiner's own rule
+(``roostr.labels.label_in_event_time`` over the whole price record): 1 when a tick within 30 days
+after it was posted reaches twice its entry price.
 
 The signals show the drivers only partly: the wording is sometimes neutral whatever the thesis,
 whale flow is seen with noise, context blocks go missing as they do from real scrapers, the run-up
@@ -34,25 +35,27 @@ it is an upper bound on what the features can carry, not reachable by any learne
 benchmark estimates the observable ceiling separately, from a learner given ample data); it does
 not know calls yet to come. It is an attribute of the world, never a feature.
 
-``logged_outcomes`` turns the world into the Outcome records the outcome joiner would emit, with
-features and rule scores computed by the serving code in event-time order (as logged at scoring
-time). The learning benchmark and the retrain tests use it; the demo can publish ``signals`` and
-``prices`` to Kafka instead and let the pipeline do the same.
+``logged_outcomes`` turns the world into the Outcome records the outcome joiner would emit, the
+scored records made by the serving code in event-time order and joined by ``as_logged``. The
+learning benchmark and the retrain tests use it; the demo and the backtest bench publish
+``signals`` and ``prices`` to Kafka instead and let the pipeline do the same.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
 
 from roostr.contracts import Market, OnChain, Outcome, PriceTick, RawSignal, Trends
-from roostr.features import FEATURE_SET_VERSION, FeatureExtractor, feature_dicts
-from roostr.rules import rule_scores
+from roostr.features import FeatureExtractor
+from roostr.labels import LabelRules, as_logged, label_in_event_time
+from roostr.scoring import Scorer, Unscored
 
 __all__ = [
     "HORIZON_DAYS",
@@ -62,7 +65,6 @@ __all__ = [
     "Variant",
     "World",
     "generate_world",
-    "label_signal",
     "logged_outcomes",
 ]
 
@@ -230,69 +232,55 @@ def generate_world(
         )
     signals.sort(key=lambda s: (s.posted_at, s.signal_id))
     signals = signals[:n_signals]
-    outcomes = [label_signal(s, prices[s.ticker]) for s in signals]
+    outcomes = _labels(signals, prices)
     vol = {t: float(daily_vol[i]) for t, i in index.items()}
     ceiling = _ceiling(np.random.default_rng([seed, 1]), signals, calls, known, vol, kind.noise)
     return World(signals, prices, outcomes, ceiling, variant)
 
 
-def label_signal(signal: RawSignal, path: PricePath, horizon_days: int = HORIZON_DAYS) -> Outcome:
-    """The signal's Outcome from its ticker's path: won at the first tick ≥ 2× entry within the
-    horizon, else lost at the horizon's end (the joiner's rule, computed independently)."""
-    entry = signal.price_usd if signal.price_usd is not None else path.price_at(signal.posted_at)
-    start = _dt64(signal.posted_at)
-    end = start + np.timedelta64(horizon_days, "D")
-    window = (path.ts > start) & (path.ts <= end)
-    prices, times = path.price[window], path.ts[window]
-    hits = np.flatnonzero(prices >= 2.0 * entry)
-    common: dict[str, Any] = {  # the Outcome fields of both a win and a loss
-        "signal_id": signal.signal_id,
-        "ticker": signal.ticker,
-        "posted_at": signal.posted_at,
-        "entry_price": entry,
-        "horizon_days": horizon_days,
-        "source": signal.source,
-        "author": signal.author,
-    }
-    if hits.size:
-        hit_at = times[hits[0]].astype(datetime).replace(tzinfo=UTC)
-        return Outcome(**common, label=1, status="won", hit_at=hit_at, max_multiple=2.0)
-    return Outcome(
-        **common,
-        label=0,
-        status="lost",
-        max_multiple=float(prices.max() / entry) if prices.size else 1.0,
-        return_at_horizon=float(prices[-1] / entry - 1.0) if prices.size else 0.0,
-    )
+def _labels(signals: list[RawSignal], prices: dict[str, PricePath]) -> list[Outcome]:
+    """Each signal's outcome (row-aligned), decided by the joiner's rule from its ticker's path.
+
+    The paths are the whole history, so the clock ends past every deadline. Only the ticks
+    inside some signal's horizon are fed (fewer than half): no other tick can change a label.
+    """
+    horizon = np.timedelta64(HORIZON_DAYS, "D")
+    posted: dict[str, list[np.datetime64]] = {}
+    for signal in signals:
+        posted.setdefault(signal.ticker, []).append(_dt64(signal.posted_at))
+    ticks: list[tuple[str, float, float]] = []
+    for name, times in sorted(posted.items()):
+        path = prices[name]
+        edges = np.zeros(path.ts.size + 1, dtype=np.int64)
+        np.add.at(edges, np.searchsorted(path.ts, times, side="left"), 1)
+        np.add.at(edges, np.searchsorted(path.ts, np.add(times, horizon), side="right"), -1)
+        inside = np.cumsum(edges[:-1]) > 0
+        seconds = path.ts[inside].astype("datetime64[s]").astype(np.int64).astype(np.float64)
+        ticks += zip(repeat(name), seconds.tolist(), path.price[inside].tolist())
+    rules = LabelRules(horizon=timedelta(days=HORIZON_DAYS))
+    decided = label_in_event_time(signals, ticks, rules, watermark=math.inf)
+    by_id = {outcome.signal_id: outcome for outcome in decided}
+    return [by_id[s.signal_id] for s in signals]
 
 
 def logged_outcomes(world: World, rule_set: str = "green_flags_v1") -> list[Outcome]:
-    """The world's outcomes carrying features and rule scores as the scorer logs them.
+    """The world's outcomes as the joiner logs them, scored by the serving ``Scorer`` (rules mode)
+    over the signals in event-time order.
 
-    Features come from the serving extractor over the signals in event-time order.
     The extractor credits an outcome to track records only for signals posted after it resolved,
     so recording every outcome first leaks no label.
     """
     extractor = FeatureExtractor()
     for outcome in world.outcomes:
         extractor.record_outcome(outcome)
-    X = extractor.advance(world.signals)
-    return [
-        outcome.model_copy(
-            update={
-                "features": features,
-                "feature_set_version": FEATURE_SET_VERSION,
-                "rule_score": rule,
-                "final_score": rule,
-            }
-        )
-        for outcome, features, rule in zip(
-            world.outcomes,
-            feature_dicts(X),
-            rule_scores(rule_set, world.signals, X).tolist(),
-            strict=True,
-        )
-    ]
+    scorer = Scorer(extractor, model=None, mode="rules", rule_set=rule_set)
+    records = scorer.score_records(world.signals, scored_at=world.signals[-1].posted_at)
+    logged = []
+    for outcome, record in zip(world.outcomes, records, strict=True):
+        if isinstance(record, Unscored):
+            raise ValueError(f"signal {record.signal_id!r} not scored: {record.error}")
+        logged.append(as_logged(outcome, record))
+    return logged
 
 
 # --- internals -----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Generate the bundled sample: ~300 realistic signals and the daily prices that resolve them.
 
-Run ``python -m producer_shims.sample_data`` to regenerate ``roostr/data/sample_signals.jsonl``
+Run ``python -m roostr.synthetic.sample`` to regenerate ``roostr/data/sample_signals.jsonl``
 and ``roostr/data/sample_prices.jsonl``; the output is a pure function of the seed, so the
 committed files can be checked against it.
 
@@ -23,7 +23,7 @@ from typing import Any
 
 __all__ = ["DATA_DIR", "generate", "main"]
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "roostr" / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SEED = 20260205
 SIGNAL_COUNT = 300
 START = datetime(2026, 1, 5, tzinfo=UTC)
