@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from roostr.contracts import Outcome, RawSignal
+from roostr.contracts import Outcome
 from roostr.labels import LabelRules
-from training.backtest.price_labels import labels_from_prices
+from training.backtest.price_labels import LabelledSignal, labels_from_prices
 from training.backtest.tick_columns import TickColumns
 
 __all__ = ["Labels", "label_signals"]
@@ -29,7 +29,7 @@ class Labels:
 
 
 def label_signals(
-    signals: Sequence[RawSignal],
+    signals: Sequence[LabelledSignal],
     topic_outcomes: Iterable[Outcome],
     ticks: TickColumns,
     rules: LabelRules,

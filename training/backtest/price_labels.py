@@ -24,22 +24,40 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from roostr.contracts import Outcome, OutcomeStatus, RawSignal
+from roostr.contracts import Outcome, OutcomeStatus
 from roostr.labels import LabelRules
 from training.backtest.tick_columns import TickColumns
 
-__all__ = ["labels_from_prices"]
+__all__ = ["LabelledSignal", "labels_from_prices"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
+class LabelledSignal(Protocol):
+    """What a label reads of a signal: a LabelledSignal, or the backtest's ``SignalFacts``."""
+
+    @property
+    def signal_id(self) -> str: ...
+    @property
+    def ticker(self) -> str: ...
+    @property
+    def posted_at(self) -> datetime: ...
+    @property
+    def price_usd(self) -> float | None: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def author(self) -> str | None: ...
+
+
 def labels_from_prices(
-    signals: Sequence[RawSignal], ticks: TickColumns, rules: LabelRules
+    signals: Sequence[LabelledSignal], ticks: TickColumns, rules: LabelRules
 ) -> list[Outcome]:
     """The outcomes the labeler would have decided, in (posted_at, signal_id) order."""
     if not signals or not len(ticks):
@@ -47,7 +65,7 @@ def labels_from_prices(
     newest = ticks.newest()
     bounds = ticks.bounds()
     unique = _first_copies(signals)
-    by_ticker: dict[str, list[RawSignal]] = {}
+    by_ticker: dict[str, list[LabelledSignal]] = {}
     for signal in unique:
         by_ticker.setdefault(signal.ticker, []).append(signal)
     decided: dict[str, Outcome] = {}
@@ -59,10 +77,10 @@ def labels_from_prices(
     return [decided[s.signal_id] for s in unique if s.signal_id in decided]
 
 
-def _first_copies(signals: Sequence[RawSignal]) -> list[RawSignal]:
+def _first_copies(signals: Sequence[LabelledSignal]) -> list[LabelledSignal]:
     """Signals in the labeler's order, the first copy of a signal_id kept (later ones are the
     labeler's duplicates)."""
-    first: dict[str, RawSignal] = {}
+    first: dict[str, LabelledSignal] = {}
     for signal in sorted(signals, key=lambda s: (s.posted_at.timestamp(), s.signal_id)):
         first.setdefault(signal.signal_id, signal)
     return list(first.values())
@@ -107,7 +125,7 @@ class _Ticker:
         return position
 
     def label(
-        self, signals: Sequence[RawSignal], rules: LabelRules, newest: float
+        self, signals: Sequence[LabelledSignal], rules: LabelRules, newest: float
     ) -> list[Outcome]:
         horizon = rules.horizon.total_seconds()
         tolerance = rules.entry_tolerance.total_seconds()
@@ -153,7 +171,7 @@ class _Ticker:
 
 
 def _outcome(
-    signal: RawSignal,
+    signal: LabelledSignal,
     rules: LabelRules,
     status: OutcomeStatus,
     entry: float,
