@@ -30,13 +30,12 @@ from rich.progress import (
 )
 
 from roostr.contracts import Outcome
-from roostr.decoding import Rejection, decode_signal
 from roostr.logs import get_logger
 from roostr.settings import Settings
 from roostr.topic_reader import Progress as ReadProgress
 from roostr.topic_reader import TopicUnreadable
 from training.backtest.engine import BacktestInputs
-from training.backtest.replay_signals import ReplaySignals, SignalFacts
+from training.backtest.replay_signals import SIGNAL_ROWS, ReplaySignals, signal_rows
 from training.backtest.tick_columns import TICK_ROWS, TickColumns, tick_rows
 from training.backtest.topic_cache import RAW, Decoder, offset_order, read_decoded
 
@@ -46,7 +45,7 @@ log = get_logger(__name__)
 
 ProgressFactory = Callable[[str], Callable[[int, int], None]]
 _TICKS = Decoder(TICK_ROWS, tick_rows)
-_CHUNK = 10_000
+_SIGNALS = Decoder(SIGNAL_ROWS, signal_rows)
 
 
 def read_inputs(
@@ -80,45 +79,13 @@ def read_signals(
     progress: ReadProgress | None = None,
     cache: Path | None = None,
 ) -> tuple[ReplaySignals, dict[str, int]]:
-    """The raw topic's signals posted before ``end`` (event-time order, first copy of an id) and
-    counts of what was left out. Each record is validated here once to be counted and ordered;
-    only its facts are kept, and the replay validates the values again batch by batch
-    (``training.backtest.replay_signals``)."""
-    counts = {"read": 0, "dead_lettered": 0, "after_range": 0, "duplicates": 0}
-    found: list[tuple[datetime, str, int, int, int, SignalFacts]] = []
-    records = read_decoded(
-        settings, topic, RAW, purpose="backtest", progress=progress,
+    """The raw topic's signals posted before ``end`` (event-time order, first copy of an id;
+    ``training.backtest.replay_signals``) and counts of what was left out."""
+    rows = read_decoded(
+        settings, topic, _SIGNALS, purpose="backtest", progress=progress,
         cache=cache,
     )  # fmt: skip
-    values = records["value"]
-    partitions, offsets = (records[name].to_pylist() for name in ("partition", "offset"))
-    order = offset_order(records)
-    for at in range(0, order.size, _CHUNK):  # the values as Python bytes a chunk at a time
-        chunk = order[at : at + _CHUNK]
-        for row, value in zip(chunk.tolist(), values.take(chunk).to_pylist(), strict=True):
-            counts["read"] += 1
-            signal = decode_signal(value, settings.max_message_bytes)
-            if isinstance(signal, Rejection):
-                counts["dead_lettered"] += 1  # what the live consumer would dead-letter
-            elif signal.posted_at >= end:
-                counts["after_range"] += 1
-            else:
-                facts = SignalFacts.of(signal)
-                found.append(
-                    (signal.posted_at, signal.signal_id, partitions[row], offsets[row], row, facts)
-                )
-    found.sort(key=lambda f: f[:4])
-    kept: list[SignalFacts] = []
-    rows: list[int] = []
-    seen: set[str] = set()
-    for _posted, signal_id, _partition, _offset, row, facts in found:
-        if signal_id in seen:
-            counts["duplicates"] += 1
-        else:
-            seen.add(signal_id)
-            kept.append(facts)
-            rows.append(row)
-    return ReplaySignals.from_values(kept, values.take(pa.array(rows, pa.int64()))), counts
+    return ReplaySignals.from_rows(rows, end, settings.max_message_bytes)
 
 
 def _read_outcomes(

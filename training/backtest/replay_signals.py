@@ -1,10 +1,12 @@
 """The replayed signals without keeping them all decoded: a RawSignal costs about 5 KB of Python
 objects, so a million of them do not fit in a bounded backtest.
 
-What labels, selection and the report read of every signal is kept as ``SignalFacts`` (a few
-hundred bytes); the full RawSignals are decoded again from the raw values, batch by batch in
+Each raw record is validated once while the topic is read (``signal_rows``: the rows that
+``--cache`` keeps) into what the backtest reads of it outside the scorer: whether the contract
+takes it, and its facts (id, ticker, posted_at, price, source, author, asset class) beside the
+raw value. The full RawSignals are decoded again from the raw values, batch by batch in
 event-time order, only while the live scorer featurises them. Validation is deterministic, so a
-batch is exactly the signals the first read validated.
+batch is exactly the signals the first validation accepted.
 """
 
 from __future__ import annotations
@@ -12,13 +14,50 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import ValidationError
 
 from roostr.contracts import RawSignal
 
-__all__ = ["ReplaySignals", "SignalFacts"]
+__all__ = ["SIGNAL_ROWS", "ReplaySignals", "SignalFacts", "signal_rows"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SIGNAL_ROWS = "signals-1"  # names the rows ``signal_rows`` makes: change it when they change
+_FACTS = ("signal_id", "ticker", "posted_at", "price_usd", "source", "author", "asset_class")
+_SCHEMA = pa.schema(
+    [
+        ("value", pa.binary()),
+        ("valid", pa.bool_()),
+        ("signal_id", pa.string()),
+        ("ticker", pa.string()),
+        ("posted_at", pa.timestamp("us", tz="UTC")),
+        ("price_usd", pa.float64()),
+        ("source", pa.string()),
+        ("author", pa.string()),
+        ("asset_class", pa.string()),
+    ]
+)
+
+
+def signal_rows(values: Sequence[bytes | None]) -> pa.Table:
+    """One row per value: the value, ``valid`` (the contract takes it; the size limit is the
+    reader's to apply) and, when valid, the signal's facts (null otherwise)."""
+    columns: dict[str, list[object]] = {name: [] for name in ("valid", *_FACTS)}
+    for value in values:
+        try:
+            signal = None if value is None else RawSignal.model_validate_json(value)
+        except ValidationError:
+            signal = None
+        columns["valid"].append(signal is not None)
+        for name in _FACTS:
+            columns[name].append(None if signal is None else getattr(signal, name))
+    arrays = [pa.array(values, pa.binary())]
+    arrays += [pa.array(columns[f.name], f.type) for f in list(_SCHEMA)[1:]]
+    return pa.Table.from_arrays(arrays, schema=_SCHEMA)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +110,53 @@ class ReplaySignals:
             return [RawSignal.model_validate_json(value) for value in chunk]
 
         return cls(facts, decode)
+
+    @classmethod
+    def from_rows(
+        cls, rows: pa.Table, end: datetime, max_bytes: int
+    ) -> tuple[ReplaySignals, dict[str, int]]:
+        """The signals of ``signal_rows`` rows (with ``partition`` and ``offset``, in any order)
+        posted before ``end``, in event-time order (posted_at, signal_id, partition, offset),
+        the first copy of an id kept; and counts of what was left out. A value the contract
+        refuses or over ``max_bytes`` is what the live consumer would dead-letter."""
+        size = pc.fill_null(pc.binary_length(rows["value"]), 0).to_numpy()
+        valid = rows["valid"].to_numpy() & (size <= max_bytes)
+        posted = pc.fill_null(rows["posted_at"].cast(pa.int64()), 0).to_numpy()
+        before = posted < (end - _EPOCH) // timedelta(microseconds=1)
+        found = np.flatnonzero(valid & before)
+        keys = rows.select(["posted_at", "signal_id", "partition", "offset"]).take(found)
+        ranked = found[pc.sort_indices(keys, [(k, "ascending") for k in keys.column_names])]
+        seen: set[str] = set()
+        first = []
+        for i, signal_id in zip(
+            ranked.tolist(), rows["signal_id"].take(ranked).to_pylist(), strict=True
+        ):
+            if signal_id not in seen:
+                seen.add(signal_id)
+                first.append(i)
+        kept = rows.take(pa.array(first, pa.int64()))
+        counts = {
+            "read": rows.num_rows,
+            "dead_lettered": int((~valid).sum()),
+            "after_range": int((valid & ~before).sum()),
+            "duplicates": int(found.size - len(first)),
+        }
+        names = {name: kept[name].to_pylist() for name in _FACTS}
+        facts = [
+            SignalFacts(
+                signal_id,
+                sys.intern(ticker),
+                posted_at,
+                price_usd,
+                sys.intern(source),
+                None if author is None else sys.intern(author),
+                asset_class,
+            )
+            for signal_id, ticker, posted_at, price_usd, source, author, asset_class in zip(
+                *names.values(), strict=True
+            )
+        ]
+        return cls.from_values(facts, kept["value"]), counts
 
     def __len__(self) -> int:
         return len(self.facts)
