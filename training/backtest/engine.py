@@ -7,7 +7,9 @@ select, trade, measure. Pure: no broker, no clock, so it runs in tests on crafte
    ``signal_id``) by the live scoring code (``Scorer.score_records`` in ``parallel`` mode: rule
    score, ML probability and score, hybrid score) with one model, or, walking forward, with the
    model refitted at each window start. Signals before the start only warm the feature state
-   up (and give walk-forward its training rows).
+   up (and give walk-forward its training rows). Memory stays bounded: signals are decoded a
+   batch at a time (``training.backtest.replay_signals``), each keeps a float32 row of
+   features and its scores, and labels stay compact until a trade or a refit needs them.
 3. Each scorer — ML, hybrid and every rule set — selects signals of the range, trades them and
    is measured (``training.backtest.trades`` / ``performance``).
 """
@@ -36,6 +38,7 @@ from training.backtest.replay_signals import ReplaySignals, SignalFacts
 from training.backtest.selection import Selection
 from training.backtest.tick_columns import TickColumns
 from training.backtest.trades import (
+    DAY_S,
     EquityCurve,
     PriceBook,
     Trade,
@@ -122,7 +125,7 @@ def run_backtest(
     posted = np.array([s.posted_at.timestamp() for s in inputs.signals.facts])
     rows = np.flatnonzero((posted >= start) & (posted < end))
     signals = [inputs.signals.facts[i] for i in rows.tolist()]
-    outcomes = [labels.outcomes.get(s.signal_id) for s in signals]
+    outcomes = [labels.get(s.signal_id) for s in signals]
     y = np.array([np.nan if o is None else float(o.label or 0) for o in outcomes])
     columns = _columns(scores, rows)
     equities = [s.asset_class == "equity" for s in signals]
@@ -187,7 +190,7 @@ def _score(
     at a time: what is kept of each is its row of features (float32) and its scores."""
     signals = inputs.signals
     scorer = Scorer(FeatureExtractor(), model=model, mode="parallel")
-    for outcome in labels.outcomes.values():
+    for outcome in labels.outcomes():
         scorer.extractor.record_outcome(outcome)
     n = len(signals)
     matrix = np.full((n, len(FEATURE_NAMES)), np.nan, dtype=np.float32)
@@ -202,15 +205,20 @@ def _score(
     posted = np.array([s.posted_at.timestamp() for s in signals.facts])
     bounds = [int(np.searchsorted(posted, ws.timestamp(), side="left")) for ws in starts]
     segments = list(zip([0, *bounds], [*bounds, n], [None, *starts], strict=True))
-    logged: list[Outcome] = []  # of signals[:done]: extended per window, a scored row is final
+    logged: list[Outcome] = []  # of signals[since:done]: extended per window (a row is final)
     done = 0
     # one C-level lookup per row (None becomes NaN in the float conversion): a Python call
     # per value took a quarter of a 200,000-signal backtest
     row = itemgetter(*FEATURE_NAMES)
     for first, stop, window_start in segments:
         if window_start is not None and wf is not None:
+            # windows start later and later: what is too old for this one never trains again
+            # (the rows from a day before, a superset of the posted_at filter below)
+            since = window_start - wf.train_window
+            done = max(done, int(np.searchsorted(posted, since.timestamp() - DAY_S)))
             part = slice(done, first)
             logged += _logged(signals.facts[part], matrix[part], scored[part], rule[part], labels)
+            logged = [o for o in logged if o.posted_at >= since]
             done = first
             fitted, window = wf.fit(logged, window_start, settings)
             windows.append(window)
@@ -256,7 +264,7 @@ def _logged(
     logged = []
     rows = np.flatnonzero(scored).tolist()
     for i, features_of in zip(rows, feature_dicts(features[rows]), strict=True):
-        outcome = labels.outcomes.get(signals[i].signal_id)
+        outcome = labels.get(signals[i].signal_id)
         if outcome is not None:
             update = {"features": features_of, "feature_set_version": FEATURE_SET_VERSION}
             logged.append(outcome.model_copy(update=update | {"rule_score": int(rule[i])}))

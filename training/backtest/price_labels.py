@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -33,7 +34,7 @@ from roostr.contracts import Outcome, OutcomeStatus
 from roostr.labels import LabelRules
 from training.backtest.tick_columns import TickColumns
 
-__all__ = ["LabelledSignal", "labels_from_prices"]
+__all__ = ["Decided", "LabelledSignal", "decide_from_prices", "labels_from_prices"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -60,6 +61,14 @@ def labels_from_prices(
     signals: Sequence[LabelledSignal], ticks: TickColumns, rules: LabelRules
 ) -> list[Outcome]:
     """The outcomes the labeler would have decided, in (posted_at, signal_id) order."""
+    return [d.outcome(rules) for d in decide_from_prices(signals, ticks, rules)]
+
+
+def decide_from_prices(
+    signals: Sequence[LabelledSignal], ticks: TickColumns, rules: LabelRules
+) -> list[Decided]:
+    """``labels_from_prices`` as ``Decided`` (an Outcome costs about 1.6 KB of Python objects:
+    a million of them do not fit a bounded backtest)."""
     if not signals or not len(ticks):
         return []
     newest = ticks.newest()
@@ -68,13 +77,51 @@ def labels_from_prices(
     by_ticker: dict[str, list[LabelledSignal]] = {}
     for signal in unique:
         by_ticker.setdefault(signal.ticker, []).append(signal)
-    decided: dict[str, Outcome] = {}
+    decided: dict[str, Decided] = {}
     for name, group in by_ticker.items():
         start, stop = bounds.get(name, (0, 0))
         window = _Ticker(ticks.ts[start:stop], ticks.price[start:stop])
-        for outcome in window.label(group, rules, newest):
-            decided[outcome.signal_id] = outcome
+        for found in window.label(group, rules, newest):
+            decided[found.signal.signal_id] = found
     return [decided[s.signal_id] for s in unique if s.signal_id in decided]
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """What the labeler decided for a signal: its Outcome's fields beyond the signal's own."""
+
+    signal: LabelledSignal
+    status: OutcomeStatus
+    entry: float
+    highest: float = -math.inf
+    hit_at: float | None = None
+    ret: float | None = None
+    reason: str | None = None
+
+    @property
+    def label(self) -> int | None:
+        return {"won": 1, "lost": 0}.get(self.status)
+
+    def outcome(self, rules: LabelRules) -> Outcome:
+        """The Outcome ``PartitionLabeler._resolve`` builds for a signal without logged
+        scores."""
+        signal, entry, highest = self.signal, self.entry, self.highest
+        known = not math.isnan(entry)
+        return Outcome(
+            signal_id=signal.signal_id,
+            ticker=signal.ticker,
+            posted_at=_datetime(signal.posted_at.timestamp()),
+            entry_price=float(entry) if known else None,
+            label=self.label,
+            status=self.status,
+            reason=self.reason,
+            hit_at=None if self.hit_at is None else _datetime(float(self.hit_at)),
+            max_multiple=float(highest / entry) if known and highest > -math.inf else None,
+            return_at_horizon=self.ret,
+            horizon_days=rules.horizon_days,
+            source=signal.source,
+            author=signal.author,
+        )
 
 
 def _first_copies(signals: Sequence[LabelledSignal]) -> list[LabelledSignal]:
@@ -126,7 +173,7 @@ class _Ticker:
 
     def label(
         self, signals: Sequence[LabelledSignal], rules: LabelRules, newest: float
-    ) -> list[Outcome]:
+    ) -> list[Decided]:
         horizon = rules.horizon.total_seconds()
         tolerance = rules.entry_tolerance.total_seconds()
         grace = rules.grace.total_seconds()
@@ -150,54 +197,23 @@ class _Ticker:
         highest = self._max(start, until)
         last = price[until - 1]
         no_entry_due = np.minimum(posted + tolerance + grace, due)
-        outcomes = []
+        decided = []
         for i, signal in enumerate(signals):
             if won[i]:
-                outcome = _outcome(signal, rules, "won", entry[i], highest[i], hit_at=ts[hit[i]])
+                found = Decided(signal, "won", entry[i], highest[i], hit_at=float(ts[hit[i]]))
             elif has_entry[i] and due[i] <= newest:
                 if until[i] > start[i]:
                     ret = float(last[i] / entry[i] - 1)
-                    outcome = _outcome(signal, rules, "lost", entry[i], highest[i], ret=ret)
+                    found = Decided(signal, "lost", entry[i], highest[i], ret=ret)
                 else:
                     reason = "no price within the horizon"
-                    outcome = _outcome(signal, rules, "unresolved", entry[i], reason=reason)
+                    found = Decided(signal, "unresolved", entry[i], reason=reason)
             elif not has_entry[i] and no_entry_due[i] <= newest:
-                reason = "no price within tolerance"
-                outcome = _outcome(signal, rules, "unresolved", math.nan, reason=reason)
+                found = Decided(signal, "unresolved", math.nan, reason="no price within tolerance")
             else:
                 continue  # the prices do not cover its deadline yet: open, as it would be live
-            outcomes.append(outcome)
-        return outcomes
-
-
-def _outcome(
-    signal: LabelledSignal,
-    rules: LabelRules,
-    status: OutcomeStatus,
-    entry: float,
-    highest: float = -math.inf,
-    *,
-    hit_at: float | None = None,
-    ret: float | None = None,
-    reason: str | None = None,
-) -> Outcome:
-    """The Outcome ``PartitionLabeler._resolve`` builds for a signal without logged scores."""
-    known = not math.isnan(entry)
-    return Outcome(
-        signal_id=signal.signal_id,
-        ticker=signal.ticker,
-        posted_at=_datetime(signal.posted_at.timestamp()),
-        entry_price=float(entry) if known else None,
-        label={"won": 1, "lost": 0}.get(status),
-        status=status,
-        reason=reason,
-        hit_at=None if hit_at is None else _datetime(float(hit_at)),
-        max_multiple=float(highest / entry) if known and highest > -math.inf else None,
-        return_at_horizon=ret,
-        horizon_days=rules.horizon_days,
-        source=signal.source,
-        author=signal.author,
-    )
+            decided.append(found)
+        return decided
 
 
 def _datetime(seconds: float) -> datetime:
