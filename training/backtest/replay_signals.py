@@ -102,11 +102,14 @@ class ReplaySignals:
         return cls([SignalFacts.of(s) for s in signals], lambda a, b: list(signals[a:b]))
 
     @classmethod
-    def from_values(cls, facts: Sequence[SignalFacts], values: pa.Array) -> ReplaySignals:
-        """``values[i]``: the raw record ``facts[i]`` was validated from."""
+    def from_values(
+        cls, facts: Sequence[SignalFacts], values: pa.ChunkedArray, rows: pa.Array
+    ) -> ReplaySignals:
+        """``values[rows[i]]``: the raw record ``facts[i]`` was validated from (the values are
+        not copied into replay order: a million of them are about a gigabyte)."""
 
         def decode(start: int, stop: int) -> list[RawSignal]:
-            chunk = values.slice(start, stop - start).to_pylist()
+            chunk = values.take(rows.slice(start, stop - start)).to_pylist()
             return [RawSignal.model_validate_json(value) for value in chunk]
 
         return cls(facts, decode)
@@ -134,7 +137,7 @@ class ReplaySignals:
             if signal_id not in seen:
                 seen.add(signal_id)
                 first.append(i)
-        kept = rows.take(pa.array(first, pa.int64()))
+        kept = rows.select(_FACTS).take(pa.array(first, pa.int64()))
         counts = {
             "read": rows.num_rows,
             "dead_lettered": int((~valid).sum()),
@@ -156,7 +159,7 @@ class ReplaySignals:
                 *names.values(), strict=True
             )
         ]
-        return cls.from_values(facts, kept["value"]), counts
+        return cls.from_values(facts, rows["value"], pa.array(first, pa.int64())), counts
 
     def __len__(self) -> int:
         return len(self.facts)
