@@ -102,14 +102,12 @@ class ReplaySignals:
         return cls([SignalFacts.of(s) for s in signals], lambda a, b: list(signals[a:b]))
 
     @classmethod
-    def from_values(
-        cls, facts: Sequence[SignalFacts], values: pa.ChunkedArray, rows: pa.Array
-    ) -> ReplaySignals:
-        """``values[rows[i]]``: the raw record ``facts[i]`` was validated from (the values are
-        not copied into replay order: a million of them are about a gigabyte)."""
+    def from_values(cls, facts: Sequence[SignalFacts], values: pa.ChunkedArray) -> ReplaySignals:
+        """``values[i]``: the raw record ``facts[i]`` was validated from (in replay order: a
+        slice is then a view, where a ``take`` per batch would join all chunks each time)."""
 
         def decode(start: int, stop: int) -> list[RawSignal]:
-            chunk = values.take(rows.slice(start, stop - start)).to_pylist()
+            chunk = values.slice(start, stop - start).to_pylist()
             return [RawSignal.model_validate_json(value) for value in chunk]
 
         return cls(facts, decode)
@@ -159,7 +157,7 @@ class ReplaySignals:
                 *names.values(), strict=True
             )
         ]
-        return cls.from_values(facts, rows["value"], pa.array(first, pa.int64())), counts
+        return cls.from_values(facts, rows["value"].take(pa.array(first, pa.int64()))), counts
 
     def __len__(self) -> int:
         return len(self.facts)
