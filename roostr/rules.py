@@ -22,12 +22,11 @@ scores 2 (avoid). Unknown context (NaN) raises no flag either way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sized
 from dataclasses import dataclass
 
 import numpy as np
 
-from roostr.contracts import RawSignal
 from roostr.features import FEATURE_INDEX, FEATURE_NAMES
 
 __all__ = ["DEFAULT_RULE_SET", "RULE_SETS", "RuleSet", "rule_scores"]
@@ -104,8 +103,9 @@ RULE_SETS: dict[str, RuleSet] = {
 }
 
 
-def rule_scores(rule_set: str, signals: Sequence[RawSignal], X: np.ndarray) -> np.ndarray:
-    """Scores (n,) int64 in 1..10 for ``signals`` whose features are the rows of ``X``."""
+def rule_scores(rule_set: str, signals: Sized, X: np.ndarray) -> np.ndarray:
+    """Scores (n,) int64 in 1..10 for ``signals`` whose features are the rows of ``X`` (the rules
+    read the features only; a backtest passes what it keeps of its signals)."""
     try:
         rule = RULE_SETS[rule_set]
     except KeyError:

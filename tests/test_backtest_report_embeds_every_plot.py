@@ -22,6 +22,7 @@ from PIL import Image
 from roostr.settings import Settings
 from roostr.synthetic.world import START, generate_world
 from training.backtest.engine import BacktestConfig, BacktestInputs, run_backtest
+from training.backtest.replay_signals import ReplaySignals
 from training.backtest.report import PLOTS, write_report
 from training.backtest.selection import parse_selection
 from training.backtest.tick_columns import TickColumns
@@ -54,8 +55,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         START + 110 * timedelta(days=1), START + 200 * timedelta(days=1),
         parse_selection("top20%"), walk_forward=WalkForward(train_window=timedelta(days=100)),
     )  # fmt: skip
-    result = run_backtest(BacktestInputs(world.signals, [], ticks), config, Settings(
-        retrain_min_outcomes=100))  # fmt: skip
+    inputs = BacktestInputs(ReplaySignals.in_memory(world.signals), [], ticks)
+    result = run_backtest(inputs, config, Settings(retrain_min_outcomes=100))
     page, _summary = write_report(result, tmp_path_factory.mktemp("report"))
     return page, result.summary
 

@@ -14,6 +14,7 @@ import pytest
 from roostr.settings import Settings
 from roostr.synthetic.world import START, generate_world
 from training.backtest.engine import BacktestConfig, BacktestInputs, run_backtest
+from training.backtest.replay_signals import ReplaySignals
 from training.backtest.report import write_report
 from training.backtest.selection import parse_selection
 from training.backtest.tick_columns import TickColumns
@@ -24,7 +25,9 @@ def test_sharpe_and_drawdown_from_the_files_agree_with_the_report(tmp_path: Path
     ticks = TickColumns.from_ticks(t for path in world.prices.values() for t in path.ticks())
     config = BacktestConfig(START + timedelta(days=40), START + timedelta(days=150),
                             parse_selection("top30%"))  # fmt: skip
-    result = run_backtest(BacktestInputs(world.signals, [], ticks), config, Settings())
+    result = run_backtest(
+        BacktestInputs(ReplaySignals.in_memory(world.signals), [], ticks), config, Settings()
+    )
     write_report(result, tmp_path)
     summary = result.summary
     periods = summary["sharpe_days_per_year"]

@@ -15,6 +15,7 @@ from roostr.settings import Settings
 from roostr.synthetic.world import START, generate_world
 from training.backtest import walk_forward as walk_forward_module
 from training.backtest.engine import BacktestConfig, BacktestInputs, run_backtest
+from training.backtest.replay_signals import ReplaySignals
 from training.backtest.selection import parse_selection
 from training.backtest.tick_columns import TickColumns
 from training.backtest.walk_forward import WalkForward
@@ -57,7 +58,9 @@ def test_every_window_model_saw_only_the_past(monkeypatch: pytest.MonkeyPatch) -
         walk_forward=WalkForward(every=30 * DAY, train_window=120 * DAY),
     )  # fmt: skip
     result = run_backtest(
-        BacktestInputs(world.signals, [], ticks), config, Settings(retrain_min_outcomes=100)
+        BacktestInputs(ReplaySignals.in_memory(world.signals), [], ticks),
+        config,
+        Settings(retrain_min_outcomes=100),
     )
 
     windows = result.summary["walk_forward"]

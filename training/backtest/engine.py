@@ -7,7 +7,9 @@ select, trade, measure. Pure: no broker, no clock, so it runs in tests on crafte
    ``signal_id``) by the live scoring code (``Scorer.score_records`` in ``parallel`` mode: rule
    score, ML probability and score, hybrid score) with one model, or, walking forward, with the
    model refitted at each window start. Signals before the start only warm the feature state
-   up (and give walk-forward its training rows).
+   up (and give walk-forward its training rows). Memory stays bounded: signals are decoded a
+   batch at a time (``training.backtest.replay_signals``), each keeps a float32 row of
+   features and its scores, and labels stay compact until a trade or a refit needs them.
 3. Each scorer — ML, hybrid and every rule set — selects signals of the range, trades them and
    is measured (``training.backtest.trades`` / ``performance``).
 """
@@ -23,8 +25,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from roostr.contracts import Outcome, RawSignal
-from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor
+from roostr.contracts import Outcome
+from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor, feature_dicts
 from roostr.model import ConvictionModel
 from roostr.rules import RULE_SETS, rule_scores
 from roostr.scale import round_score
@@ -32,9 +34,11 @@ from roostr.scoring import Scorer, Unscored
 from roostr.settings import Settings
 from training.backtest.labelling import Labels, label_signals
 from training.backtest.performance import curve_stats, signal_stats, trade_stats, verdicts
+from training.backtest.replay_signals import ReplaySignals, SignalFacts
 from training.backtest.selection import Selection
 from training.backtest.tick_columns import TickColumns
 from training.backtest.trades import (
+    DAY_S,
     EquityCurve,
     PriceBook,
     Trade,
@@ -57,7 +61,7 @@ class BacktestInputs:
     order), outcomes in read order, every valid price tick as columns, and counts of what was
     left out."""
 
-    signals: list[RawSignal]
+    signals: ReplaySignals
     outcomes: list[Outcome]
     ticks: TickColumns
     counts: dict[str, int] = field(default_factory=dict)
@@ -97,7 +101,8 @@ class BacktestResult:
 class _Scores:
     """Row-aligned with all replayed signals."""
 
-    features: list[dict[str, float | None] | None]
+    features: npt.NDArray[np.float32]  # NaN rows: not scored
+    scored: npt.NDArray[np.bool_]
     rule: dict[str, npt.NDArray[np.int64]]
     probability: npt.NDArray[np.float64]
     ml_score: npt.NDArray[np.int64]
@@ -114,13 +119,13 @@ def run_backtest(
     model_info: dict[str, Any] | None = None,
 ) -> BacktestResult:
     rules = settings.label_rules()
-    labels = label_signals(inputs.signals, inputs.outcomes, inputs.ticks, rules)
+    labels = label_signals(inputs.signals.facts, inputs.outcomes, inputs.ticks, rules)
     scores = _score(inputs, labels, config, settings, model)
     start, end = config.start.timestamp(), config.end.timestamp()
-    posted = np.array([s.posted_at.timestamp() for s in inputs.signals])
+    posted = np.array([s.posted_at.timestamp() for s in inputs.signals.facts])
     rows = np.flatnonzero((posted >= start) & (posted < end))
-    signals = [inputs.signals[i] for i in rows]
-    outcomes = [labels.outcomes.get(s.signal_id) for s in signals]
+    signals = [inputs.signals.facts[i] for i in rows.tolist()]
+    outcomes = [labels.get(s.signal_id) for s in signals]
     y = np.array([np.nan if o is None else float(o.label or 0) for o in outcomes])
     columns = _columns(scores, rows)
     equities = [s.asset_class == "equity" for s in signals]
@@ -181,13 +186,15 @@ def _score(
     settings: Settings,
     model: ConvictionModel | None,
 ) -> _Scores:
-    """Step 2 of the module docstring, over every replayed signal."""
+    """Step 2 of the module docstring, over every replayed signal, decoded and scored a batch
+    at a time: what is kept of each is its row of features (float32) and its scores."""
     signals = inputs.signals
     scorer = Scorer(FeatureExtractor(), model=model, mode="parallel")
-    for outcome in labels.outcomes.values():
+    for outcome in labels.outcomes():
         scorer.extractor.record_outcome(outcome)
     n = len(signals)
-    features: list[dict[str, float | None] | None] = [None] * n
+    matrix = np.full((n, len(FEATURE_NAMES)), np.nan, dtype=np.float32)
+    scored = np.zeros(n, dtype=bool)
     rule = np.zeros(n, dtype=np.int64)
     probability = np.full(n, np.nan)
     ml_score = np.zeros(n, dtype=np.int64)
@@ -195,63 +202,72 @@ def _score(
     windows: list[dict[str, Any]] = []
     wf = config.walk_forward
     starts = wf.window_starts(config.start, config.end) if wf is not None else []
-    posted = np.array([s.posted_at.timestamp() for s in signals])
+    posted = np.array([s.posted_at.timestamp() for s in signals.facts])
     bounds = [int(np.searchsorted(posted, ws.timestamp(), side="left")) for ws in starts]
     segments = list(zip([0, *bounds], [*bounds, n], [None, *starts], strict=True))
-    logged: list[Outcome] = []  # of signals[:done]: extended per window, a scored row is final
+    logged: list[Outcome] = []  # of signals[since:done]: extended per window (a row is final)
     done = 0
+    # one C-level lookup per row (None becomes NaN in the float conversion): a Python call
+    # per value took a quarter of a 200,000-signal backtest
+    row = itemgetter(*FEATURE_NAMES)
     for first, stop, window_start in segments:
         if window_start is not None and wf is not None:
-            logged += _logged(signals[done:first], features[done:first], rule[done:first], labels)
+            # windows start later and later: what is too old for this one never trains again
+            # (the rows from a day before, a superset of the posted_at filter below)
+            since = window_start - wf.train_window
+            done = max(done, int(np.searchsorted(posted, since.timestamp() - DAY_S)))
+            part = slice(done, first)
+            logged += _logged(signals.facts[part], matrix[part], scored[part], rule[part], labels)
+            logged = [o for o in logged if o.posted_at >= since]
             done = first
             fitted, window = wf.fit(logged, window_start, settings)
             windows.append(window)
             if fitted is not None:
                 scorer.set_model(fitted)
         for at in range(first, stop, BATCH):
-            chunk = signals[at : min(at + BATCH, stop)]
+            chunk = signals.batch(at, min(at + BATCH, stop))
+            done_rows, feature_rows = [], []
             for i, record in enumerate(scorer.score_records(chunk, _SCORED_AT), start=at):
                 if isinstance(record, Unscored):
                     continue
-                features[i] = record["features"]
+                done_rows.append(i)
+                feature_rows.append(row(record["features"]))
                 rule[i] = record["rule_score"]
                 if record["ml_probability"] is not None:
                     probability[i] = record["ml_probability"]
                     ml_score[i] = record["ml_score"]
                     hybrid[i] = record["hybrid_score"]
-    scored = np.array([f is not None for f in features], dtype=bool)
-    # one C-level lookup per row (None becomes NaN in the float conversion): a Python call
-    # per value took a quarter of a 200,000-signal backtest
-    row = itemgetter(*FEATURE_NAMES)
-    missing = (None,) * len(FEATURE_NAMES)
-    matrix = (
-        np.array([missing if f is None else row(f) for f in features], dtype=np.float64)
-        .astype(np.float32)
-        .reshape(n, len(FEATURE_NAMES))
-    )
+            if done_rows:
+                scored[done_rows] = True
+                matrix[done_rows] = np.array(feature_rows, dtype=np.float64)
     rules = {}
+    ok = np.flatnonzero(scored)
     for name in sorted(RULE_SETS):
         column = np.zeros(n, dtype=np.int64)
-        ok = np.flatnonzero(scored)
-        column[ok] = rule_scores(name, [signals[i] for i in ok], matrix[ok])
+        column[ok] = rule_scores(name, ok, matrix[ok])
         rules[name] = column
     assert np.array_equal(rules[scorer.rule_set][scored], rule[scored]), "rule scores disagree"
-    return _Scores(features, rules, probability, ml_score, hybrid, int(n - scored.sum()), windows)
+    return _Scores(
+        matrix, scored, rules, probability, ml_score, hybrid, int(n - scored.sum()), windows
+    )
 
 
 def _logged(
-    signals: Sequence[RawSignal],
-    features: Sequence[dict[str, float | None] | None],
+    signals: Sequence[SignalFacts],
+    features: npt.NDArray[np.float32],
+    scored: npt.NDArray[np.bool_],
     rule: npt.NDArray[np.int64],
     labels: Labels,
 ) -> list[Outcome]:
-    """The outcomes of scored signals as the joiner would have logged them (features as scored)."""
+    """The outcomes of scored signals as the joiner would have logged them (features as scored:
+    ``feature_dicts`` of the scored rows is the records' ``features``)."""
     logged = []
-    for signal, row, score in zip(signals, features, rule.tolist(), strict=True):
-        outcome = labels.outcomes.get(signal.signal_id)
-        if outcome is not None and row is not None:
-            update = {"features": row, "feature_set_version": FEATURE_SET_VERSION}
-            logged.append(outcome.model_copy(update=update | {"rule_score": score}))
+    rows = np.flatnonzero(scored).tolist()
+    for i, features_of in zip(rows, feature_dicts(features[rows]), strict=True):
+        outcome = labels.get(signals[i].signal_id)
+        if outcome is not None:
+            update = {"features": features_of, "feature_set_version": FEATURE_SET_VERSION}
+            logged.append(outcome.model_copy(update=update | {"rule_score": int(rule[i])}))
     return logged
 
 

@@ -29,13 +29,13 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from roostr.contracts import Outcome, RawSignal
-from roostr.decoding import Rejection, decode_signal
+from roostr.contracts import Outcome
 from roostr.logs import get_logger
 from roostr.settings import Settings
 from roostr.topic_reader import Progress as ReadProgress
 from roostr.topic_reader import TopicUnreadable
 from training.backtest.engine import BacktestInputs
+from training.backtest.replay_signals import SIGNAL_ROWS, ReplaySignals, signal_rows
 from training.backtest.tick_columns import TICK_ROWS, TickColumns, tick_rows
 from training.backtest.topic_cache import RAW, Decoder, offset_order, read_decoded
 
@@ -45,6 +45,7 @@ log = get_logger(__name__)
 
 ProgressFactory = Callable[[str], Callable[[int, int], None]]
 _TICKS = Decoder(TICK_ROWS, tick_rows)
+_SIGNALS = Decoder(SIGNAL_ROWS, signal_rows)
 
 
 def read_inputs(
@@ -77,34 +78,14 @@ def read_signals(
     end: datetime,
     progress: ReadProgress | None = None,
     cache: Path | None = None,
-) -> tuple[list[RawSignal], dict[str, int]]:
-    """The raw topic's signals posted before ``end`` (event-time order, first copy of an id) and
-    counts of what was left out."""
-    counts = {"read": 0, "dead_lettered": 0, "after_range": 0, "duplicates": 0}
-    found: list[tuple[RawSignal, int, int]] = []
-    records = read_decoded(
-        settings, topic, RAW, purpose="backtest", progress=progress,
+) -> tuple[ReplaySignals, dict[str, int]]:
+    """The raw topic's signals posted before ``end`` (event-time order, first copy of an id;
+    ``training.backtest.replay_signals``) and counts of what was left out."""
+    rows = read_decoded(
+        settings, topic, _SIGNALS, purpose="backtest", progress=progress,
         cache=cache,
     )  # fmt: skip
-    for partition, offset, value in _rows(records):
-        counts["read"] += 1
-        signal = decode_signal(value, settings.max_message_bytes)
-        if isinstance(signal, Rejection):
-            counts["dead_lettered"] += 1  # what the live consumer would dead-letter
-        elif signal.posted_at >= end:
-            counts["after_range"] += 1
-        else:
-            found.append((signal, partition, offset))
-    found.sort(key=lambda f: (f[0].posted_at, f[0].signal_id, f[1], f[2]))
-    signals: list[RawSignal] = []
-    seen: set[str] = set()
-    for signal, _partition, _offset in found:
-        if signal.signal_id in seen:
-            counts["duplicates"] += 1
-        else:
-            seen.add(signal.signal_id)
-            signals.append(signal)
-    return signals, counts
+    return ReplaySignals.from_rows(rows, end, settings.max_message_bytes)
 
 
 def _read_outcomes(

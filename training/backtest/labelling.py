@@ -7,12 +7,12 @@ do not cover yet stay unlabelled, as they would live.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from roostr.contracts import Outcome, RawSignal
+from roostr.contracts import Outcome
 from roostr.labels import LabelRules
-from training.backtest.price_labels import labels_from_prices
+from training.backtest.price_labels import Decided, LabelledSignal, decide_from_prices
 from training.backtest.tick_columns import TickColumns
 
 __all__ = ["Labels", "label_signals"]
@@ -20,16 +20,37 @@ __all__ = ["Labels", "label_signals"]
 
 @dataclass
 class Labels:
-    """Resolved outcomes by signal id, and where the labels came from."""
+    """Resolved outcomes by signal id, and where the labels came from: the outcomes topic's as
+    read, the prices' as ``Decided`` (an Outcome each only when asked for)."""
 
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
-    from_outcomes_topic: int = 0
-    from_prices: int = 0
+    rules: LabelRules
+    logged: dict[str, Outcome] = field(default_factory=dict)
+    decided: dict[str, Decided] = field(default_factory=dict)
     unlabelled: int = 0
+
+    @property
+    def from_outcomes_topic(self) -> int:
+        return len(self.logged)
+
+    @property
+    def from_prices(self) -> int:
+        return len(self.decided)
+
+    def get(self, signal_id: str) -> Outcome | None:
+        outcome = self.logged.get(signal_id)
+        if outcome is None and (decided := self.decided.get(signal_id)) is not None:
+            outcome = decided.outcome(self.rules)
+        return outcome
+
+    def outcomes(self) -> Iterator[Outcome]:
+        """Every resolved outcome: the topic's, then the prices' (each made as it is read)."""
+        yield from self.logged.values()
+        for decided in self.decided.values():
+            yield decided.outcome(self.rules)
 
 
 def label_signals(
-    signals: Sequence[RawSignal],
+    signals: Sequence[LabelledSignal],
     topic_outcomes: Iterable[Outcome],
     ticks: TickColumns,
     rules: LabelRules,
@@ -38,18 +59,16 @@ def label_signals(
     logged: dict[str, Outcome] = {}
     for record in topic_outcomes:
         logged[record.signal_id] = record
-    labels = Labels()
+    labels = Labels(rules)
     missing = []
     for signal in signals:
         outcome = logged.get(signal.signal_id)
         if outcome is not None and outcome.label is not None:
-            labels.outcomes[signal.signal_id] = outcome
-            labels.from_outcomes_topic += 1
+            labels.logged[signal.signal_id] = outcome
         else:
             missing.append(signal)
-    for outcome in labels_from_prices(missing, ticks, rules):
-        if outcome.label is not None:
-            labels.outcomes[outcome.signal_id] = outcome
-            labels.from_prices += 1
-    labels.unlabelled = len(signals) - len(labels.outcomes)
+    for decided in decide_from_prices(missing, ticks, rules):
+        if decided.label is not None:
+            labels.decided[decided.signal.signal_id] = decided
+    labels.unlabelled = len(signals) - labels.from_outcomes_topic - labels.from_prices
     return labels

@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from roostr.contracts import Mode, Outcome, RawSignal, ScoredSignal
+from roostr.contracts import Mode, Outcome, ScoredSignal
 from roostr.features import FeatureExtractor
 from roostr.model import ConvictionModel
 from roostr.registry import ModelRegistry, RegistryError
 from roostr.rules import DEFAULT_RULE_SET
 from roostr.scoring import Scorer, Unscored
 from roostr.settings import Settings
+from training.backtest.replay_signals import ReplaySignals
 
 __all__ = ["TOLERANCE", "Parity", "check_parity", "read_and_check"]
 
@@ -80,7 +81,7 @@ class Parity:
 
 
 def check_parity(
-    signals: Sequence[RawSignal],
+    signals: ReplaySignals,
     outcomes: Sequence[Outcome],
     live: Sequence[ScoredSignal],
     load: Callable[[str], ConvictionModel],
@@ -118,7 +119,7 @@ def check_parity(
 
 
 def _replay(
-    signals: Sequence[RawSignal],
+    signals: ReplaySignals,
     outcomes: Sequence[Outcome],
     model: ConvictionModel | None,
     mode: Mode,
@@ -129,7 +130,7 @@ def _replay(
         scorer.extractor.record_outcome(outcome)
     records = []
     for at in range(0, len(signals), BATCH):
-        batch = scorer.score_records(signals[at : at + BATCH], _SCORED_AT)
+        batch = scorer.score_records(signals.batch(at, min(at + BATCH, len(signals))), _SCORED_AT)
         records += [r for r in batch if not isinstance(r, Unscored)]
     return records
 

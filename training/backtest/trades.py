@@ -99,8 +99,11 @@ class PriceBook:
     instant, the highest price is the mark)."""
 
     def __init__(self, ticks: TickColumns) -> None:
-        order = np.lexsort((ticks.price, ticks.ts, ticks.code))
-        ts, price = ticks.ts[order], ticks.price[order]
+        ts, price = ticks.ts, ticks.price
+        # the ticks are in (ticker, ts) order already: only ticks sharing both need sorting
+        if ((np.diff(ticks.code) == 0) & (np.diff(ts) == 0)).any():
+            order = np.lexsort((ticks.price, ticks.ts, ticks.code))
+            ts, price = ts[order], price[order]
         self._series = {
             name: (ts[start:stop], price[start:stop])
             for name, (start, stop) in ticks.bounds().items()
