@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from roostr.contracts import Outcome
 from roostr.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureExtractor, feature_dicts
+from roostr.labels import as_logged
 from roostr.model import ConvictionModel
 from roostr.rules import RULE_SETS, rule_scores
 from roostr.scale import round_score
@@ -259,15 +260,24 @@ def _logged(
     rule: npt.NDArray[np.int64],
     labels: Labels,
 ) -> list[Outcome]:
-    """The outcomes of scored signals as the joiner would have logged them (features as scored:
-    ``feature_dicts`` of the scored rows is the records' ``features``)."""
+    """The outcomes of scored signals as the joiner would have logged them (``as_logged``), with
+    what the replay keeps of each scored record: its features (``feature_dicts`` of the scored
+    rows is the records' ``features``) and rule score, the final score in ``parallel`` mode."""
     logged = []
     rows = np.flatnonzero(scored).tolist()
     for i, features_of in zip(rows, feature_dicts(features[rows]), strict=True):
         outcome = labels.get(signals[i].signal_id)
         if outcome is not None:
-            update = {"features": features_of, "feature_set_version": FEATURE_SET_VERSION}
-            logged.append(outcome.model_copy(update=update | {"rule_score": int(rule[i])}))
+            score = int(rule[i])
+            record = {
+                "source": outcome.source,
+                "author": outcome.author,
+                "features": features_of,
+                "feature_set_version": FEATURE_SET_VERSION,
+                "rule_score": score,
+                "final_score": score,
+            }
+            logged.append(as_logged(outcome, record))
     return logged
 
 
