@@ -54,6 +54,7 @@ from roostr.kafka import (
     max_payload_bytes,
     watermark_offsets,
 )
+from roostr.label_state import LabelerState
 from roostr.labels import PartitionLabeler
 from roostr.logs import get_logger
 from roostr.settings import Settings
@@ -256,7 +257,10 @@ class OutcomeJoiner(RuntimeControl):
         for partition in sorted(touched):
             labeler = self._labelers[partition]
             outputs += self._logs[partition].batch(
-                labeler.drain_changes(), self._offsets(partition), labeler.snapshot, labeler.size()
+                labeler.state.changes(),
+                self._offsets(partition),
+                labeler.state.snapshot,
+                labeler.state.size(),
             )
         self._note_outcome_ends(self._deliver(consumer, outputs, self._inputs(touched)))
         self._report(counts, outcomes)
@@ -473,7 +477,9 @@ class OutcomeJoiner(RuntimeControl):
         starts: dict[Partition, int] = {}
         for partition, state in sorted(restored.items()):
             self._last_tick_read[partition] = time.monotonic()
-            self._labelers[partition] = PartitionLabeler.restore(self.rules, state.entries)
+            self._labelers[partition] = PartitionLabeler(
+                self.rules, LabelerState.from_entries(state.entries)
+            )
             self._logs[partition] = PartitionLog(s.topic_joiner_state, partition)
             for topic, offset in (state.offsets or {}).items():
                 if (topic, partition) in partitions:

@@ -24,8 +24,8 @@ The clock is event time: the newest accepted tick of the signal's partition, or 
 the caller passes to ``advance`` (e.g. over every partition it reads, for a partition whose
 tickers all went quiet). So live, replayed and restarted runs label identically.
 
-State is O(1) per open signal (running max, last price) plus the per-ticker tick buffer, and
-serialises to key/value entries (``drain_changes`` / ``restore``) for a changelog.
+State is O(1) per open signal (running max, last price) plus the per-ticker tick buffer; it
+lives in ``roostr.label_state``, which also writes it as changelog entries.
 
 An outcome *as logged* is a label carrying its signal's scored record (``LOGGED_FIELDS``, as
 scored): ``as_logged`` builds it for the joiner, the backtest and the synthetic world alike.
@@ -36,15 +36,15 @@ from __future__ import annotations
 
 import heapq
 import math
-from array import array
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 
 from roostr.contracts import Outcome, OutcomeStatus, PriceTick, RawSignal
+from roostr.label_state import LabelerState, OpenSignal, TickerState
 
 __all__ = [
     "LOGGED_FIELDS",
@@ -72,7 +72,6 @@ LOGGED_FIELDS = (
     "shadow_probability",
     "shadow_score",
 )
-_CHUNK = 256  # ticks per changelog entry of a ticker's buffer
 
 
 def logged_fields(scored: Mapping[str, Any]) -> dict[str, Any]:
@@ -128,96 +127,37 @@ class LabelRules:
         return self.horizon / timedelta(days=1)
 
 
-@dataclass(slots=True)
-class _Open:
-    """One signal waiting for its label: the logged payload (JSON, ~2.5 KB; a dict would take
-    ten times that) plus O(1) running state."""
-
-    signal_id: str
-    ticker: str
-    posted: float
-    payload: str
-    entry: float | None
-    max_price: float = -math.inf
-    last_ts: float = -math.inf
-    last_price: float = math.nan
-
-
-class _Ticks:
-    """Accepted ticks in arrival order, as two float arrays (16 bytes a tick, not ~100 as tuples:
-    a year of hourly ticks is ~140 KB per ticker)."""
-
-    __slots__ = ("price", "ts")
-
-    def __init__(self, pairs: Iterable[tuple[float, float]] = ()) -> None:
-        self.ts, self.price = array("d"), array("d")
-        for ts, price in pairs:
-            self.append(ts, price)
-
-    def append(self, ts: float, price: float) -> None:
-        self.ts.append(ts)
-        self.price.append(price)
-
-    def __len__(self) -> int:
-        return len(self.ts)
-
-    def __iter__(self) -> Iterator[tuple[float, float]]:
-        return zip(self.ts, self.price, strict=True)
-
-    def pairs(self, start: int, stop: int) -> list[tuple[float, float]]:
-        return list(zip(self.ts[start:stop], self.price[start:stop], strict=True))
-
-    def drop_before(self, cutoff: float) -> tuple[int, float]:
-        """Drop the leading ticks older than ``cutoff``: (how many, the newest ts dropped)."""
-        count = 0
-        while count < len(self.ts) and self.ts[count] < cutoff:
-            count += 1
-        newest = max(self.ts[:count], default=-math.inf)
-        del self.ts[:count], self.price[:count]
-        return count, newest
-
-
-@dataclass(slots=True)
-class _Ticker:
-    """A ticker's accepted ticks of the last ``lookback``, in arrival order."""
-
-    newest: float = -math.inf
-    accepted: int = 0  # ticks ever accepted: numbers the changelog chunks
-    evicted_until: float = -math.inf  # newest ts among evicted ticks
-    ticks: _Ticks = field(default_factory=_Ticks)
-    first_index: int = 0  # ``accepted`` number of ticks[0]
-    open: set[str] = field(default_factory=set)
-    due: list[tuple[float, str]] = field(default_factory=list)  # (deadline, signal id), a heap
-
-
 class PartitionLabeler:
-    """The label state of one partition (its tickers' prices and open signals)."""
+    """The label state of one partition (its tickers' prices and open signals), and the rules
+    that decide labels from it."""
 
-    def __init__(self, rules: LabelRules) -> None:
+    def __init__(self, rules: LabelRules, state: LabelerState | None = None) -> None:
+        """A labeler with empty state, or over a restored one (``LabelerState.from_entries``)."""
         self.rules = rules
-        self.stream_time = -math.inf
+        self.state = LabelerState() if state is None else state
         self.late_ticks = 0
         self.duplicates = 0
-        self._tickers: dict[str, _Ticker] = {}
-        self._open: dict[str, _Open] = {}
-        self._done: dict[str, float] = {}  # labelled signal id → posted (dedupe of redeliveries)
-        self._forget: list[tuple[float, str]] = []  # (posted, labelled signal id), a heap
-        self._dirty: set[str] = set()
         self._horizon = rules.horizon.total_seconds()
         self._tolerance = rules.entry_tolerance.total_seconds()
         self._grace = rules.grace.total_seconds()
         self._lookback = rules.lookback.total_seconds()
+        for signal in self.state.open.values():  # deadlines are the rules', not stored
+            self._schedule(self.state.tickers[signal.ticker], signal)
+
+    @property
+    def stream_time(self) -> float:
+        return self.state.stream_time
 
     @property
     def open_signals(self) -> int:
-        return len(self._open)
+        return len(self.state.open)
 
     # --- inputs ----------------------------------------------------------------------------
 
     def add_signal(self, record: Mapping[str, Any]) -> list[Outcome]:
         """A scored record (ScoredSignal layout). Returns outcomes already decided."""
         signal_id = record["signal_id"]
-        if signal_id in self._open or signal_id in self._done:
+        if signal_id in self.state.open or signal_id in self.state.done:
             self.duplicates += 1
             return []
         posted = _seconds(record["posted_at"])
@@ -225,12 +165,8 @@ class PartitionLabeler:
         # decoded to an exact-size str: orjson's bytes keep its whole growth buffer (~30 KB)
         payload = orjson.dumps({**logged, "posted_at": _datetime(posted).isoformat()}).decode()
         price = record.get("price_usd")
-        signal = _Open(signal_id, record["ticker"], posted, payload, price)
-        ticker = self._ticker(signal.ticker)
-        self._open[signal_id] = signal
-        ticker.open.add(signal_id)
-        self._mark(f"open/{signal_id}")
-        self._mark(f"payload/{signal_id}")
+        signal = OpenSignal(signal_id, record["ticker"], posted, payload, price)
+        ticker = self.state.add_open(signal)
         if posted <= ticker.evicted_until:
             return [self._resolve(signal, "unresolved", "ticks after posted_at left the buffer")]
         for ts, tick_price in ticker.ticks:
@@ -245,24 +181,19 @@ class PartitionLabeler:
 
     def add_price(self, name: str, ts: float, price: float) -> list[Outcome]:
         """``add_tick`` of a tick given as its ticker, epoch seconds and price."""
-        ticker = self._ticker(name)
+        ticker = self.state.ticker(name)
         if ts < ticker.newest - self._grace:
             self.late_ticks += 1
             return []
-        ticker.newest = max(ticker.newest, ts)
-        ticker.ticks.append(ts, price)
-        ticker.accepted += 1
-        self._evict(name, ticker)
-        self._mark(f"ticks/{name}/{(ticker.accepted - 1) // _CHUNK}")
-        self._mark(f"ticker/{name}")
-        self.stream_time = max(self.stream_time, ts)
+        ticker = self.state.accept_tick(name, ts, price)
+        self.state.evict(name, ticker.newest - self._lookback)
         outcomes = []
         for signal_id in sorted(ticker.open):
-            signal = self._open[signal_id]
+            signal = self.state.open[signal_id]
             if (won := self._apply(signal, ts, price)) is not None:
                 outcomes.append(won)
             else:
-                self._mark(f"open/{signal_id}")
+                self.state.moved(signal)
         return outcomes + self._resolve_due(ticker, ticker.newest)
 
     def advance(self, watermark: float = -math.inf) -> list[Outcome]:
@@ -271,20 +202,21 @@ class PartitionLabeler:
         A ticker's clock is its newest tick. ``watermark`` is for tickers whose prices stopped:
         pass it only once the partition's prices were read to their end (else a ticker whose
         ticks are still unread would be resolved early). Call once per batch: it also forgets
-        labelled ids too old to be redelivered.
+        labelled ids too old to be redelivered (kept for horizon + lookback).
         """
         outcomes = []
-        for ticker in self._tickers.values():
+        for ticker in self.state.tickers.values():
             if ticker.due:
                 outcomes += self._resolve_due(ticker, max(ticker.newest, watermark))
-        self._forget_done(max(self.stream_time, watermark))
+        clock = max(self.state.stream_time, watermark)
+        self.state.forget_done_before(clock - self._horizon - self._lookback - self._grace)
         return outcomes
 
-    def _resolve_due(self, ticker: _Ticker, clock: float) -> list[Outcome]:
+    def _resolve_due(self, ticker: TickerState, clock: float) -> list[Outcome]:
         outcomes = []
         while ticker.due and ticker.due[0][0] <= clock:
             _deadline, signal_id = heapq.heappop(ticker.due)
-            signal = self._open.get(signal_id)
+            signal = self.state.open.get(signal_id)
             if signal is None:
                 continue  # already won, or its other deadline came first
             if signal.entry is None:
@@ -293,7 +225,7 @@ class PartitionLabeler:
                 outcomes.append(self._finish(signal))
         return outcomes
 
-    def _schedule(self, ticker: _Ticker, signal: _Open) -> None:
+    def _schedule(self, ticker: TickerState, signal: OpenSignal) -> None:
         heapq.heappush(ticker.due, (signal.posted + self._horizon + self._grace, signal.signal_id))
         if signal.entry is None:
             deadline = signal.posted + self._tolerance + self._grace
@@ -301,7 +233,7 @@ class PartitionLabeler:
 
     # --- the label -------------------------------------------------------------------------
 
-    def _apply(self, signal: _Open, ts: float, price: float) -> Outcome | None:
+    def _apply(self, signal: OpenSignal, ts: float, price: float) -> Outcome | None:
         """Fold one accepted tick into a signal's running state; the Outcome if it won."""
         if ts < signal.posted or ts > signal.posted + self._horizon:
             return None
@@ -316,14 +248,14 @@ class PartitionLabeler:
             return self._resolve(signal, "won", hit_at=ts)
         return None
 
-    def _finish(self, signal: _Open) -> Outcome:
+    def _finish(self, signal: OpenSignal) -> Outcome:
         if signal.last_ts == -math.inf:
             return self._resolve(signal, "unresolved", "no price within the horizon")
         return self._resolve(signal, "lost")
 
     def _resolve(
         self,
-        signal: _Open,
+        signal: OpenSignal,
         status: OutcomeStatus,
         reason: str | None = None,
         hit_at: float | None = None,
@@ -346,143 +278,8 @@ class PartitionLabeler:
             ),
             horizon_days=self.rules.horizon_days,
         )
-        outcome = as_logged(label, logged)
-        del self._open[signal.signal_id]
-        self._tickers[signal.ticker].open.discard(signal.signal_id)
-        self._done[signal.signal_id] = signal.posted
-        heapq.heappush(self._forget, (signal.posted, signal.signal_id))
-        self._mark(f"open/{signal.signal_id}")
-        self._mark(f"payload/{signal.signal_id}")
-        self._mark(f"done/{signal.signal_id}")
-        return outcome
-
-    # --- housekeeping ----------------------------------------------------------------------
-
-    def _ticker(self, name: str) -> _Ticker:
-        ticker = self._tickers.get(name)
-        if ticker is None:
-            ticker = self._tickers[name] = _Ticker()
-            self._mark(f"ticker/{name}")
-        return ticker
-
-    def _evict(self, name: str, ticker: _Ticker) -> None:
-        count, newest = ticker.ticks.drop_before(ticker.newest - self._lookback)
-        if not count:
-            return
-        before = ticker.first_index
-        ticker.first_index += count
-        ticker.evicted_until = max(ticker.evicted_until, newest)
-        for chunk in range(before // _CHUNK, ticker.first_index // _CHUNK):
-            self._mark(f"ticks/{name}/{chunk}")  # wholly evicted: deleted from the changelog
-
-    def _forget_done(self, clock: float) -> None:
-        """Labelled ids are kept while a redelivery could still arrive (horizon + lookback)."""
-        keep_after = clock - self._horizon - self._lookback - self._grace
-        while self._forget and self._forget[0][0] < keep_after:
-            _posted, signal_id = heapq.heappop(self._forget)
-            del self._done[signal_id]
-            self._mark(f"done/{signal_id}")
-
-    def _mark(self, key: str) -> None:
-        self._dirty.add(key)
-
-    # --- persistence -----------------------------------------------------------------------
-
-    def drain_changes(self) -> list[tuple[str, Any]]:
-        """(key, value or None for deleted) for every entry changed since the last drain."""
-        changes = [(key, self._entry(key)) for key in sorted(self._dirty)]
-        self._dirty.clear()
-        if changes:
-            changes.append(("clock", _json_float(self.stream_time)))
-        return changes
-
-    def snapshot(self) -> list[tuple[str, Any]]:
-        """Every live entry (what ``restore`` needs from nothing); clears the pending changes."""
-        self._dirty.clear()
-        keys = [f"{kind}/{i}" for i in self._open for kind in ("open", "payload")]
-        keys += [f"done/{i}" for i in self._done]
-        for name, ticker in self._tickers.items():
-            keys.append(f"ticker/{name}")
-            chunks = range(ticker.first_index // _CHUNK, (ticker.accepted - 1) // _CHUNK + 1)
-            keys += [f"ticks/{name}/{chunk}" for chunk in chunks if ticker.ticks]
-        return [(key, self._entry(key)) for key in keys] + [
-            ("clock", _json_float(self.stream_time))
-        ]
-
-    def size(self) -> int:
-        """About how many entries ``snapshot`` would write."""
-        chunks = sum(len(t.ticks) // _CHUNK + 1 for t in self._tickers.values())
-        return len(self._open) + len(self._done) + len(self._tickers) + chunks
-
-    def _entry(self, key: str) -> Any:
-        kind, _, rest = key.partition("/")
-        if kind == "open":
-            s = self._open.get(rest)
-            if s is None:
-                return None
-            state = [s.entry, s.max_price, s.last_ts, s.last_price]
-            return {"ticker": s.ticker, "posted": s.posted,
-                    "state": [_json_float(v) for v in state]}  # fmt: skip
-        if kind == "payload":
-            s = self._open.get(rest)
-            return None if s is None else orjson.loads(s.payload)
-        if kind == "done":
-            return self._done.get(rest)
-        if kind == "ticker":
-            t = self._tickers[rest]
-            return [_json_float(t.newest), t.accepted, _json_float(t.evicted_until), t.first_index]
-        name, _, chunk = rest.rpartition("/")
-        ticker = self._tickers[name]
-        start = max(int(chunk) * _CHUNK, ticker.first_index)
-        stop = (int(chunk) + 1) * _CHUNK
-        if stop <= start:
-            return None  # wholly evicted
-        ticks = ticker.ticks.pairs(start - ticker.first_index, stop - ticker.first_index)
-        return {"start": start, "ticks": ticks} if ticks else None
-
-    @classmethod
-    def restore(cls, rules: LabelRules, entries: Mapping[str, Any]) -> PartitionLabeler:
-        """The labeler that ``drain_changes`` described (latest value per key; None = deleted)."""
-        labeler = cls(rules)
-        by_index: dict[str, dict[int, tuple[float, float]]] = {}
-        payloads = {
-            key.partition("/")[2]: orjson.dumps(value).decode()
-            for key, value in entries.items()
-            if key.startswith("payload/") and value is not None
-        }
-        for key, value in entries.items():
-            kind, _, rest = key.partition("/")
-            if value is None:
-                continue
-            if kind == "clock":
-                labeler.stream_time = _float(value)
-            elif kind == "done":
-                labeler._done[rest] = value
-                heapq.heappush(labeler._forget, (value, rest))
-            elif kind == "ticker":
-                ticker = labeler._tickers.setdefault(rest, _Ticker())
-                ticker.newest, ticker.evicted_until = _float(value[0]), _float(value[2])
-                ticker.accepted, ticker.first_index = value[1], value[3]
-            elif kind == "ticks":
-                name = rest.rpartition("/")[0]
-                ticks = by_index.setdefault(name, {})
-                for i, (ts, price) in enumerate(value["ticks"], start=value["start"]):
-                    ticks[i] = (ts, price)
-            elif kind == "open":
-                entry, max_price, last_ts, last_price = value["state"]
-                last_price = math.nan if last_price is None else last_price
-                labeler._open[rest] = _Open(
-                    rest, value["ticker"], value["posted"], payloads[rest], entry,
-                    _float(max_price), _float(last_ts), last_price,
-                )  # fmt: skip
-        for name, ticker in labeler._tickers.items():
-            ticks = by_index.get(name, {})
-            ticker.ticks = _Ticks(ticks[i] for i in range(ticker.first_index, ticker.accepted))
-        for signal in labeler._open.values():
-            ticker = labeler._tickers.setdefault(signal.ticker, _Ticker())
-            ticker.open.add(signal.signal_id)
-            labeler._schedule(ticker, signal)
-        return labeler
+        self.state.close(signal)
+        return as_logged(label, logged)
 
 
 def label_in_event_time(
@@ -529,13 +326,3 @@ def _seconds(value: datetime | str) -> float:
 
 def _datetime(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
-
-
-def _json_float(value: float | None) -> float | None:
-    """JSON has no infinity or NaN: an unset time or price travels as None."""
-    return None if value is None or not math.isfinite(value) else value
-
-
-def _float(value: float | None) -> float:
-    """Inverse of ``_json_float`` for times, whose unset value is -inf."""
-    return -math.inf if value is None else value

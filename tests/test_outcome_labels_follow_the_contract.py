@@ -11,6 +11,7 @@ import pytest
 from label_world import T0, expected_labels, interleave, scored_record, world
 
 from roostr.contracts import Outcome, PriceTick
+from roostr.label_state import LabelerState
 from roostr.labels import LabelRules, PartitionLabeler
 
 RULES = LabelRules(
@@ -67,10 +68,10 @@ def run_with_restarts(rules: LabelRules, records: list, seed: int) -> list[Outco
             outcomes += labeler.advance()
         if rng.random() < 0.03:  # a restart: only what was persisted survives
             if rng.random() < 0.6:
-                store.update(labeler.drain_changes())
+                store.update(labeler.state.changes())
             else:
-                store = dict(labeler.snapshot())
-            labeler = PartitionLabeler.restore(rules, store)
+                store = dict(labeler.state.snapshot())
+            labeler = PartitionLabeler(rules, LabelerState.from_entries(store))
     return outcomes + labeler.advance(math.inf)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from roostr.contracts import Outcome, PriceTick
+from roostr.label_state import LabelerState
 from roostr.labels import PartitionLabeler
 from roostr.settings import Settings
 
@@ -38,7 +39,7 @@ def test_outcomes_carry_the_shadow_fields_across_a_restore() -> None:
     labeler = PartitionLabeler(rules)
     assert labeler.add_signal(_record("a", shadow=True)) == []
     assert labeler.add_signal(_record("b", shadow=False)) == []
-    restored = PartitionLabeler.restore(rules, dict(labeler.snapshot()))
+    restored = PartitionLabeler(rules, LabelerState.from_entries(dict(labeler.state.snapshot())))
     tick = PriceTick(ticker="TAO", ts=POSTED + timedelta(days=2), price_usd=2.5, source="feed")
     outcomes = {o.signal_id: o for o in restored.add_tick(tick)}
     shadowed, plain = outcomes["a"], outcomes["b"]
