@@ -29,7 +29,8 @@ their true outcomes:
 Pooled over seeds: the mean AUC, the ECE of every seed's next period concatenated (with its
 noise floor: the ECE of labels drawn from the predictions themselves), the mean win rate of the
 best-ranked 10 % of the next period, and per seed the paired differences ml − rules (the best
-rule set of that world and size), ml / ample and ml / oracle, with standard errors.
+rule set of that world and size), ml / ample and ml / oracle, with standard errors; and what the
+loop served, with the gates that refused the challengers (``GATES``).
 
 Targets (issue 15): at 1,000 matured outcomes, on every world, the served model's next-period
 AUC ≥ rules' + 0.02 and ≥ 0.97 × the observable ceiling (here: ample), and pooled ECE ≤ 0.05.
