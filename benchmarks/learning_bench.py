@@ -29,7 +29,8 @@ their true outcomes:
 Pooled over seeds: the mean AUC, the ECE of every seed's next period concatenated (with its
 noise floor: the ECE of labels drawn from the predictions themselves), the mean win rate of the
 best-ranked 10 % of the next period, and per seed the paired differences ml − rules (the best
-rule set of that world and size), ml / ample and ml / oracle, with standard errors.
+rule set of that world and size), ml / ample and ml / oracle, with standard errors; and what the
+loop served, with the gates that refused the challengers (``GATES``).
 
 Targets (issue 15): at 1,000 matured outcomes, on every world, the served model's next-period
 AUC ≥ rules' + 0.02 and ≥ 0.97 × the observable ceiling (here: ample), and pooled ECE ≤ 0.05.
@@ -125,6 +126,7 @@ class Counts:
     immature: list[int] = field(default_factory=list)
     next_rows: list[int] = field(default_factory=list)
     outcome: Counter[str] = field(default_factory=Counter)  # promoted / recalibrated / ...
+    refused_by: Counter[str] = field(default_factory=Counter)  # gate → challengers it refused
     top_beats_rules: int = 0
 
 
@@ -192,23 +194,34 @@ def known_at(outcomes: Sequence[Outcome], cutoff: datetime) -> list[Outcome]:
     ]
 
 
+GATES = {  # a phrase of each gate's refusal (``training.retrain``) → the gate's name
+    "beat the champion": "champion",
+    "below the rules": "rules",
+    "bucket": "buckets",
+    "noise floor": "calibration",
+    "single class": "one class",
+}
+
+
 def served_by_loop(
     data: LabelledSet, registry: ModelRegistry, champion: ConvictionModel, seed: int
-) -> tuple[ConvictionModel, ConvictionModel | None, str]:
-    """(served model, challenger or None if refused, promoted | recalibrated | kept | refused),
-    as ``roostr retrain`` decides: a refused challenger leaves the champion a calibration-only
-    update (retrain step 5)."""
+) -> tuple[ConvictionModel, ConvictionModel | None, str, list[str]]:
+    """(served model, challenger or None if refused, promoted | recalibrated | kept | refused,
+    the gates that refused the challenger), as ``roostr retrain`` decides: a refused challenger
+    leaves the champion a calibration-only update (retrain step 5)."""
     settings = Settings()
     try:
         result = challenger_for(data, settings, seed)
     except RetrainRefused:
-        return champion, None, "refused"
-    if compare(result, registry, settings).promote:
-        return result.model, result.model, "promoted"
+        return champion, None, "refused", []
+    verdict = compare(result, registry, settings)
+    if verdict.promote:
+        return result.model, result.model, "promoted", []
+    gates = [gate for phrase, gate in GATES.items() if any(phrase in r for r in verdict.reasons)]
     recalibration = recalibrated_champion(result, data, registry, settings)
     if recalibration is not None and recalibration[1].promote:
-        return recalibration[0], result.model, "recalibrated"
-    return champion, result.model, "kept"
+        return recalibration[0], result.model, "recalibrated", gates
+    return champion, result.model, "kept", gates
 
 
 def ample_model(variant: str, rate: float) -> ConvictionModel:
@@ -251,7 +264,8 @@ def measure(
             served, challenger, fate = champion, None, "refused"
             counts.matured.append(0)
         else:
-            served, challenger, fate = served_by_loop(data, registry, champion, seed)
+            served, challenger, fate, gates = served_by_loop(data, registry, champion, seed)
+            counts.refused_by.update(gates)
             counts.matured.append(int(data.y.size))
             counts.immature.append(data.skipped["immature"])
             for name, fit in REFERENCES.items():
@@ -296,6 +310,13 @@ def verdicts(variant: str, size: int, scores: dict[str, Scores], counts: Counts)
         f"out {statistics.mean(counts.immature or [0]):.0f}, next-period rows "
         f"{statistics.mean(counts.next_rows):.0f}; challenger "
         + ", ".join(f"{fate} ×{k}" for fate, k in sorted(counts.outcome.items()))
+        + (
+            " (refused by: "
+            + ", ".join(f"{gate} ×{k}" for gate, k in sorted(counts.refused_by.items()))
+            + ")"
+            if counts.refused_by
+            else ""
+        )
         + f"; ML top-10 % beats {SERVED_RULE_SET}'s by > {TOP_MARGIN:.0%} in "
         f"{counts.top_beats_rules}/{n} seeds",
         f"{variant} N={size}: AUC ml − {rules} = {gap.mean():+.3f} ± {_se(gap):.3f}, "

@@ -128,8 +128,14 @@ def test_a_challenger_worse_than_the_champion_is_registered_not_promoted(
     assert done.returncode == 0, done.stderr
     assert "not promoted" in done.stdout and "does not beat the champion" in done.stdout
     registry = ModelRegistry(settings.registry_dir)
-    assert registry.champion() == old
-    assert len(registry.versions()) == 2
+    versions = [info.version for info in registry.versions()]
+    [challenger] = [v for v in versions if v.startswith("v0.2-retrain-")]
+    # the challenger is registered, never promoted; the champion may then get a calibration-only
+    # update (step 5, which keeps its ranking), as this in-sample champion does when the
+    # track records are spread priors
+    assert registry.champion() != challenger
+    assert registry.champion() == old or "-recalibrated-" in str(registry.champion())
+    assert len(versions) == 2 + (registry.champion() != old)
 
 
 def test_a_prior_yields_to_a_challenger_that_passes_the_gates(

@@ -13,7 +13,8 @@
    all of them, which favours the champion — the safe side.
 4. The challenger is promoted only if its AUC beats the champion's by ``retrain_promote_margin``
    and it passes the gates: AUC not below the rules' (minus ``retrain_rules_tolerance``, by more
-   than two standard errors of the paired difference on these rows), scores
+   than two standard errors of the paired difference on these rows; waived when it outranks
+   the champion on the same rows, which would serve in its place), scores
    over at least ``retrain_min_score_buckets`` buckets, and a calibration error beyond its
    noise floor (the ECE a perfectly calibrated model shows on these rows) of at most
    ``retrain_max_ece``.
@@ -162,7 +163,7 @@ def compare(result: TrainingResult, registry: ModelRegistry, settings: Settings)
             # a prior never fitted to real outcomes (the bootstrap) is no standard to beat: the
             # first challenger fitted to them that passes the gates replaces it
             standard = None if _label_cutoff(metadata) is None else champion
-    reasons = _failed_gates(challenger, standard, rules, settings)
+    reasons = _failed_gates(challenger, standard, rules, settings, fallback=champion)
     return Comparison(challenger, champion, champion_version, rules, not reasons, reasons)
 
 
@@ -228,8 +229,13 @@ def _failed_gates(
     champion: Mapping[str, Any] | None,
     rules: Mapping[str, Any],
     settings: Settings,
+    *,
+    fallback: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """Why the challenger must not be promoted (empty: promote)."""
+    """Why the challenger must not be promoted (empty: promote). ``fallback`` is what serves if
+    it is refused (the champion), measured on the same rows; the rules gate spares a challenger
+    that outranks it: refusing one then serves a ranking further below the rules than the one
+    refused (the bootstrap prior in the learning benchmark's sparse world)."""
     auc = challenger["auc"]
     if auc is None:
         return ["the walk-forward test rows hold a single class: AUC undefined"]
@@ -241,7 +247,8 @@ def _failed_gates(
                 f"AUC {mine:.3f} does not beat the champion's {champion['auc']:.3f} "
                 f"by {settings.retrain_promote_margin:.3f} (on {champion['rows']} test rows)"
             )
-    if _below_rules(challenger, SIGNIFICANT_SE, settings.retrain_rules_tolerance):
+    below = _below_rules(challenger, SIGNIFICANT_SE, settings.retrain_rules_tolerance)
+    if below and not _outranks(challenger, fallback):
         reasons.append(
             f"AUC {auc:.3f} is below the rules' {rules['auc']:.3f} (by "
             f"{-challenger['auc_minus_rules']:.3f}, more than {SIGNIFICANT_SE:g} standard errors "
@@ -258,6 +265,13 @@ def _failed_gates(
             f"{challenger['ece_floor']:.3f} by more than {settings.retrain_max_ece:.3f}"
         )
     return reasons
+
+
+def _outranks(challenger: Mapping[str, Any], fallback: Mapping[str, Any] | None) -> bool:
+    """The challenger ranks above ``fallback`` on the rows they share (never without one)."""
+    if fallback is None or fallback["auc"] is None:
+        return False
+    return bool(challenger.get("auc_on_champion_rows", challenger["auc"]) > fallback["auc"])
 
 
 def _noise_aware(y: np.ndarray, p: np.ndarray, rule: np.ndarray) -> dict[str, float]:

@@ -41,7 +41,7 @@ Booster = Literal["auto", "gbtree", "gblinear"]
 MIN_VALIDATION_ROWS = 20  # fewer held-out rows cannot choose a booster or calibrate
 LINEAR_ROUNDS = 50  # coordinate descent at eta 1 converges within a few dozen passes
 RULE_INPUT_PREFIX = "rule_score:"  # the rule input column's name is this + the rule set's name
-RULE_INPUT_SPREAD = 10.0  # the linear booster penalises the rule input's weight this much less
+PRIOR_SPREAD = 10.0  # the linear booster penalises a prior input's weight this much less
 
 
 class ConvictionModel(ClassifierMixin, BaseEstimator):
@@ -103,6 +103,12 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
     exactly ``roostr.features.FEATURE_NAMES`` (``rule_input_`` says whether it was); a rule
     set's arithmetic must not change under the same name, or saved models change with it.
 
+    ``spread_priors``: the inputs whose direction the methodology fixes (``monotone_constraints``:
+    Dan's endorsement, the track records) are priors too, and the linear booster spreads them
+    like the rule input, so L1 does not hold a caller's record near zero on a thousand rows
+    (chosen by the model's own time-ordered validation loss on matured outcomes, see
+    ``training/README.md``; models saved before it existed did not spread them).
+
     ``predict_proba`` has scikit-learn's shape ``(n, 2)``; ranking scorers (``roc_auc``) go
     through ``decision_function``, as scikit-learn prefers for binary classifiers. Before
     ``fit`` every prediction raises scikit-learn's ``NotFittedError``. Saving and loading:
@@ -126,6 +132,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         linear_reg_rows: float = 10.0,
         linear_l1_rows: tuple[float, ...] = (5.0, 15.0),
         rule_input: str | None = DEFAULT_RULE_SET,
+        spread_priors: bool = True,
         monotone_constraints: Mapping[str, int] | None = None,
         validation_fraction: float = 0.4,
         validation_folds: int = 3,
@@ -148,6 +155,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         self.linear_reg_rows = linear_reg_rows
         self.linear_l1_rows = linear_l1_rows
         self.rule_input = rule_input
+        self.spread_priors = spread_priors
         self.monotone_constraints = monotone_constraints
         self.validation_fraction = validation_fraction
         self.validation_folds = validation_folds
@@ -276,6 +284,14 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         extra = {} if rule is None else {RULE_INPUT_PREFIX + rule: 1}
         return {**(self.monotone_constraints or {}), **extra}
 
+    def _priors(self) -> list[str]:
+        """The inputs the linear booster spreads (see ``spread_priors``): the rule input, and
+        with ``spread_priors`` every monotone-constrained one."""
+        rule = getattr(self, "rule_input_", None)
+        rules = [] if rule is None else [RULE_INPUT_PREFIX + rule]
+        constrained = list(self.monotone_constraints or {}) if self.spread_priors else []
+        return constrained + rules
+
     def _validation_slices(self, labels: npt.NDArray[np.float32]) -> list[tuple[int, int]]:
         """(start, stop) of the validation slices, oldest first; empty when they are too small
         to choose or calibrate anything (then ``fit`` trains on everything, uncalibrated)."""
@@ -364,13 +380,12 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         # the rest refitted, as an active-set solver of the sign-constrained problem would. A
         # weight that L1 holds at exactly zero violates nothing.
         scale = standardization(matrix)
-        if getattr(self, "rule_input_", None) is not None:
-            # the rule input is the prior, not one more noisy column: spread RULE_INPUT_SPREAD
-            # times wider, its weight needs that many times less and so pays that much less L1
-            # (and its square less L2); the sparsest candidate is then the rules re-weighted
-            scale["scale"][-1] /= RULE_INPUT_SPREAD
-        standardized = standardize(matrix, scale)
         column = {name: i for i, name in enumerate(names)}
+        for name in self._priors():
+            # a prior is not one more noisy column: spread PRIOR_SPREAD times wider, its weight
+            # needs that many times less and so pays that much less L1 (and its square less L2)
+            scale["scale"][column[name]] /= PRIOR_SPREAD
+        standardized = standardize(matrix, scale)
         while True:
             dtrain = xgb.DMatrix(standardized, label=labels, feature_names=list(names))
             booster = xgb.train(params, dtrain, num_boost_round=min(rounds, LINEAR_ROUNDS))
@@ -512,9 +527,8 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         booster = self._fitted()
         if self.standardization_ is not None:
             weights = feature_scores(booster, "weight")
-            rule = getattr(self, "rule_input_", None)
-            spread = {} if rule is None else {RULE_INPUT_PREFIX + rule: RULE_INPUT_SPREAD}
-            # the rule input is standardised RULE_INPUT_SPREAD times wider (see ``_train``)
+            spread = dict.fromkeys(self._priors(), PRIOR_SPREAD)
+            # the priors are standardised PRIOR_SPREAD times wider (see ``_train``)
             return {name: abs(w) * spread.get(name, 1.0) for name, w in weights.items() if w != 0.0}
         return feature_scores(booster, "total_gain")
 

@@ -25,7 +25,7 @@ __all__ = ["MODEL_SUFFIXES", "load_model", "save_model"]
 MODEL_SUFFIXES = (".json", ".ubj")
 _ATTR = "roostr"  # booster attribute holding the wrapper's own state as JSON
 # What a model saved before a parameter existed was trained with (not today's default).
-_LEGACY_PARAMS: dict[str, Any] = {"rule_input": None, "linear_l1_rows": ()}
+_LEGACY_PARAMS: dict[str, Any] = {"rule_input": None, "linear_l1_rows": (), "spread_priors": False}
 
 
 def save_model(model: ConvictionModel, path: Path | str) -> Path:
