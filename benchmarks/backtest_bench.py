@@ -98,6 +98,17 @@ def timed(argv: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
         }
 
 
+def _cli(tree: Path) -> list[str]:
+    """The roostr CLI of a source tree: code from before it moved to stack/ runs it as
+    ``python -m roostr``."""
+    return [sys.executable, "-m", "stack" if (tree / "stack").is_dir() else "roostr"]
+
+
+def _env(env: dict[str, str], tree: Path | None) -> dict[str, str]:
+    """``env`` with a tree's code first on the path (the current directory comes before all)."""
+    return env | ({"PYTHONPATH": str(tree)} if tree else {})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--signals", type=int, default=10_113)
@@ -126,8 +137,13 @@ def main() -> None:
             ticks = pool.submit(publish_world, settings, args.signals, args.span_days).result()
         env = settings.child_env()
         roostr = [sys.executable, "-m", "stack"]
-        subprocess.run([*roostr, "train", "--bootstrap", "--reports-dir", f"{tmp}/reports"],
-                       env=env, check=True, capture_output=True)  # fmt: skip
+        # the oldest code trains the champion: a newer code loads an older model (its missing
+        # parameters take their legacy values), an older code may refuse a newer one
+        oldest = args.before or Path.cwd()
+        train = [*_cli(oldest), "train", "--bootstrap", "--reports-dir", f"{tmp}/reports"]
+        subprocess.run(
+            train, env=_env(env, args.before), cwd=oldest, check=True, capture_output=True
+        )
         end = START + timedelta(days=args.span_days + 1)
         start = end - timedelta(days=args.backtest_days)
         backtest = [*roostr, "backtest", "--from", start.date().isoformat(),
@@ -138,12 +154,8 @@ def main() -> None:
         runs = [("champion", []), ("walk-forward", ["--walk-forward"])]
         for run, extra in runs:
             for code, tree in codes:
-                # the tree's code first on the path (the current directory comes before all)
                 here = tree or Path.cwd()
-                child_env = env | ({"PYTHONPATH": str(tree)} if tree else {})
-                # code from before the CLI moved to stack/ runs it as ``python -m roostr``
-                cli = [sys.executable, "-m", "stack" if (here / "stack").is_dir() else "roostr"]
-                row = timed([*cli, *backtest[len(roostr) :], *extra], child_env, here)
+                row = timed([*_cli(here), *backtest[len(roostr) :], *extra], _env(env, tree), here)
                 summaries[code, run] = json.loads(row.pop("stdout"))
                 rows.append({"code": code, "run": run, **row})
         for run in ("champion, cold --cache", "champion, warm --cache"):  # fills, then reads
