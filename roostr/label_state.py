@@ -136,27 +136,23 @@ class LabelerState:
         heapq.heappush(self._forget, (signal.posted, signal.signal_id))
         self._dirty.update(f"{kind}/{signal.signal_id}" for kind in ("open", "payload", "done"))
 
-    def accept_tick(self, name: str, ts: float, price: float) -> TickerState:
-        """Buffer an accepted tick of ``name``; the partition's stream time follows it."""
+    def accept_tick(self, name: str, ts: float, price: float, lookback: float) -> TickerState:
+        """Buffer an accepted tick of ``name`` and drop its ticks more than ``lookback`` seconds
+        older than its newest; the partition's stream time follows the tick."""
         ticker = self.ticker(name)
         ticker.newest = max(ticker.newest, ts)
         ticker.ticks.append(ts, price)
         ticker.accepted += 1
         self.stream_time = max(self.stream_time, ts)
         self._dirty.update((f"ticks/{name}/{(ticker.accepted - 1) // CHUNK}", f"ticker/{name}"))
+        count, newest = ticker.ticks.drop_before(ticker.newest - lookback)
+        if count:
+            first = ticker.first_index
+            ticker.first_index += count
+            ticker.evicted_until = max(ticker.evicted_until, newest)
+            for chunk in range(first // CHUNK, ticker.first_index // CHUNK):
+                self._dirty.add(f"ticks/{name}/{chunk}")  # wholly evicted: deleted from the log
         return ticker
-
-    def evict(self, name: str, before: float) -> None:
-        """Drop ``name``'s buffered ticks older than ``before``."""
-        ticker = self.tickers[name]
-        count, newest = ticker.ticks.drop_before(before)
-        if not count:
-            return
-        first = ticker.first_index
-        ticker.first_index += count
-        ticker.evicted_until = max(ticker.evicted_until, newest)
-        for chunk in range(first // CHUNK, ticker.first_index // CHUNK):
-            self._dirty.add(f"ticks/{name}/{chunk}")  # wholly evicted: deleted from the changelog
 
     def forget_done_before(self, posted: float) -> None:
         """Forget labelled ids posted before ``posted`` (no redelivery of them can come)."""

@@ -181,12 +181,11 @@ class PartitionLabeler:
 
     def add_price(self, name: str, ts: float, price: float) -> list[Outcome]:
         """``add_tick`` of a tick given as its ticker, epoch seconds and price."""
-        ticker = self.state.ticker(name)
-        if ts < ticker.newest - self._grace:
+        known = self.state.tickers.get(name)
+        if known is not None and ts < known.newest - self._grace:
             self.late_ticks += 1
             return []
-        ticker = self.state.accept_tick(name, ts, price)
-        self.state.evict(name, ticker.newest - self._lookback)
+        ticker = self.state.accept_tick(name, ts, price, self._lookback)
         outcomes = []
         for signal_id in sorted(ticker.open):
             signal = self.state.open[signal_id]
