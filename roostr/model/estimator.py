@@ -287,10 +287,10 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
     def _priors(self) -> list[str]:
         """The inputs the linear booster spreads (see ``spread_priors``): the rule input, and
         with ``spread_priors`` every monotone-constrained one."""
+        if self.spread_priors:
+            return list(self._constraints())
         rule = getattr(self, "rule_input_", None)
-        rules = [] if rule is None else [RULE_INPUT_PREFIX + rule]
-        constrained = list(self.monotone_constraints or {}) if self.spread_priors else []
-        return constrained + rules
+        return [] if rule is None else [RULE_INPUT_PREFIX + rule]
 
     def _validation_slices(self, labels: npt.NDArray[np.float32]) -> list[tuple[int, int]]:
         """(start, stop) of the validation slices, oldest first; empty when they are too small
