@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import ValidationError
 
 from roostr.contracts import RawSignal
+from roostr.decoding import decode_signal
 
 __all__ = ["SIGNAL_ROWS", "ReplaySignals", "SignalFacts", "signal_rows"]
 
@@ -48,10 +48,8 @@ def signal_rows(values: Sequence[bytes | None]) -> pa.Table:
     reader's to apply) and, when valid, the signal's facts (null otherwise)."""
     columns: dict[str, list[object]] = {name: [] for name in ("valid", *_FACTS)}
     for value in values:
-        try:
-            signal = None if value is None else RawSignal.model_validate_json(value)
-        except ValidationError:
-            signal = None
+        decoded = decode_signal(value, sys.maxsize)  # the live consumer's rule, size aside
+        signal = decoded if isinstance(decoded, RawSignal) else None
         columns["valid"].append(signal is not None)
         for name in _FACTS:
             columns[name].append(None if signal is None else getattr(signal, name))
@@ -73,18 +71,26 @@ class SignalFacts:
     asset_class: str
 
     @classmethod
-    def of(cls, signal: RawSignal) -> SignalFacts:
-        # names repeat across signals: one string object each, not one per signal
-        author = None if signal.author is None else sys.intern(signal.author)
+    def interned(
+        cls,
+        signal_id: str,
+        ticker: str,
+        posted_at: datetime,
+        price_usd: float | None,
+        source: str,
+        author: str | None,
+        asset_class: str,
+    ) -> SignalFacts:
+        """The facts, names interned: they repeat across signals, so one string object each."""
+        author = None if author is None else sys.intern(author)
         return cls(
-            signal.signal_id,
-            sys.intern(signal.ticker),
-            signal.posted_at,
-            signal.price_usd,
-            sys.intern(signal.source),
-            author,
-            signal.asset_class,
-        )
+            signal_id, sys.intern(ticker), posted_at, price_usd, sys.intern(source), author,
+            asset_class,
+        )  # fmt: skip
+
+    @classmethod
+    def of(cls, signal: RawSignal) -> SignalFacts:
+        return cls.interned(*(getattr(signal, name) for name in _FACTS))
 
 
 class ReplaySignals:
@@ -143,20 +149,7 @@ class ReplaySignals:
             "duplicates": int(found.size - len(first)),
         }
         names = {name: kept[name].to_pylist() for name in _FACTS}
-        facts = [
-            SignalFacts(
-                signal_id,
-                sys.intern(ticker),
-                posted_at,
-                price_usd,
-                sys.intern(source),
-                None if author is None else sys.intern(author),
-                asset_class,
-            )
-            for signal_id, ticker, posted_at, price_usd, source, author, asset_class in zip(
-                *names.values(), strict=True
-            )
-        ]
+        facts = [SignalFacts.interned(*row) for row in zip(*names.values(), strict=True)]
         return cls.from_values(facts, rows["value"].take(pa.array(first, pa.int64()))), counts
 
     def __len__(self) -> int:
