@@ -29,7 +29,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 from roostr.delivery import Output
 from roostr.kafka import coordinates, watermark_offsets
 from roostr.settings import Settings
-from roostr.topic_reader import private_consumer, records
+from roostr.topic_reader import batches, private_consumer
 
 __all__ = ["PartitionLog", "Restored", "restore_partitions"]
 
@@ -134,13 +134,14 @@ class _Reader:
         begin = {(self.topic, p): offset for p, offset in starts.items()}
         self.consumer.assign([TopicPartition(self.topic, p, o) for p, o in starts.items()])
         try:
-            yield from records(
+            for batch in batches(
                 self.consumer,
                 begin,
                 dict.fromkeys(begin, None),
                 purpose="restore",
                 stall_timeout_s=self.stall_timeout_s,
-            )
+            ):
+                yield from batch
         finally:
             self.consumer.unassign()
 

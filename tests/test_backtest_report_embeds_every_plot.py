@@ -21,7 +21,8 @@ from PIL import Image
 
 from roostr.settings import Settings
 from roostr.synthetic.world import START, generate_world
-from training.backtest.engine import BacktestConfig, BacktestInputs, run_backtest
+from training.backtest.engine import BacktestConfig, run_backtest
+from training.backtest.inputs import BacktestInputs
 from training.backtest.replay_signals import ReplaySignals
 from training.backtest.report import PLOTS, write_report
 from training.backtest.selection import parse_selection

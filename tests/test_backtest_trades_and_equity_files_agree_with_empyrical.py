@@ -13,7 +13,8 @@ import pytest
 
 from roostr.settings import Settings
 from roostr.synthetic.world import START, generate_world
-from training.backtest.engine import BacktestConfig, BacktestInputs, run_backtest
+from training.backtest.engine import BacktestConfig, run_backtest
+from training.backtest.inputs import BacktestInputs
 from training.backtest.replay_signals import ReplaySignals
 from training.backtest.report import write_report
 from training.backtest.selection import parse_selection

@@ -14,7 +14,8 @@ from roostr.labels import matured_at
 from roostr.settings import Settings
 from roostr.synthetic.world import START, generate_world
 from training.backtest import walk_forward as walk_forward_module
-from training.backtest.engine import BacktestConfig, BacktestInputs, run_backtest
+from training.backtest.engine import BacktestConfig, run_backtest
+from training.backtest.inputs import BacktestInputs
 from training.backtest.replay_signals import ReplaySignals
 from training.backtest.selection import parse_selection
 from training.backtest.tick_columns import TickColumns

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -131,10 +132,7 @@ def run_backtest_command(args: argparse.Namespace, settings: Settings) -> int:
     """Exit 0 with the report; 1 when it cannot run (topic or model missing, nothing to test)."""
     from roostr.kafka import require_broker
     from roostr.topic_reader import TopicUnreadable
-    from training.backtest.engine import BacktestConfig, run_backtest
     from training.backtest.inputs import read_inputs
-    from training.backtest.report import summary_json, write_report
-    from training.backtest.walk_forward import WalkForward
 
     if args.end <= args.start:
         print("error: --to must be after --from", file=sys.stderr)
@@ -147,11 +145,24 @@ def run_backtest_command(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     topic = args.topic or settings.topic_raw
     require_broker(settings)
-    try:
-        model, model_info = _model(args, settings)
-    except LookupError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    with ThreadPoolExecutor(1) as pool:
+        loading = pool.submit(_load_model, args, settings)
+        try:
+            inputs = read_inputs(
+                settings, topic, args.end, show_progress=not args.no_progress, cache=args.cache
+            )
+        except TopicUnreadable as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        try:
+            model, model_info = loading.result()
+        except LookupError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    from training.backtest.engine import BacktestConfig, run_backtest
+    from training.backtest.report import summary_json, write_report
+    from training.backtest.walk_forward import WalkForward
+
     walk_forward = (
         WalkForward(
             timedelta(days=args.retrain_every), timedelta(days=args.train_window), args.seed
@@ -159,13 +170,6 @@ def run_backtest_command(args: argparse.Namespace, settings: Settings) -> int:
         if args.walk_forward
         else None
     )
-    try:
-        inputs = read_inputs(
-            settings, topic, args.end, show_progress=not args.no_progress, cache=args.cache
-        )
-    except TopicUnreadable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     config = BacktestConfig(args.start, args.end, args.select, args.fees_bps, topic, walk_forward)
     result = run_backtest(inputs, config, settings, model, model_info)
     if result.summary["signals"]["in_range"] == 0:
@@ -183,8 +187,14 @@ def run_backtest_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _model(args: argparse.Namespace, settings: Settings) -> tuple[Any, dict[str, Any]]:
-    """The model to score with and what the report says of it; LookupError if unusable."""
+def _load_model(args: argparse.Namespace, settings: Settings) -> tuple[Any, dict[str, Any]]:
+    """The model to score with and what the report says of it; LookupError if unusable.
+
+    Run beside the topics' reads, which mostly wait on the broker: it imports the learner's
+    libraries (XGBoost, scikit-learn; over a second of start-up) whether or not a model is used.
+    """
+    import training.backtest.engine  # noqa: F401
+
     if args.walk_forward:
         return None, {"mode": "walk-forward", "version": None}
     from roostr.registry import ModelRegistry, RegistryError

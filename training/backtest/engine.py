@@ -33,11 +33,11 @@ from roostr.rules import RULE_SETS, rule_scores
 from roostr.scale import round_score
 from roostr.scoring import Scorer, Unscored
 from roostr.settings import Settings
+from training.backtest.inputs import BacktestInputs
 from training.backtest.labelling import Labels, label_signals
 from training.backtest.performance import curve_stats, signal_stats, trade_stats, verdicts
-from training.backtest.replay_signals import ReplaySignals, SignalFacts
+from training.backtest.replay_signals import SignalFacts
 from training.backtest.selection import Selection
-from training.backtest.tick_columns import TickColumns
 from training.backtest.trades import (
     DAY_S,
     EquityCurve,
@@ -49,23 +49,11 @@ from training.backtest.trades import (
 )
 from training.backtest.walk_forward import WalkForward
 
-__all__ = ["BacktestConfig", "BacktestInputs", "BacktestResult", "ScorerColumn", "run_backtest"]
+__all__ = ["BacktestConfig", "BacktestResult", "ScorerColumn", "run_backtest"]
 
 BATCH = 1000
 # Scored records carry a scored_at; the backtest keeps none, so a fixed one keeps runs equal.
 _SCORED_AT = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass
-class BacktestInputs:
-    """The topics' contents: signals posted before the end (decoded, deduped, in event-time
-    order), outcomes in read order, every valid price tick as columns, and counts of what was
-    left out."""
-
-    signals: ReplaySignals
-    outcomes: list[Outcome]
-    ticks: TickColumns
-    counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,17 @@ an offset-for-time lookup. Everything is put in an order that does not depend on
 partitions' fetches interleaved: signals by (posted_at, signal_id, partition, offset), the first
 copy of a signal_id kept; outcomes by (partition, offset); ticks by (ticker, ts, partition,
 offset).
+
+The three topics are read at once, each by its own reader in a thread: a read mostly waits on the
+broker (librdkafka fetches outside the GIL), so the waits overlap instead of adding up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -34,18 +39,29 @@ from roostr.logs import get_logger
 from roostr.settings import Settings
 from roostr.topic_reader import Progress as ReadProgress
 from roostr.topic_reader import TopicUnreadable
-from training.backtest.engine import BacktestInputs
 from training.backtest.replay_signals import SIGNAL_ROWS, ReplaySignals, signal_rows
 from training.backtest.tick_columns import TICK_ROWS, TickColumns, tick_rows
 from training.backtest.topic_cache import RAW, Decoder, offset_order, read_decoded
 
-__all__ = ["read_inputs", "read_signals"]
+__all__ = ["BacktestInputs", "read_inputs", "read_signals"]
 
 log = get_logger(__name__)
 
 ProgressFactory = Callable[[str], Callable[[int, int], None]]
 _TICKS = Decoder(TICK_ROWS, tick_rows)
 _SIGNALS = Decoder(SIGNAL_ROWS, signal_rows)
+
+
+@dataclass
+class BacktestInputs:
+    """The topics' contents: signals posted before the end (decoded, deduped, in event-time
+    order), outcomes in read order, every valid price tick as columns, and counts of what was
+    left out."""
+
+    signals: ReplaySignals
+    outcomes: list[Outcome]
+    ticks: TickColumns
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 def read_inputs(
@@ -59,16 +75,19 @@ def read_inputs(
     ``training.backtest.topic_cache``); raises TopicUnreadable when the raw topic is missing
     (the outcomes and prices topics may be: labels then come from the other one, or are
     absent)."""
-    with _progress_bars(show_progress) as bar:
-        signals, counts = read_signals(settings, topic, end, bar(topic), cache)
+    with _progress_bars(show_progress) as bar, ThreadPoolExecutor(3) as pool:
+        reading_signals = pool.submit(read_signals, settings, topic, end, bar(topic), cache)
+        reading_outcomes = pool.submit(
+            _read_outcomes, settings, bar(settings.topic_outcomes), cache
+        )
+        reading_ticks = pool.submit(_read_ticks, settings, bar(settings.topic_prices), cache)
+        signals, counts = reading_signals.result()
         try:
-            outcomes, counts["invalid_outcomes"] = _read_outcomes(
-                settings, bar(settings.topic_outcomes), cache
-            )
+            outcomes, counts["invalid_outcomes"] = reading_outcomes.result()
         except TopicUnreadable as exc:
             log.warning("outcomes_unreadable", error=str(exc))
             outcomes = []
-        ticks, counts["invalid_ticks"] = _read_ticks(settings, bar(settings.topic_prices), cache)
+        ticks, counts["invalid_ticks"] = reading_ticks.result()
     return BacktestInputs(signals, outcomes, ticks, counts)
 
 

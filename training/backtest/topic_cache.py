@@ -24,7 +24,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +32,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from confluent_kafka import Message, TopicPartition
 
-from roostr.kafka import coordinates
 from roostr.logs import get_logger
 from roostr.settings import Settings
 from roostr.topic_reader import Progress, private_consumer, read_to_end
@@ -124,16 +123,19 @@ def _read(
     read = _Read(pa.table({}), {}, {}, {})
     until = {p: _offset(anchor) for p, anchor in anchors.items()}
 
-    def keep(message: Message) -> None:
-        _topic, partition, offset = coordinates(message)
-        record = (partition, offset, message.timestamp()[1], message.value())
-        if offset <= until.get(partition, -1):
-            if offset == until[partition]:
-                read.seen[partition] = _anchor(record)
-            return  # cached (or, when the anchor is not there, a read about to be redone)
-        pending.append(record)
-        read.last[partition] = record
-        read.first.setdefault(partition, offset)
+    def keep(batch: list[Message]) -> None:
+        # librdkafka sets partition and offset on every consumed record (``coordinates``)
+        records = cast(
+            list[Record], [(m.partition(), m.offset(), m.timestamp()[1], m.value()) for m in batch]
+        )
+        for record in records:
+            if record[1] == until.get(record[0]):
+                read.seen[record[0]] = _anchor(record)
+        # cached up to the anchor (or, when the anchor is not there, a read about to be redone)
+        fresh = [r for r in records if r[1] > until.get(r[0], -1)]
+        pending.extend(fresh)
+        read.last |= {r[0]: r for r in fresh}
+        read.first = {r[0]: r[1] for r in reversed(fresh)} | read.first
         if len(pending) >= _CHUNK:
             chunks.append(_decoded(decoder, pending))
             pending.clear()
