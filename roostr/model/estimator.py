@@ -326,19 +326,13 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
             # it is scored on: stopping on the slice itself picked the count that fitted its
             # labels best, which flattered the trees' validation loss against the linear
             # candidates' (fitted without looking at the slice) and shipped trees that ranked
-            # the next period worse. These boosters never ship, so their inputs go unnamed:
-            # XGBoost checks the names on every boosting round (a fifth of a fit's time).
+            # the next period worse.
             stop_at = max(start - (stop - start), 1)
             early = xgb.train(
                 self._xgb_params(spec, names, stop_at),
-                xgb.DMatrix(train_x[:stop_at], label=train_y[:stop_at]),
+                dmatrix(train_x[:stop_at], self.n_jobs, train_y[:stop_at]),
                 num_boost_round=self.n_estimators,
-                evals=[
-                    (
-                        xgb.DMatrix(train_x[stop_at:], label=train_y[stop_at:]),
-                        "stopping",
-                    )
-                ],
+                evals=[(dmatrix(train_x[stop_at:], self.n_jobs, train_y[stop_at:]), "stopping")],
                 early_stopping_rounds=self.early_stopping_rounds,
                 verbose_eval=False,
             )
@@ -346,11 +340,12 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
             best_rounds.append(best)
             booster = xgb.train(
                 self._xgb_params(spec, names, start),
-                xgb.DMatrix(train_x, label=train_y),
+                dmatrix(train_x, self.n_jobs, train_y),
                 num_boost_round=self._rounds(best),
             )
-            dval = xgb.DMatrix(matrix[start:stop])
-            margins.append(booster.predict(dval, output_margin=True))
+            margins.append(
+                booster.predict(dmatrix(matrix[start:stop], self.n_jobs), output_margin=True)
+            )
         margin = np.concatenate(margins).astype(np.float64)
         if spec.kind == "gblinear":
             return Candidate(spec, margin, LINEAR_ROUNDS, None)
@@ -373,8 +368,9 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         means and scales its inputs were standardised with."""
         params = self._xgb_params(spec, names, labels.size)
         if spec.kind == "gbtree":
-            dtrain = xgb.DMatrix(matrix, label=labels, feature_names=list(names))
-            return xgb.train(params, dtrain, num_boost_round=rounds), None
+            booster = xgb.train(params, dmatrix(matrix, self.n_jobs, labels), rounds)
+            booster.feature_names = list(names)  # the same model as one trained on named inputs
+            return booster, None
         # XGBoost's linear booster ignores monotone constraints: a feature whose weight comes
         # out against its constraint is pinned at weight 0 (its column hidden as missing) and
         # the rest refitted, as an active-set solver of the sign-constrained problem would. A
@@ -387,8 +383,9 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
             scale["scale"][column[name]] /= PRIOR_SPREAD
         standardized = standardize(matrix, scale)
         while True:
-            dtrain = xgb.DMatrix(standardized, label=labels, feature_names=list(names))
+            dtrain = dmatrix(standardized, self.n_jobs, labels)
             booster = xgb.train(params, dtrain, num_boost_round=min(rounds, LINEAR_ROUNDS))
+            booster.feature_names = list(names)
             pinned = self._linear_violations(booster)
             if not pinned:
                 return booster, scale

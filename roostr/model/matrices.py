@@ -30,8 +30,12 @@ def as_matrix(X: npt.ArrayLike, n_features: int) -> npt.NDArray[np.float32]:
     return matrix
 
 
-def dmatrix(matrix: npt.NDArray[np.float32], nthread: int) -> xgb.DMatrix:
+def dmatrix(
+    matrix: npt.NDArray[np.float32], nthread: int, label: npt.NDArray[np.float32] | None = None
+) -> xgb.DMatrix:
     """XGBoost's input for a checked matrix, without feature names: ``as_matrix`` checked its
     width and the caller its column order (the Scorer takes only a model of its feature names).
-    Names cost more than the prediction itself on a serving-sized batch (~2 × 80 µs a batch)."""
-    return xgb.DMatrix(matrix, nthread=nthread)
+    Names cost more than the prediction itself on a serving-sized batch (~2 × 80 µs a batch),
+    and training reads them back on every boosting round; a trained booster is named after.
+    ``nthread`` bounds the threads that build it too (XGBoost's default is every core)."""
+    return xgb.DMatrix(matrix, label=label, nthread=nthread)
