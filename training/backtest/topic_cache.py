@@ -32,10 +32,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from confluent_kafka import Message, TopicPartition
 
-from roostr.kafka import coordinates
 from roostr.logs import get_logger
 from roostr.settings import Settings
-from roostr.topic_reader import Progress, private_consumer, read_to_end
+from roostr.topic_reader import Progress, private_consumer, read_range, topic_partitions
 
 __all__ = ["RAW", "Decoder", "offset_order", "read_decoded"]
 
@@ -124,24 +123,31 @@ def _read(
     read = _Read(pa.table({}), {}, {}, {})
     until = {p: _offset(anchor) for p, anchor in anchors.items()}
 
-    def keep(message: Message) -> None:
-        _topic, partition, offset = coordinates(message)
-        record = (partition, offset, message.timestamp()[1], message.value())
-        if offset <= until.get(partition, -1):
-            if offset == until[partition]:
-                read.seen[partition] = _anchor(record)
-            return  # cached (or, when the anchor is not there, a read about to be redone)
-        pending.append(record)
-        read.last[partition] = record
-        read.first.setdefault(partition, offset)
+    def keep(batch: list[Message]) -> None:
+        # one call per batch, the record's parts read in line: per record, a call and
+        # ``coordinates`` cost more than decoding a tick
+        for message in batch:
+            partition, offset = message.partition(), message.offset()
+            assert partition is not None and offset is not None  # a consumed record's
+            record = (partition, offset, message.timestamp()[1], message.value())
+            if offset <= until.get(partition, -1):
+                if offset == until[partition]:
+                    read.seen[partition] = _anchor(record)
+                continue  # cached (or, when the anchor is not there, a read about to be redone)
+            pending.append(record)
+            read.last[partition] = record
+            read.first.setdefault(partition, offset)
         if len(pending) >= _CHUNK:
             chunks.append(_decoded(decoder, pending))
             pending.clear()
 
-    read_to_end(
-        settings, topic, keep, purpose=purpose, progress=progress,
-        start=until,
+    partitions = topic_partitions(settings, topic)
+    rows = read_range(
+        settings, dict.fromkeys(((topic, p) for p in partitions), None), keep,
+        purpose=purpose, starts={(topic, p): offset for p, offset in until.items()},
+        progress=progress,
     )  # fmt: skip
+    log.info("topic_read", topic=topic, records=rows, reader=purpose)
     read.rows = pa.concat_tables([*chunks, _decoded(decoder, pending)])
     return read
 
