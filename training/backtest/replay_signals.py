@@ -166,13 +166,13 @@ class ReplaySignals:
 class _PackedValues:
     """Raw values in replay order, zstd-compressed ``_BLOCK`` at a time (about an eighth of
     their size: the raw values were the largest part of a backtest's memory that grows with
-    the signals). Taken into replay order ``_GROUP`` at a time: one ``take`` of a read's many
-    chunks joins them all, so one per block would cost that join a thousand times over."""
+    the signals), taken into that order ``_GROUP`` at a time."""
 
     def __init__(self, values: pa.ChunkedArray, order: npt.NDArray[np.int64]) -> None:
         self._blocks: list[tuple[pa.Buffer, int, npt.NDArray[np.int64]]] = []
+        starts = np.cumsum([0, *(len(chunk) for chunk in values.chunks)])
         for group in range(0, order.size, _GROUP):
-            taken = values.take(pa.array(order[group : group + _GROUP]))
+            taken = _take(values.chunks, starts, order[group : group + _GROUP])
             for start in range(0, len(taken), _BLOCK):
                 block = taken.slice(start, _BLOCK).to_pylist()
                 data = b"".join(block)
@@ -192,3 +192,17 @@ class _PackedValues:
             bounds = [0, *ends.tolist()]
             out += [data[bounds[i] : bounds[i + 1]] for i in range(lo, hi)]
         return out
+
+
+def _take(
+    chunks: Sequence[pa.Array], starts: npt.NDArray[np.int64], rows: npt.NDArray[np.int64]
+) -> pa.Array:
+    """The values at ``rows`` (indices into the chunks laid end to end, ``starts`` their
+    offsets), taken chunk by chunk: a ``ChunkedArray.take`` first joins every chunk, a copy of
+    all the values for each call."""
+    chunk_of = np.searchsorted(starts, rows, side="right") - 1
+    grouped = np.argsort(chunk_of, kind="stable")  # by chunk, then as in ``rows``
+    parts = [chunks[c].take(pa.array(rows[chunk_of == c] - starts[c])) for c in np.unique(chunk_of)]
+    back = np.empty(rows.size, dtype=np.int64)
+    back[grouped] = np.arange(rows.size)
+    return pa.concat_arrays(parts).take(pa.array(back))
