@@ -51,12 +51,13 @@ from roostr.settings import Settings
 from roostr.synthetic.world import START, PricePath, generate_market
 
 
-def publish_world(settings: Settings, signals: int, span_days: float) -> dict[str, float]:
+def publish_world(settings: Settings, signals: int, span_days: float) -> dict[str, object]:
     """The world's signals and ticks on the raw and prices topics; returns the tick count and
     the CPU seconds of drawing and of publishing the world (this process's own)."""
     began = time.process_time()
     drawn, prices = generate_market(signals, seed=7, span_days=span_days)
     drawn_at = time.process_time()
+    last_posted = drawn[-1].posted_at
     producer = make_producer(settings, **{"linger.ms": 20, "batch.size": 1_000_000})
     raw = (
         Output(settings.topic_raw, s.ticker.encode(), s.model_dump_json().encode()) for s in drawn
@@ -66,6 +67,7 @@ def publish_world(settings: Settings, signals: int, span_days: float) -> dict[st
     deliver(producer, _ticks(settings.topic_prices, prices.values()), timeout_s=600)
     return {
         "ticks": sum(path.ts.size for path in prices.values()),
+        "last_posted": last_posted.isoformat(),
         "draw_cpu_s": round(drawn_at - began, 1),
         "publish_cpu_s": round(time.process_time() - drawn_at, 1),
     }
@@ -173,7 +175,7 @@ def main() -> None:
     if args.passthrough:
         passthrough()
         return
-    rows = []
+    rows: list[dict[str, Any]] = []
     with (
         tempfile.TemporaryDirectory() as tmp,
         named_or_embedded(args.bootstrap_servers, Path(tmp) / "broker.log") as servers,
@@ -190,6 +192,7 @@ def main() -> None:
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
             world = pool.submit(publish_world, settings, args.signals, args.span_days).result()
         world["wall_s"] = round(time.perf_counter() - began, 1)
+        print(world, file=sys.stderr, flush=True)
         env = settings.child_env()
         roostr = [sys.executable, "-m", "stack"]
         # the oldest code trains the champion: a newer code loads an older model (its missing
@@ -200,13 +203,15 @@ def main() -> None:
             train, env=_env(env, args.before), cwd=oldest, check=True, capture_output=True
         )
         end = START + timedelta(days=args.span_days + 1)
+        if args.scale:  # the world keeps its first signals: they may end well before the span
+            end = datetime.fromisoformat(str(world["last_posted"])) + timedelta(days=1)
         recent = end - timedelta(days=args.backtest_days)
         codes = [("after", None)] + ([("before", args.before)] if args.before else [])
         summaries: dict[tuple[str, str], dict] = {}
         cache = ["--cache", f"{tmp}/cache"]
         if args.scale:
             row = timed([sys.executable, __file__, "--passthrough"], env, Path.cwd())
-            rows.append({"code": "-", "run": f"plain read ({row.pop('stdout').strip()})", **row})
+            _add(rows, {"code": "-", "run": f"plain read ({row.pop('stdout').strip()})", **row})
         spans = [("whole", START)] if args.scale else []
         spans.append((f"last {args.backtest_days:g} d", recent))
         runs = [(f"champion, {span}", _backtest(since, end)) for span, since in spans]
@@ -217,12 +222,12 @@ def main() -> None:
                 here = tree or Path.cwd()
                 row = timed([*_cli(here), *argv], _env(env, tree), here)
                 summaries[code, run] = json.loads(row.pop("stdout"))
-                rows.append({"code": code, "run": run, **row})
+                _add(rows, {"code": code, "run": run, **row})
         champion, argv = runs[0]
         for run in ("cold --cache", "warm --cache"):  # fills, then reads
             row = timed([*roostr, *argv, *cache], env, Path.cwd())
             assert json.loads(row.pop("stdout")) == summaries["after", champion]
-            rows.append({"code": "after", "run": f"{champion}, {run}", **row})
+            _add(rows, {"code": "after", "run": f"{champion}, {run}", **row})
         agree = {
             run: summaries["after", run] == summaries["before", run]
             for run, _ in runs
@@ -238,10 +243,20 @@ def main() -> None:
           f"(drawn in {world['draw_cpu_s']} CPU s, published in {world['publish_cpu_s']} CPU s, "
           f"{world['wall_s']} s wall); before: {report['before']}")  # fmt: skip
     for row in rows:
-        print(f"{row['code']:>7} {row['run']:>34} {row['wall_s']:7.2f} s wall "
-              f"{row['cpu_s']:7.2f} s CPU {row['peak_rss_mib']:6d} MiB "
-              f"load {row['load_1m']}")  # fmt: skip
+        print(_line(row))
     print(f"JSON summaries equal before/after: {agree}")
+
+
+def _add(rows: list[dict[str, Any]], row: dict[str, Any]) -> None:
+    """Keep a run's figures, and show them at once on stderr (a big world's runs take long)."""
+    rows.append(row)
+    print(_line(row), file=sys.stderr, flush=True)
+
+
+def _line(row: dict[str, Any]) -> str:
+    return (f"{row['code']:>7} {row['run']:>34} {row['wall_s']:7.2f} s wall "
+            f"{row['cpu_s']:7.2f} s CPU {row['peak_rss_mib']:6d} MiB "
+            f"load {row['load_1m']}")  # fmt: skip
 
 
 def _backtest(since: datetime, end: datetime) -> list[str]:
