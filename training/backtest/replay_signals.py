@@ -28,7 +28,7 @@ __all__ = ["SIGNAL_ROWS", "ReplaySignals", "SignalFacts", "signal_rows"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _BLOCK = 1000  # values compressed together (the engine decodes 1,000 signals at a time)
-_GROUP = 100 * _BLOCK  # values taken into replay order at a time
+_GROUP = 10 * _BLOCK  # values taken into replay order at a time (each a copy while packed)
 _CODEC = pa.Codec("zstd")
 SIGNAL_ROWS = "signals-1"  # names the rows ``signal_rows`` makes: change it when they change
 _FACTS = ("signal_id", "ticker", "posted_at", "price_usd", "source", "author", "asset_class")
