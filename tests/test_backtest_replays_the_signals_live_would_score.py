@@ -66,3 +66,25 @@ def test_the_replay_holds_the_consumers_signals_in_event_time_order() -> None:
     facts = [(f.signal_id, f.ticker, f.posted_at, f.price_usd, f.author) for f in replay.facts]
     assert facts == [(s.signal_id, s.ticker, s.posted_at, s.price_usd, s.author) for s in kept]
     assert [f.asset_class for f in replay.facts] == ["crypto", "equity", "crypto"]
+
+
+def test_any_slice_of_a_long_replay_is_its_signals() -> None:
+    """The values are kept compressed in blocks: a slice across blocks, inside one, at their
+    edges or empty holds exactly the signals of those rows, from several read chunks."""
+    values = [signal(f"s{i:05d}", (i * 7919 % 2500) / 300, mention_count=i) for i in range(2500)]
+    chunks = [signal_rows(values[a : a + 900]) for a in range(0, len(values), 900)]
+    rows = pa.concat_tables(chunks)
+    partition = pa.array([0] * len(values), pa.int32())
+    offset = pa.array(range(len(values)), pa.int64())
+    rows = pa.Table.from_arrays(
+        [partition, offset, *rows.columns], ["partition", "offset", *rows.column_names]
+    )
+
+    replay, _counts = ReplaySignals.from_rows(rows, END, MAX_BYTES)
+
+    kept = sorted(
+        (RawSignal.model_validate_json(v) for v in values), key=lambda s: (s.posted_at, s.signal_id)
+    )
+    assert len(replay) == len(kept) == 2500
+    for start, stop in [(0, 2500), (999, 1001), (1000, 2000), (1500, 1500), (2400, 2500), (3, 7)]:
+        assert replay.batch(start, stop) == kept[start:stop]

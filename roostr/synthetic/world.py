@@ -47,6 +47,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from itertools import repeat
 
 import numpy as np
@@ -64,6 +65,7 @@ __all__ = [
     "PricePath",
     "Variant",
     "World",
+    "generate_market",
     "generate_world",
     "logged_outcomes",
 ]
@@ -161,7 +163,12 @@ class PricePath:
     def high_before(self, when: datetime) -> float:
         """The highest price at or before ``when`` (the all-time high so far)."""
         i = int(np.searchsorted(self.ts, _dt64(when), side="right"))
-        return float(self.price[: max(i, 1)].max())
+        return float(self._highs[max(i, 1) - 1])
+
+    @cached_property
+    def _highs(self) -> npt.NDArray[np.float64]:
+        """The running maximum: a call's high is one lookup, not a scan of years of ticks."""
+        return np.maximum.accumulate(self.price)
 
     def ticks(self, source: str = "world") -> Iterator[PriceTick]:
         """The path as PriceTick records, oldest first (what a price feed would publish)."""
@@ -207,7 +214,39 @@ def generate_world(
 ) -> World:
     """About ``n_signals`` signals (cut to exactly that many) spread over ``span_days``, their
     drift made as ``VARIANTS[variant]`` says."""
-    kind = VARIANTS[variant]
+    market = _draw_market(n_signals, seed, span_days, VARIANTS[variant])
+    outcomes = _labels(market.signals, market.prices)
+    ceiling = _ceiling(
+        np.random.default_rng([seed, 1]),
+        market.signals,
+        market.calls,
+        market.known,
+        market.daily_vol,
+        VARIANTS[variant].noise,
+    )
+    return World(market.signals, market.prices, outcomes, ceiling, variant)
+
+
+def generate_market(
+    n_signals: int, seed: int = 0, span_days: float = 730, variant: str = "base"
+) -> tuple[list[RawSignal], dict[str, PricePath]]:
+    """``generate_world``'s signals and price paths for the same arguments, without its outcomes
+    and ceiling: what a bench publishes to Kafka, where the pipeline labels from the prices (at
+    a million signals the labels and the ceiling's Monte Carlo would take most of the time)."""
+    market = _draw_market(n_signals, seed, span_days, VARIANTS[variant])
+    return market.signals, market.prices
+
+
+@dataclass(frozen=True)
+class _Market:
+    signals: list[RawSignal]
+    prices: dict[str, PricePath]
+    calls: list[_Call]
+    known: list[float]  # each call's drift but its noise
+    daily_vol: dict[str, float]
+
+
+def _draw_market(n_signals: int, seed: int, span_days: float, kind: Variant) -> _Market:
     rng = np.random.default_rng(seed)
     n_calls = int(np.ceil(n_signals / SIGNALS_PER_CALL * 1.1))
     tickers = [f"W{i:03d}" for i in range(N_TICKERS)]
@@ -231,11 +270,8 @@ def generate_world(
             _signals(rng, number, call, prices[call.ticker], liquidity[i], bool(equity[i]), kind)
         )
     signals.sort(key=lambda s: (s.posted_at, s.signal_id))
-    signals = signals[:n_signals]
-    outcomes = _labels(signals, prices)
     vol = {t: float(daily_vol[i]) for t, i in index.items()}
-    ceiling = _ceiling(np.random.default_rng([seed, 1]), signals, calls, known, vol, kind.noise)
-    return World(signals, prices, outcomes, ceiling, variant)
+    return _Market(signals[:n_signals], prices, calls, known, vol)
 
 
 def _labels(signals: list[RawSignal], prices: dict[str, PricePath]) -> list[Outcome]:
@@ -372,27 +408,53 @@ def _price_paths(
     start_log = np.log(10 ** rng.uniform(-2, 2, len(tickers)))[:, None]
     index = {t: i for i, t in enumerate(tickers)}
     per_tick = round(HORIZON_DAYS / step_days)
-    log_price = start_log + np.cumsum(shocks, axis=1)
+    # the running sum of shocks + drift; a call changes it only from its own tick on, so each
+    # row is kept valid up to ``valid[i]`` and extended when a later call reads it (the same
+    # additions in the same order as summing the whole row again after every call)
+    walk = np.cumsum(shocks, axis=1)
+    valid = np.full(len(tickers), n)
     known = []
     for call in calls:
         i = index[call.ticker]
         k = int((call.at - START) / TICK)
+        _extend(walk[i], shocks[i], drift[i], valid[i], k + 1)
+        valid[i] = max(valid[i], k + 1)
         back = max(k - per_tick, 0)
-        run_up = float(np.exp(log_price[i, k] - log_price[i, back]) - 1.0)
+        now, then = start_log[i, 0] + walk[i, k], start_log[i, 0] + walk[i, back]
+        run_up = float(np.exp(now - then) - 1.0)
         known.append(_drift(call, run_up, kind))
         drift[i, k : k + per_tick] += (known[-1] + call.noise) / per_tick
-        log_price[i] = start_log[i] + np.cumsum(shocks[i] + drift[i])
+        valid[i] = min(valid[i], k)
+    for i in range(len(tickers)):
+        _extend(walk[i], shocks[i], drift[i], valid[i], n)
+    log_price = start_log + walk
     paths = {
         t: PricePath(ticker=t, ts=ts, price=_rounded(np.exp(log_price[index[t]]))) for t in tickers
     }
     return paths, known
 
 
+def _extend(
+    walk: npt.NDArray[np.float64],
+    shocks: npt.NDArray[np.float64],
+    drift: npt.NDArray[np.float64],
+    start: int,
+    stop: int,
+) -> None:
+    """``walk[start:stop]`` summed on from ``walk[start - 1]``, in place."""
+    if start >= stop:
+        return
+    steps = shocks[start:stop] + drift[start:stop]
+    if start:
+        steps[0] = walk[start - 1] + steps[0]
+    np.cumsum(steps, out=walk[start:stop])
+
+
 def _rounded(price: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """8 decimals, or 4 significant digits below 1e-4: a path of years can decay to dust,
     and a price rounded to 0 would end it."""
     digits = np.maximum(8, 3 - np.floor(np.log10(price))).astype(np.int64)
-    return np.array([round(float(p), int(d)) for p, d in zip(price, digits, strict=True)])
+    return np.array(list(map(round, price.tolist(), digits.tolist())))
 
 
 def _ceiling(

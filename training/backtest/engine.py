@@ -114,8 +114,7 @@ def run_backtest(
     posted = np.array([s.posted_at.timestamp() for s in inputs.signals.facts])
     rows = np.flatnonzero((posted >= start) & (posted < end))
     signals = [inputs.signals.facts[i] for i in rows.tolist()]
-    outcomes = [labels.get(s.signal_id) for s in signals]
-    y = np.array([np.nan if o is None else float(o.label or 0) for o in outcomes])
+    y = np.array([labels.label_of(s.signal_id) for s in signals], dtype=np.float64)
     columns = _columns(scores, rows)
     equities = [s.asset_class == "equity" for s in signals]
     periods = 252 if equities and all(equities) else 365
@@ -126,7 +125,9 @@ def run_backtest(
     traded: dict[str, list[Trade]] = {}
     for name, column in columns.items():
         selected = config.selection.mask(column.ranking, column.score, order)
-        chosen = [outcomes[i] for i in np.flatnonzero(selected)]
+        # an Outcome (about 1.5 KB) only for the chosen: one for each signal in a range of a
+        # million was the largest thing a backtest held
+        chosen = [labels.get(signals[i].signal_id) for i in np.flatnonzero(selected).tolist()]
         to_trade = [o for o in chosen if o is not None and tradable(o)]
         trades, skipped_open = simulate(to_trade, rules.target_multiple, config.fees_bps)
         curves[name] = equity_curve(trades, book, start, end, config.fees_bps, periods)

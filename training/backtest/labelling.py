@@ -7,6 +7,7 @@ do not cover yet stay unlabelled, as they would live.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -41,6 +42,14 @@ class Labels:
         if outcome is None and (decided := self.decided.get(signal_id)) is not None:
             outcome = decided.outcome(self.rules)
         return outcome
+
+    def label_of(self, signal_id: str) -> float:
+        """The resolved label (1.0 or 0.0), NaN when there is none: ``get``'s label without
+        making an Outcome."""
+        outcome = self.logged.get(signal_id)
+        if outcome is None and (decided := self.decided.get(signal_id)) is not None:
+            return float(decided.label or 0)
+        return math.nan if outcome is None else float(outcome.label or 0)
 
     def outcomes(self) -> Iterator[Outcome]:
         """Every resolved outcome: the topic's, then the prices' (each made as it is read)."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -26,6 +27,9 @@ from roostr.decoding import decode_signal
 __all__ = ["SIGNAL_ROWS", "ReplaySignals", "SignalFacts", "signal_rows"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_BLOCK = 1000  # values compressed together (the engine decodes 1,000 signals at a time)
+_GROUP = 10 * _BLOCK  # values taken into replay order at a time (each a copy while packed)
+_CODEC = pa.Codec("zstd")
 SIGNAL_ROWS = "signals-1"  # names the rows ``signal_rows`` makes: change it when they change
 _FACTS = ("signal_id", "ticker", "posted_at", "price_usd", "source", "author", "asset_class")
 _SCHEMA = pa.schema(
@@ -108,15 +112,14 @@ class ReplaySignals:
         return cls([SignalFacts.of(s) for s in signals], lambda a, b: list(signals[a:b]))
 
     @classmethod
-    def from_values(cls, facts: Sequence[SignalFacts], values: pa.ChunkedArray) -> ReplaySignals:
-        """``values[i]``: the raw record ``facts[i]`` was validated from (in replay order: a
-        slice is then a view, where a ``take`` per batch would join all chunks each time)."""
-
-        def decode(start: int, stop: int) -> list[RawSignal]:
-            chunk = values.slice(start, stop - start).to_pylist()
-            return [RawSignal.model_validate_json(value) for value in chunk]
-
-        return cls(facts, decode)
+    def from_values(
+        cls, facts: Sequence[SignalFacts], values: pa.ChunkedArray, order: npt.NDArray[np.int64]
+    ) -> ReplaySignals:
+        """``values[order[i]]``: the raw record ``facts[i]`` was validated from."""
+        packed = _PackedValues(values, order)
+        return cls(facts, lambda start, stop: [
+            RawSignal.model_validate_json(value) for value in packed.slice(start, stop)
+        ])  # fmt: skip
 
     @classmethod
     def from_rows(
@@ -150,7 +153,7 @@ class ReplaySignals:
         }
         names = {name: kept[name].to_pylist() for name in _FACTS}
         facts = [SignalFacts.interned(*row) for row in zip(*names.values(), strict=True)]
-        return cls.from_values(facts, rows["value"].take(pa.array(first, pa.int64()))), counts
+        return cls.from_values(facts, rows["value"], np.array(first, dtype=np.int64)), counts
 
     def __len__(self) -> int:
         return len(self.facts)
@@ -158,3 +161,48 @@ class ReplaySignals:
     def batch(self, start: int, stop: int) -> list[RawSignal]:
         """The RawSignals of rows ``[start, stop)``."""
         return self._decode(start, stop)
+
+
+class _PackedValues:
+    """Raw values in replay order, zstd-compressed ``_BLOCK`` at a time (about an eighth of
+    their size: the raw values were the largest part of a backtest's memory that grows with
+    the signals), taken into that order ``_GROUP`` at a time."""
+
+    def __init__(self, values: pa.ChunkedArray, order: npt.NDArray[np.int64]) -> None:
+        self._blocks: list[tuple[pa.Buffer, int, npt.NDArray[np.int64]]] = []
+        starts = np.cumsum([0, *(len(chunk) for chunk in values.chunks)])
+        for group in range(0, order.size, _GROUP):
+            taken = _take(values.chunks, starts, order[group : group + _GROUP])
+            for start in range(0, len(taken), _BLOCK):
+                block = taken.slice(start, _BLOCK).to_pylist()
+                data = b"".join(block)
+                ends = np.cumsum([len(value) for value in block], dtype=np.int64)
+                self._blocks.append((_CODEC.compress(data), len(data), ends))
+
+    def slice(self, start: int, stop: int) -> list[bytes]:
+        """The values of rows ``[start, stop)``."""
+        out: list[bytes] = []
+        if stop <= start:
+            return out
+        for number in range(start // _BLOCK, (stop - 1) // _BLOCK + 1):
+            packed, size, ends = self._blocks[number]
+            data = _CODEC.decompress(packed, decompressed_size=size).to_pybytes()
+            first = number * _BLOCK
+            lo, hi = max(start - first, 0), min(stop - first, ends.size)
+            bounds = [0, *ends.tolist()]
+            out += [data[bounds[i] : bounds[i + 1]] for i in range(lo, hi)]
+        return out
+
+
+def _take(
+    chunks: Sequence[pa.Array], starts: npt.NDArray[np.int64], rows: npt.NDArray[np.int64]
+) -> pa.Array:
+    """The values at ``rows`` (indices into the chunks laid end to end, ``starts`` their
+    offsets), taken chunk by chunk: a ``ChunkedArray.take`` first joins every chunk, a copy of
+    all the values for each call."""
+    chunk_of = np.searchsorted(starts, rows, side="right") - 1
+    grouped = np.argsort(chunk_of, kind="stable")  # by chunk, then as in ``rows``
+    parts = [chunks[c].take(pa.array(rows[chunk_of == c] - starts[c])) for c in np.unique(chunk_of)]
+    back = np.empty(rows.size, dtype=np.int64)
+    back[grouped] = np.arange(rows.size)
+    return pa.concat_arrays(parts).take(pa.array(back))
