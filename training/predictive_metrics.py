@@ -12,6 +12,7 @@ from typing import TypedDict
 
 import numpy as np
 import numpy.typing as npt
+from scipy.stats import rankdata
 from sklearn.metrics import (
     brier_score_loss,
     log_loss,
@@ -36,6 +37,7 @@ __all__ = [
     "paired_auc_difference",
     "score_buckets",
     "win_rate_by_score",
+    "within_group_auc",
 ]
 
 ACTIONABLE_SCORE = 7
@@ -82,22 +84,63 @@ def _auc(y: npt.NDArray[np.int64], ranking: npt.ArrayLike) -> float | None:
     return _finite(roc_auc_score(y, ranking)) if len(np.unique(y)) == 2 else None
 
 
+def within_group_auc(
+    y: npt.ArrayLike, score: npt.ArrayLike, groups: npt.ArrayLike | None = None
+) -> float | None:
+    """AUC over the (win, loss) pairs of the same group only: the pair-weighted mean of each
+    group's AUC (a group of one class has no pairs); the plain AUC without ``groups``. None
+    when no group holds both classes.
+
+    Walk-forward rows are predicted by one model per fold: a pair across two folds compares two
+    models' scales (each fold's model is calibrated on its own rows), not a ranking. Pooled, a
+    retrained challenger paid for that scale noise while a fixed champion or the rules did not:
+    on the learning benchmark's tuning seeds (100–109, 1,000 outcomes, base world) its pooled
+    walk-forward AUC was 0.024 below the bootstrap prior's, its folds' mean AUC level with it
+    (+0.000), and on the next period it ranked 0.017 above it."""
+    labels = np.asarray(y, dtype=np.int64)
+    ranking = np.asarray(score, dtype=np.float64)
+    group = np.zeros(labels.size, dtype=np.int64) if groups is None else np.asarray(groups)
+    weighted = pairs = 0.0
+    for g in np.unique(group):
+        mine = group == g
+        wins = int(labels[mine].sum())
+        n_pairs = wins * (int(mine.sum()) - wins)
+        if n_pairs:  # Mann–Whitney: the wins' rank sum (ties at their mean rank), as sklearn's
+            ranks = rankdata(ranking[mine])
+            weighted += float(ranks[labels[mine] == 1].sum()) - wins * (wins + 1) / 2
+            pairs += n_pairs
+    return weighted / pairs if pairs else None
+
+
 def paired_auc_difference(
-    y: npt.ArrayLike, a: npt.ArrayLike, b: npt.ArrayLike
+    y: npt.ArrayLike, a: npt.ArrayLike, b: npt.ArrayLike, groups: npt.ArrayLike | None = None
 ) -> tuple[float, float] | None:
-    """AUC(a) − AUC(b) on the same rows and its standard error, by a paired bootstrap over the
-    rows (fixed seed: the same rows give the same figure); None on a single class."""
+    """``within_group_auc`` of a minus b on the same rows and its standard error, by a paired
+    bootstrap over the rows (fixed seed: the same rows give the same figure); None when no
+    group holds both classes."""
     labels, first, second = (np.asarray(v) for v in (y, a, b))
-    if len(np.unique(labels)) < 2:
+    group = np.zeros(labels.size, dtype=np.int64) if groups is None else np.asarray(groups)
+    difference = _difference(labels, first, second, group)
+    if difference is None:
         return None
     rng = np.random.default_rng(0)
     draws = []
     for _ in range(BOOTSTRAP_DRAWS):
         i = rng.integers(0, labels.size, labels.size)
-        if len(np.unique(labels[i])) == 2:
-            draws.append(roc_auc_score(labels[i], first[i]) - roc_auc_score(labels[i], second[i]))
-    difference = roc_auc_score(labels, first) - roc_auc_score(labels, second)
-    return float(difference), float(np.std(draws, ddof=1))
+        drawn = _difference(labels[i], first[i], second[i], group[i])
+        if drawn is not None:
+            draws.append(drawn)
+    return difference, float(np.std(draws, ddof=1))
+
+
+def _difference(
+    y: npt.NDArray[np.int64],
+    a: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    groups: npt.NDArray[np.int64],
+) -> float | None:
+    first, second = within_group_auc(y, a, groups), within_group_auc(y, b, groups)
+    return None if first is None or second is None else first - second
 
 
 def evaluate_scores(y: npt.ArrayLike, scores: npt.ArrayLike) -> ScoreMetrics:

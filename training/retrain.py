@@ -17,7 +17,10 @@
    the champion on the same rows, which would serve in its place), scores
    over at least ``retrain_min_score_buckets`` buckets, and a calibration error beyond its
    noise floor (the ECE a perfectly calibrated model shows on these rows) of at most
-   ``retrain_max_ece``.
+   ``retrain_max_ece``. Every AUC here counts only pairs of rows from the same walk-forward
+   fold (``within_group_auc``): each fold is predicted by its own model, and pairs across
+   folds would charge the challenger for the scale differences between its fold models that
+   a fixed champion or the rules do not have.
    Only the gates apply without a usable champion, against a prior never fitted to real
    outcomes (no label cutoff: the bootstrap, trained on synthetic labels) and against a
    champion that ranks below the rules on these rows: neither is a standard worth defending,
@@ -53,6 +56,7 @@ from training.predictive_metrics import (
     ece_noise_floor,
     evaluate_probabilities,
     paired_auc_difference,
+    within_group_auc,
 )
 from training.recalibration import recalibrated
 from training.trainer import TrainingError, TrainingResult, train
@@ -136,10 +140,13 @@ def challenger_for(
 
 def compare(result: TrainingResult, registry: ModelRegistry, settings: Settings) -> Comparison:
     """Steps 3 and 4."""
-    challenger = result.metrics["test"] | _noise_aware(
-        result.y_test, result.p_test, result.rule_test
+    folds = result.fold_test
+    challenger = (
+        result.metrics["test"]
+        | {"auc": within_group_auc(result.y_test, result.p_test, folds)}
+        | _noise_aware(result.y_test, result.p_test, result.rule_test, folds)
     )
-    rules = result.metrics["test_rules"]
+    rules = _rules(result)
     champion_version = registry.champion()
     champion = standard = None
     if champion_version is not None:
@@ -153,18 +160,29 @@ def compare(result: TrainingResult, registry: ModelRegistry, settings: Settings)
             y, p = result.y_test[rows], model.predict_proba(result.X_test[rows])[:, 1]
             champion = (
                 evaluate_probabilities(y, p)
+                | {"auc": within_group_auc(y, p, folds[rows])}
                 | {"calibration_table": calibration_table(y, p), "rows": int(y.size)}
-                | _noise_aware(y, p, result.rule_test[rows])
+                | _noise_aware(y, p, result.rule_test[rows], folds[rows])
             )
             # the challenger on the same rows, so the two AUCs compare like with like
             challenger = challenger | {
-                "auc_on_champion_rows": evaluate_probabilities(y, result.p_test[rows])["auc"]
+                "auc_on_champion_rows": within_group_auc(y, result.p_test[rows], folds[rows])
             }
             # a prior never fitted to real outcomes (the bootstrap) is no standard to beat: the
             # first challenger fitted to them that passes the gates replaces it
             standard = None if _label_cutoff(metadata) is None else champion
     reasons = _failed_gates(challenger, standard, rules, settings, fallback=champion)
     return Comparison(challenger, champion, champion_version, rules, not reasons, reasons)
+
+
+def _rules(result: TrainingResult) -> dict[str, Any]:
+    """The rules' walk-forward metrics, their AUC within folds like the models' (rows without a
+    logged rule score cannot be compared)."""
+    scored = result.rule_test > 0
+    auc = within_group_auc(
+        result.y_test[scored], result.rule_test[scored], result.fold_test[scored]
+    )
+    return dict(result.metrics["test_rules"]) | {"auc": auc}
 
 
 def _label_cutoff(metadata: Mapping[str, Any]) -> str | None:
@@ -208,13 +226,15 @@ def recalibrated_champion(
         model = recalibrated(champion, data.X, data.y)
     except (RegistryError, TrainingError):
         return None
+    folds = result.fold_test
     before = evaluate_probabilities(result.y_test, champion.predict_proba(result.X_test)[:, 1])
     after: dict[str, Any] = {
         **evaluate_probabilities(result.y_test, p),
+        "auc": within_group_auc(result.y_test, p, folds),
         "calibration_table": calibration_table(result.y_test, p),
-        **_noise_aware(result.y_test, p, result.rule_test),
+        **_noise_aware(result.y_test, p, result.rule_test, folds),
     }
-    rules = result.metrics["test_rules"]
+    rules = _rules(result)
     reasons = _failed_gates(after, None, rules, settings)
     if after["ece"] >= before["ece"]:
         reasons.append(
@@ -274,16 +294,18 @@ def _outranks(challenger: Mapping[str, Any], fallback: Mapping[str, Any] | None)
     return bool(challenger.get("auc_on_champion_rows", challenger["auc"]) > fallback["auc"])
 
 
-def _noise_aware(y: np.ndarray, p: np.ndarray, rule: np.ndarray) -> dict[str, float]:
+def _noise_aware(
+    y: np.ndarray, p: np.ndarray, rule: np.ndarray, folds: np.ndarray
+) -> dict[str, float]:
     """What the gates need to tell a scorer's faults from the noise of a few hundred rows: the
     ECE's noise floor (``ece_noise_floor``: a perfectly calibrated model shows an ECE of
     0.02–0.04 on the walk-forward rows of 1,000 outcomes, near 0.07 on 150 rows; the raw ECE
     counted that noise as miscalibration, and ECE minus it is the usual debiased estimate),
-    the paired AUC difference with the rules on the rows that have a rule score and its
-    standard error (absent when those rows hold one class)."""
+    the paired AUC difference (within ``folds``) with the rules on the rows that have a rule
+    score and its standard error (absent when no fold's scored rows hold both classes)."""
     floor = {"ece_floor": ece_noise_floor(p)}
     scored = rule > 0
-    paired = paired_auc_difference(y[scored], p[scored], rule[scored])
+    paired = paired_auc_difference(y[scored], p[scored], rule[scored], folds[scored])
     if paired is None:
         return floor
     return floor | {"auc_minus_rules": paired[0], "auc_minus_rules_se": paired[1]}

@@ -86,6 +86,14 @@ class TrainingResult:
     folds: list[Fold]
     importance: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def fold_test(self) -> npt.NDArray[np.int64]:
+        """The walk-forward fold of each test row (which model predicted it); all 0 without
+        ``folds``."""
+        if not self.folds:
+            return np.zeros(self.y_test.size, dtype=np.int64)
+        return np.repeat(np.arange(len(self.folds)), [test.size for _train, test in self.folds])
+
 
 def fingerprint(
     X: npt.NDArray[np.float32], y: npt.ArrayLike, posted_at: npt.ArrayLike, source: str
