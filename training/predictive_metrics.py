@@ -93,10 +93,8 @@ def within_group_auc(
 
     Walk-forward rows are predicted by one model per fold: a pair across two folds compares two
     models' scales (each fold's model is calibrated on its own rows), not a ranking. Pooled, a
-    retrained challenger paid for that scale noise while a fixed champion or the rules did not:
-    on the learning benchmark's tuning seeds (100–109, 1,000 outcomes, base world) its pooled
-    walk-forward AUC was 0.024 below the bootstrap prior's, its folds' mean AUC level with it
-    (+0.000), and on the next period it ranked 0.017 above it."""
+    retrained challenger paid for that scale noise while a fixed champion or the rules did not
+    (figures: ``training/README.md``, "AUC within folds")."""
     labels = np.asarray(y, dtype=np.int64)
     ranking = np.asarray(score, dtype=np.float64)
     group = np.zeros(labels.size, dtype=np.int64) if groups is None else np.asarray(groups)
