@@ -3,24 +3,21 @@ its own model, so a challenger whose fold models rank well but sit on different 
 charged for pairs across folds that a fixed champion and the rules never pay for. A challenger
 that ranks badly within the folds is refused as before."""
 
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
+from retrain_support import prior_registry, walk_forward_result
 
-from roostr.model import ConvictionModel
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
-from training.predictive_metrics import evaluate_probabilities, evaluate_scores, within_group_auc
+from training.predictive_metrics import within_group_auc
 from training.retrain import compare
 from training.trainer import TrainingResult
 
 FOLDS = 4
 FOLD_ROWS = 120
 ROWS = FOLDS * FOLD_ROWS
-NAMES = ("x",)
-VERSION = "test-features"
 SHIFTS = (-3.0, 2.0, -1.0, 3.0)  # each fold model's own scale: log-odds added to its fold
 
 
@@ -35,31 +32,13 @@ def _walk_forward(challenger_skill: float) -> TrainingResult:
     margin = np.asarray(SHIFTS)[fold] + challenger_skill * y + rng.normal(0, 1.0, ROWS)
     p = 1 / (1 + np.exp(-margin))
     x = 1.0 * y + rng.normal(0, 1.0, ROWS)
-    return TrainingResult(
-        model=ConvictionModel(),
-        metrics={"test": evaluate_probabilities(y, p), "test_rules": evaluate_scores(y, rule)},
-        X_test=x.astype(np.float32).reshape(-1, 1),
-        y_test=y,
-        p_test=p,
-        rule_test=rule,
-        posted_at_test=np.full(ROWS, np.datetime64(datetime(2026, 1, 1), "us")),
-        folds=[(np.arange(0), np.arange(k * FOLD_ROWS, (k + 1) * FOLD_ROWS)) for k in range(FOLDS)],
-    )
+    folds = [(np.arange(0), np.arange(k * FOLD_ROWS, (k + 1) * FOLD_ROWS)) for k in range(FOLDS)]
+    return walk_forward_result(y, p, rule, x, folds)
 
 
 @pytest.fixture
 def registry(tmp_path: Path) -> ModelRegistry:
-    """A prior champion (no label cutoff) whose P rises with x."""
-    rng = np.random.default_rng(1)
-    x = rng.normal(0, 1.0, (500, 1)).astype(np.float32)
-    y = (x[:, 0] + rng.normal(0, 1.0, 500) > 0).astype(np.int64)
-    model = ConvictionModel(booster="gblinear", validation_fraction=0.0).fit(
-        x, y, feature_names=NAMES, feature_set_version=VERSION
-    )
-    registry = ModelRegistry(tmp_path, feature_names=NAMES, feature_set_version=VERSION)
-    registry.register(model, version="v0.1-prior", metrics={}, training_data={})
-    registry.promote("v0.1-prior")
-    return registry
+    return prior_registry(tmp_path)
 
 
 @pytest.fixture

@@ -3,22 +3,18 @@ champion, which serves if it is refused, ranks at least as well on the same walk
 refusing it otherwise serves a ranking further below the rules than the one refused. A
 challenger that ranks below the champion is refused as before."""
 
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
+from retrain_support import prior_registry, walk_forward_result
 
-from roostr.model import ConvictionModel
 from roostr.registry import ModelRegistry
 from roostr.settings import Settings
-from training.predictive_metrics import evaluate_probabilities, evaluate_scores
 from training.retrain import compare
 from training.trainer import TrainingResult
 
 ROWS = 400
-NAMES = ("x",)
-VERSION = "test-features"
 
 
 def _walk_forward(champion_skill: float) -> TrainingResult:
@@ -29,31 +25,12 @@ def _walk_forward(champion_skill: float) -> TrainingResult:
     rule = np.clip(np.round(5 + 2.5 * y + rng.normal(0, 1.0, ROWS)), 1, 10).astype(np.int64)
     p = 1 / (1 + np.exp(-(-0.8 + 0.5 * y + rng.normal(0, 0.5, ROWS))))
     x = champion_skill * y + rng.normal(0, 1.0, ROWS)
-    return TrainingResult(
-        model=ConvictionModel(),
-        metrics={"test": evaluate_probabilities(y, p), "test_rules": evaluate_scores(y, rule)},
-        X_test=x.astype(np.float32).reshape(-1, 1),
-        y_test=y,
-        p_test=p,
-        rule_test=rule,
-        posted_at_test=np.full(ROWS, np.datetime64(datetime(2026, 1, 1), "us")),
-        folds=[],
-    )
+    return walk_forward_result(y, p, rule, x, folds=[])
 
 
 @pytest.fixture
 def registry(tmp_path: Path) -> ModelRegistry:
-    """A prior champion (no label cutoff) whose P rises with x."""
-    rng = np.random.default_rng(1)
-    x = rng.normal(0, 1.0, (500, 1)).astype(np.float32)
-    y = (x[:, 0] + rng.normal(0, 1.0, 500) > 0).astype(np.int64)
-    model = ConvictionModel(booster="gblinear", validation_fraction=0.0).fit(
-        x, y, feature_names=NAMES, feature_set_version=VERSION
-    )
-    registry = ModelRegistry(tmp_path, feature_names=NAMES, feature_set_version=VERSION)
-    registry.register(model, version="v0.1-prior", metrics={}, training_data={})
-    registry.promote("v0.1-prior")
-    return registry
+    return prior_registry(tmp_path)
 
 
 @pytest.fixture
