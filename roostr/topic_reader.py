@@ -79,8 +79,8 @@ CONSUMER_ERRORS = Counter(
 # fetch costs the broker CPU (~0.5 ms each on the embedded broker, where a 20 ms wait per tail
 # took 5 % of a core), so it waits longer.
 _READ_FETCH_WAIT_MS = 20
-_NO_END = 1 << 63  # beyond any offset: a partition whose end is not known yet
 _TAIL_FETCH_WAIT_MS = 250
+_NO_END = 1 << 63  # beyond any offset: a partition whose end is not known yet
 
 
 def private_consumer(settings: Settings, purpose: str, **overrides: object) -> Consumer:

@@ -128,14 +128,15 @@ def _read(
         records = cast(
             list[Record], [(m.partition(), m.offset(), m.timestamp()[1], m.value()) for m in batch]
         )
-        for record in records:
-            if record[1] == until.get(record[0]):
-                read.seen[record[0]] = _anchor(record)
-        # cached up to the anchor (or, when the anchor is not there, a read about to be redone)
-        fresh = [r for r in records if r[1] > until.get(r[0], -1)]
-        pending.extend(fresh)
-        read.last |= {r[0]: r for r in fresh}
-        read.first = {r[0]: r[1] for r in reversed(fresh)} | read.first
+        if until:  # a read from the anchors: they prove the cache, the records up to them are in it
+            for record in records:
+                if record[1] == until.get(record[0]):
+                    read.seen[record[0]] = _anchor(record)
+            # (or, when an anchor is not there, this is a read about to be redone)
+            records = [r for r in records if r[1] > until.get(r[0], -1)]
+        pending.extend(records)
+        read.last |= {r[0]: r for r in records}
+        read.first = {r[0]: r[1] for r in reversed(records)} | read.first
         if len(pending) >= _CHUNK:
             chunks.append(_decoded(decoder, pending))
             pending.clear()
