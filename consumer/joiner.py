@@ -184,8 +184,9 @@ class OutcomeJoiner(RuntimeControl):
     def _fetch(self, consumer: Consumer) -> list[Message]:
         """Records of a batch of the restored pairs, and which of their inputs are caught up.
 
-        An input is caught up when what this member has read of it reaches the end its fetches
-        report (``roostr.topic_reader``'s end). No end-of-partition event is relied on: a pair
+        An input is caught up when what this member has read of it (or the client's position,
+        past a trailing transaction marker) reaches the end its fetches report
+        (``roostr.topic_reader``'s end). No end-of-partition event is relied on: a pair
         restored after the client had reached an input's end would never get one again.
         """
         s = self.settings
@@ -198,13 +199,15 @@ class OutcomeJoiner(RuntimeControl):
             read_to[(topic, partition)] = offset + 1
             if topic == s.topic_prices:
                 self._last_tick_read[partition] = now
-        for partition in self._labelers:
-            for topic in (s.topic_scored, s.topic_prices):
-                low, high = consumer.get_watermark_offsets(
-                    TopicPartition(topic, partition), cached=True
-                )
-                at = read_to.get((topic, partition), low)
-                self._at_end[(topic, partition)] = high >= 0 and max(at, low) >= high
+        pairs = [
+            TopicPartition(t, p) for p in self._labelers for t in (s.topic_scored, s.topic_prices)
+        ]
+        for tp in consumer.position(pairs) if pairs else []:
+            low, high = consumer.get_watermark_offsets(tp, cached=True)
+            # the client's position also steps over a transaction's commit marker, which the
+            # end counts and no record's offset reaches
+            at = max(read_to.get((tp.topic, tp.partition), low), tp.offset, low)
+            self._at_end[(tp.topic, tp.partition)] = high >= 0 and at >= high
         return messages
 
     def _process(self, consumer: Consumer, messages: list[Message]) -> None:

@@ -84,6 +84,12 @@ class ServiceMetrics:
             r, group_lag="roostr_group_lag", stalled="roostr_consumer_stalled",
             rejoins="roostr_consumer_stall_rejoins",
         )  # fmt: skip
+        self.track_records_held = Gauge(
+            "roostr_track_records_held",
+            "Records fetched and held back until the outcomes their track records need are in "
+            "(the joiner's label cutoff, or this member's partitions not fetched yet)",
+            registry=r,
+        )
         self.track_records_unsettled = Gauge(
             "roostr_track_records_unsettled",
             "Signals scored after ROOSTR_TRACK_RECORD_MAX_WAIT_S without the joiner's label "

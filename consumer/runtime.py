@@ -203,6 +203,20 @@ class MemberRuntime:
             and offset >= self._resume_at.get(key, 0)
         )
 
+    def unread(self, consumer: Consumer, topic: str) -> set[int]:
+        """The held, restored partitions of ``topic`` with records the member has not been
+        handed yet, as far as the client's fetches have seen their ends (no broker round trip:
+        the client fetches ahead in the background)."""
+        held = [TopicPartition(t, p) for t, p in sorted(self.assigned - self._to_restore)
+                if t == topic]  # fmt: skip
+        unread = set()
+        for tp in consumer.position(held) if held else []:
+            low, high = consumer.get_watermark_offsets(tp, cached=True)
+            handed = tp.offset if tp.offset >= 0 else self._resume_at.get((topic, tp.partition), 0)
+            if high >= 0 and high > max(handed, low):
+                unread.add(tp.partition)
+        return unread
+
     # --- lifecycle -------------------------------------------------------------------------
 
     def run(self) -> int:

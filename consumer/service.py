@@ -34,6 +34,7 @@ from consumer.runtime import GroupSpec, MemberRuntime, Partition, RuntimeControl
 from consumer.track_records import OutcomeFeed
 from roostr.contracts import Mode, ModelUpdate, Outcome
 from roostr.delivery import (
+    Committed,
     DeliveryFailed,
     Output,
     TransactionAborted,
@@ -165,6 +166,7 @@ class ScoringService(RuntimeControl):
         heartbeat = self.runtime.heartbeat
         self._apply_updates(self._updates.catch_up(heartbeat=heartbeat), replaying=True)
         self.outcomes.catch_up()
+        self.metrics.track_records_held.set_function(lambda: self.outcomes.held)
         self._producer = self._make_producer()
         log.info("consumer_started", group=s.group_scoring, topic=s.topic_raw, mode=self.mode)
         _settle_heap()
@@ -248,25 +250,31 @@ class ScoringService(RuntimeControl):
             max_bytes=self.settings.max_message_bytes,
             max_payload_bytes=max_payload_bytes(self.settings),
             now=datetime.now(UTC),
-            ready=self.outcomes.ready,
+            ready=partial(
+                self.outcomes.ready,
+                unread=partial(self.runtime.unread, consumer, self.settings.topic_raw),
+            ),
         )
+        self._carried = batch.rest
         if batch.rest:
-            self._carried = batch.rest
             left = {id(m) for m in batch.rest}
             messages = [m for m in messages if id(m) not in left]
+            if not messages:
+                return  # the member's unread partitions come first (``OutcomeFeed.ready``)
         offsets = next_offsets(messages)
         self._record_tickers(messages, batch.outputs)
         snapshots = self.state.snapshots_due(self.extractor, offsets)
         if self.transactional:
             assert self._producer is not None
             try:
-                deliver_in_transaction(
+                ends = deliver_in_transaction(
                     self._producer, batch.outputs + snapshots, offsets,
                     consumer.consumer_group_metadata(), _FLUSH_TIMEOUT_S,
                 )  # fmt: skip
             except TransactionAborted as exc:
                 self._rewind(offsets, exc)
                 return
+            self.outcomes.delivered(batch.signals, Committed(ends))
             self._report(messages, batch, offsets, started)
             return
         assert self.commits is not None
@@ -399,6 +407,7 @@ class ScoringService(RuntimeControl):
 
     def forget(self, partitions: set[Partition]) -> None:
         self.state.forget(self.extractor, [p for _t, p in partitions])
+        self.outcomes.forget(p for _t, p in partitions)
 
     def revoked(self, partitions: set[Partition]) -> None:
         """Commit what was sent (``_process``), then drop the partitions and their state."""

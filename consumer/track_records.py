@@ -13,14 +13,21 @@ their beginning, outside any group:
 
 The joiner can only vouch for signals it has read: a claim says nothing of the signals this
 member holds, nor of those it delivered that the joiner has not read yet (the claim's
-``scored_through`` tells). So the cutoff this member trusts is also kept below the earliest
-posted_at of those signals plus the horizon: no outcome of theirs can have matured before it.
+``scored_through`` tells), nor of those still unread in its own input. So the cutoff this member
+trusts is also kept below the horizon's end of the earliest of them: of the held and the
+delivered ones by their posted_at; of a partition with records past those handed to the member
+(``unread``, as its client's fetches see the ends) by the newest posted_at handed from it, its
+unread ones coming after it in the partition (the joiner assumes the same of ``signals.scored``).
+A partition with unread records and none handed yet bounds it at nothing: its records are
+fetched first (``ready`` returns at once, nothing chosen). Without that, one partition's first
+fetch, ahead of another's, was scored without the other's outcomes.
 
 ``ready`` is called with a batch's records before they are scored: it chooses those whose track
 records are final (``posted_at − TRACK_RECORD_LAG`` at or before the trusted cutoff, itself kept
 below the horizon's end of the batch's earliest signal), per partition up to the first that is
 not, waiting for the joiner while none is, at most ``ROOSTR_TRACK_RECORD_MAX_WAIT_S`` (then all
-are scored and counted as unsettled), and says the cutoff they are scored at (each scored record
+are scored and counted as unsettled; the wait counts from when the records were first held,
+across calls), and says the cutoff they are scored at (each scored record
 names it as ``label_cutoff``). The rest wait for the next batch. Live, the cutoff runs a grace (1
 h) behind the prices and the lag is a day, so nothing waits; a replay or backfill that publishes a
 history at once is scored a stretch at a time, as the joiner labels it, instead of on missing
@@ -34,7 +41,7 @@ consumer/README.md).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from confluent_kafka import Message
@@ -42,7 +49,7 @@ from pydantic import ValidationError
 
 from roostr.contracts import LabelCutoff, Outcome, RawSignal
 from roostr.cutoffs import LabelCutoffs
-from roostr.delivery import PendingDelivery
+from roostr.delivery import Delivered
 from roostr.features.state import TRACK_RECORD_LAG
 from roostr.logs import get_logger
 from roostr.settings import Settings
@@ -80,7 +87,10 @@ class OutcomeFeed:
         self._cutoffs = LabelCutoffs()
         # batches this member delivered that the joiner may not have read: (earliest posted_at,
         # their delivery)
-        self._unseen: list[tuple[datetime, PendingDelivery]] = []
+        self._unseen: list[tuple[datetime, Delivered]] = []
+        self._newest: dict[int, datetime] = {}  # input partition → newest posted_at handed
+        self._held_since: float | None = None  # when the records held now were first held
+        self.held = 0  # records of the last batch not chosen (waiting, or left for the next)
         self.unsettled = 0  # signals scored after a wait ran out (their cutoff named behind)
 
     @property
@@ -100,54 +110,85 @@ class OutcomeFeed:
         self._take_outcomes(self._outcomes.poll(timeout_s))
         self._settle()
 
-    def delivered(self, signals: Sequence[RawSignal], delivery: PendingDelivery) -> None:
+    def delivered(self, signals: Sequence[RawSignal], delivery: Delivered) -> None:
         """Scored records of ``signals`` went out in ``delivery``: unseen by the joiner yet."""
         if signals and self.known is not None:
             self._unseen.append((min(s.posted_at for s in signals), delivery))
 
+    def forget(self, partitions: Iterable[int]) -> None:
+        """The input partitions were revoked or are read again from an earlier offset."""
+        for partition in partitions:
+            self._newest.pop(partition, None)
+
     def ready(
-        self, records: Sequence[tuple[int, datetime | None]]
+        self,
+        records: Sequence[tuple[int, datetime | None]],
+        unread: Callable[[], Collection[int]] = frozenset,
     ) -> tuple[list[bool], datetime | None]:
         """Which of a batch's records (partition, posted_at; None for one that is no signal)
         may be scored now, and the label cutoff they are scored at; waits (bounded) while none
-        may. Per partition the chosen ones are a prefix: offsets and state keep their order."""
+        may. Per partition the chosen ones are a prefix: offsets and state keep their order.
+
+        ``unread`` names the member's input partitions with records not handed to it yet:
+        when they hold the batch back, nothing is chosen and the call returns at once, so the
+        caller fetches them (and calls again with the batch's records first)."""
+        for partition, posted in records:
+            newest = self._newest.get(partition)
+            if posted is not None and (newest is None or posted > newest):
+                self._newest[partition] = posted
         if not records or self.known is None:
+            self.held = 0
             return [True] * len(records), self.known
-        deadline = time.monotonic() + self._max_wait_s
+        if self._held_since is None:
+            self._held_since = time.monotonic()
+        deadline = self._held_since + self._max_wait_s
         while True:
-            chosen, trusted = self._choose(records)
+            chosen, trusted, fetch_first = self._choose(records, unread())
+            self.held = chosen.count(False)
             if any(chosen):
+                self._held_since = None
                 return chosen, trusted
             if time.monotonic() >= deadline or self._stopping():
+                self._held_since, self.held = None, 0
                 self.unsettled += len(records)
                 log.warning("track_records_unsettled", records=len(records),
                             label_cutoff=trusted and trusted.isoformat(),
                             waited_s=self._max_wait_s)  # fmt: skip
                 return [True] * len(records), trusted
+            if fetch_first:
+                return chosen, trusted
             self._heartbeat()
             for _posted, delivery in self._unseen[:1]:
-                delivery.producer.poll(0)  # delivery reports: no one else serves them meanwhile
+                delivery.serve()  # delivery reports: no one else serves them meanwhile
             self.poll(_WAIT_STEP_S)
 
     def _choose(
-        self, records: Sequence[tuple[int, datetime | None]]
-    ) -> tuple[list[bool], datetime | None]:
+        self, records: Sequence[tuple[int, datetime | None]], unread: Collection[int]
+    ) -> tuple[list[bool], datetime | None, bool]:
         """The records whose track records are final at the trusted cutoff, each partition's
-        up to its first that is not. The batch's own signals are unseen by the joiner too, so
-        the cutoff stays below the horizon's end of the earliest of them."""
+        up to its first that is not, the cutoff, and whether the unread partitions (rather
+        than the joiner) hold them back. The batch's own signals are unseen by the joiner too,
+        so the cutoff stays below the horizon's end of the earliest of them."""
         trusted = self._trusted()
         earliest = min((posted for _p, posted in records if posted is not None), default=None)
         if trusted is None:
-            return [False] * len(records), None
+            return [False] * len(records), None, False
         if earliest is not None:
             trusted = min(trusted, earliest + self._horizon - _BEFORE)
+        fetch_first = False
+        for partition in unread:
+            newest = self._newest.get(partition)
+            if newest is None:  # nothing of it handed yet: it may hold anything
+                return [False] * len(records), trusted, True
+            if newest + self._horizon - _BEFORE < trusted:
+                trusted, fetch_first = newest + self._horizon - _BEFORE, True
         chosen, stopped = [], set()
         for partition, posted in records:
             ok = partition not in stopped and (posted is None or posted - LAG <= trusted)
             if not ok:
                 stopped.add(partition)
             chosen.append(ok)
-        return chosen, trusted
+        return chosen, trusted, fetch_first
 
     def close(self) -> None:
         self._outcomes.close()
@@ -188,7 +229,7 @@ class OutcomeFeed:
             self._cutoffs.add(self._pending.pop(0))
         self._unseen = [(posted, d) for posted, d in self._unseen if not self._seen(d)]
 
-    def _seen(self, delivery: PendingDelivery) -> bool:
+    def _seen(self, delivery: Delivered) -> bool:
         if not delivery.acknowledged:
             return False
         claims = self._cutoffs.latest

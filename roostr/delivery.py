@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from roostr.errors import RoostrError
 
 __all__ = [
+    "Committed",
+    "Delivered",
     "DeliveryFailed",
     "Output",
     "PendingDelivery",
@@ -75,6 +78,30 @@ def _produce_all(producer: Producer, outputs: Iterable[Output], acks: _Acks) -> 
     return sent
 
 
+class Delivered(Protocol):
+    """Outputs handed over: whether all were acknowledged, and where they ended."""
+
+    @property
+    def acknowledged(self) -> bool: ...
+
+    @property
+    def ends(self) -> dict[tuple[str, int], int]: ...
+
+    def serve(self) -> None:
+        """Serve the delivery reports due now (a caller that waits on something else)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """Outputs of a committed transaction (``deliver_in_transaction``): all acknowledged."""
+
+    ends: dict[tuple[str, int], int]
+    acknowledged: bool = True
+
+    def serve(self) -> None:
+        """Nothing is in flight."""
+
+
 class PendingDelivery:
     """Outputs handed to the producer whose acknowledgements have not been checked yet.
 
@@ -103,6 +130,9 @@ class PendingDelivery:
     def ends(self) -> dict[tuple[str, int], int]:
         """(topic, partition) → the offset after the last of these outputs acknowledged there."""
         return self._acks.ends
+
+    def serve(self) -> None:
+        self.producer.poll(0)
 
     def settled(self) -> bool:
         """Has every output been acknowledged? (delivery reports are served by the producer's
