@@ -15,6 +15,7 @@ import pydantic_core
 from confluent_kafka import Message, TopicPartition
 
 from consumer.dead_letters import dead_letter
+from consumer.track_records import complete_to
 from roostr.contracts import DeadLetter, Mode, RawSignal
 from roostr.decoding import Rejection, decode_signal
 from roostr.delivery import Output
@@ -88,7 +89,8 @@ def score_batch(
     the producer accepts all of them: a scored record above it is dead-lettered as ``oversized``.
     ``ready`` gets each message's (partition, posted_at or None) before anything is scored
     (``consumer.track_records``: it waits for the outcomes they need) and says which to process
-    now and the label cutoff their records name; the others are returned unprocessed, in order,
+    now and the label cutoff they are scored at (each record names the one its track records
+    are complete to: ``complete_to``); the others are returned unprocessed, in order,
     in ``rest``, for the next batch.
     """
     decoded = [decode_signal(m.value(), max_bytes) for m in messages]
@@ -110,7 +112,7 @@ def score_batch(
     for message, item in zip(messages, decoded, strict=True):
         result = next(results) if isinstance(item, RawSignal) else item
         if isinstance(result, dict):
-            result["label_cutoff"] = label_cutoff
+            result["label_cutoff"] = complete_to(label_cutoff, result["posted_at"])
             key, value = result["ticker"].encode(), encode_scored(result)
             if len(key) + len(value) <= max_payload_bytes:
                 batch.scored.append(result)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
@@ -27,12 +27,13 @@ from pydantic import ValidationError
 
 from consumer.commit_queue import CommitQueue
 from consumer.feature_state import FeatureState, TickerStore
+from consumer.group_frontier import GroupFrontier
 from consumer.metrics import ServiceMetrics
 from consumer.model_watch import ModelSource, ModelWatcher
 from consumer.pipeline import BatchScorer, ScoredBatch, next_offsets, score_batch
 from consumer.runtime import GroupSpec, MemberRuntime, Partition, RuntimeControl
 from consumer.track_records import OutcomeFeed
-from roostr.contracts import Mode, ModelUpdate, Outcome
+from roostr.contracts import LabelCutoff, Mode, ModelUpdate, Outcome
 from roostr.delivery import (
     Committed,
     DeliveryFailed,
@@ -161,8 +162,9 @@ class ScoringService(RuntimeControl):
         self._use_models()
         self._updates: TopicTail = TopicTail(s, s.topic_model_updates)
         self.outcomes: OutcomeFeed = OutcomeFeed(
-            s, self.extractor.record_outcome, self.runtime.heartbeat, lambda: self.runtime.stopping
+            s, self.extractor.record_outcome, self._while_held, lambda: self.runtime.stopping
         )
+        self._frontier = GroupFrontier(s)
         heartbeat = self.runtime.heartbeat
         self._apply_updates(self._updates.catch_up(heartbeat=heartbeat), replaying=True)
         self.outcomes.catch_up()
@@ -214,6 +216,7 @@ class ScoringService(RuntimeControl):
             self._producer.flush(10)
             self._updates.close()
             self.outcomes.close()
+            self._frontier.close()
 
     def _make_producer(self) -> Producer:
         on_error = self.runtime.broker.on_error
@@ -253,6 +256,7 @@ class ScoringService(RuntimeControl):
             ready=partial(
                 self.outcomes.ready,
                 unread=partial(self.runtime.unread, consumer, self.settings.topic_raw),
+                elsewhere=partial(self._pending_elsewhere, consumer),
             ),
         )
         self._carried = batch.rest
@@ -285,6 +289,21 @@ class ScoringService(RuntimeControl):
             on_done=partial(self._report, messages, batch, offsets, started),
         )
         self.outcomes.delivered(batch.signals, delivery)
+
+    def _while_held(self) -> None:
+        """A batch held for its track records: the member is alive, and the batches before it
+        are acknowledged and committed meanwhile (another member may wait for those commits)."""
+        self.runtime.heartbeat()
+        if self.commits is not None:
+            self.commits.poll()
+
+    def _pending_elsewhere(
+        self, consumer: Consumer, claims: Mapping[int, LabelCutoff]
+    ) -> datetime | None:
+        """The other members' earliest signal the joiner may not have read yet."""
+        raw = self.settings.topic_raw
+        held = {p for t, p in self.runtime.assigned if t == raw}
+        return self._frontier.earliest(consumer, held, claims)
 
     def _rewind(self, offsets: list[TopicPartition], error: TransactionAborted) -> None:
         """Read an aborted transaction's batch again, on the state it was first scored on.

@@ -20,28 +20,33 @@ delivered ones by their posted_at; of a partition with records past those handed
 unread ones coming after it in the partition (the joiner assumes the same of ``signals.scored``).
 A partition with unread records and none handed yet bounds it at nothing: its records are
 fetched first (``ready`` returns at once, nothing chosen). Without that, one partition's first
-fetch, ahead of another's, was scored without the other's outcomes.
+fetch, ahead of another's, was scored without the other's outcomes. With several members, what
+the others hold, have in flight or have delivered unread by the joiner bounds it too
+(``consumer.group_frontier``, looked up while records are held, at most every
+``_LOOK_EVERY_S``); a member never waits on another that waits on it: the one whose pending
+signals are earliest is never held back by a later one's.
 
 ``ready`` is called with a batch's records before they are scored: it chooses those whose track
 records are final (``posted_at − TRACK_RECORD_LAG`` at or before the trusted cutoff, itself kept
 below the horizon's end of the batch's earliest signal), per partition up to the first that is
 not, waiting for the joiner while none is, at most ``ROOSTR_TRACK_RECORD_MAX_WAIT_S`` (then all
 are scored and counted as unsettled; the wait counts from when the records were first held,
-across calls), and says the cutoff they are scored at (each scored record
-names it as ``label_cutoff``). The rest wait for the next batch. Live, the cutoff runs a grace (1
-h) behind the prices and the lag is a day, so nothing waits; a replay or backfill that publishes a
-history at once is scored a stretch at a time, as the joiner labels it, instead of on missing
-outcomes. The joiner announces every partition it labels from its start (a cutoff at the epoch
-until its first ticks); until every partition is announced there is no cutoff, no joiner to wait
-for, and nothing waits (a deployment without a joiner, ``roostr up``). Exact for one scoring
-member; with several, one member's held signals are not visible to another (a gap noted in
-consumer/README.md).
+across calls), and says the cutoff they are scored at (each scored record names the one its
+track records are complete to, ``complete_to``, as ``label_cutoff``). The rest wait for the
+next batch. Live, the cutoff runs a grace (1 h) behind the prices and the lag is a day, so
+nothing waits; a replay or backfill that publishes a history at once is scored a stretch at a
+time, as the joiner labels it, instead of on missing outcomes. The joiner announces every
+partition it labels from its start (a cutoff at the epoch until its first ticks); until every
+partition is announced there is no cutoff, no joiner to wait for, and nothing waits (a
+deployment without a joiner, ``roostr up``). While it waits the member stays alive and commits
+what it delivered (``heartbeat``): another member may be waiting for those commits.
 """
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from confluent_kafka import Message
@@ -55,13 +60,23 @@ from roostr.logs import get_logger
 from roostr.settings import Settings
 from roostr.topic_reader import TopicTail
 
-__all__ = ["OutcomeFeed"]
+__all__ = ["OutcomeFeed", "complete_to"]
 
 log = get_logger("roostr.track_records")
 
 LAG = timedelta(seconds=TRACK_RECORD_LAG)
 _BEFORE = timedelta(microseconds=1)  # "strictly before": a signal posted at m matures at m + H
 _WAIT_STEP_S = 0.1
+_LOOK_EVERY_S = 0.25  # how often the other members' pending signals are looked up while holding
+Elsewhere = Callable[[Mapping[int, LabelCutoff]], datetime | None]
+
+
+def complete_to(cutoff: datetime | None, posted_at: datetime) -> datetime | None:
+    """The label cutoff a signal's track records are complete to, as its record names it: the
+    time they are evaluated at (posted_at − ``TRACK_RECORD_LAG``) once the trusted ``cutoff``
+    has reached it, the earlier ``cutoff`` when a wait ran out. A function of event time, so a
+    redelivered duplicate names the same one as its first delivery."""
+    return None if cutoff is None else min(cutoff, posted_at - LAG)
 
 
 class OutcomeFeed:
@@ -75,7 +90,7 @@ class OutcomeFeed:
         stopping: Callable[[], bool],
     ) -> None:
         self._record = record
-        self._heartbeat = heartbeat
+        self._heartbeat = heartbeat  # while waiting: the member is alive, its deliveries go on
         self._stopping = stopping
         self._max_wait_s = settings.track_record_max_wait_s
         self._horizon = timedelta(days=settings.outcome_horizon_days)
@@ -90,6 +105,8 @@ class OutcomeFeed:
         self._unseen: list[tuple[datetime, Delivered]] = []
         self._newest: dict[int, datetime] = {}  # input partition → newest posted_at handed
         self._held_since: float | None = None  # when the records held now were first held
+        self._elsewhere: datetime | None = None  # the other members' earliest pending signal
+        self._looked_at = -math.inf  # monotonic time of the last look (never: -inf)
         self.held = 0  # records of the last batch not chosen (waiting, or left for the next)
         self.unsettled = 0  # signals scored after a wait ran out (their cutoff named behind)
 
@@ -124,6 +141,7 @@ class OutcomeFeed:
         self,
         records: Sequence[tuple[int, datetime | None]],
         unread: Callable[[], Collection[int]] = frozenset,
+        elsewhere: Elsewhere | None = None,
     ) -> tuple[list[bool], datetime | None]:
         """Which of a batch's records (partition, posted_at; None for one that is no signal)
         may be scored now, and the label cutoff they are scored at; waits (bounded) while none
@@ -131,7 +149,8 @@ class OutcomeFeed:
 
         ``unread`` names the member's input partitions with records not handed to it yet:
         when they hold the batch back, nothing is chosen and the call returns at once, so the
-        caller fetches them (and calls again with the batch's records first)."""
+        caller fetches them (and calls again with the batch's records first). ``elsewhere``
+        looks up the other members' earliest pending signal (``GroupFrontier.earliest``)."""
         for partition, posted in records:
             newest = self._newest.get(partition)
             if posted is not None and (newest is None or posted > newest):
@@ -143,7 +162,7 @@ class OutcomeFeed:
             self._held_since = time.monotonic()
         deadline = self._held_since + self._max_wait_s
         while True:
-            chosen, trusted, fetch_first = self._choose(records, unread())
+            chosen, trusted, fetch_first = self._choose(records, unread(), elsewhere)
             self.held = chosen.count(False)
             if any(chosen):
                 self._held_since = None
@@ -158,12 +177,13 @@ class OutcomeFeed:
             if fetch_first:
                 return chosen, trusted
             self._heartbeat()
-            for _posted, delivery in self._unseen[:1]:
-                delivery.serve()  # delivery reports: no one else serves them meanwhile
             self.poll(_WAIT_STEP_S)
 
     def _choose(
-        self, records: Sequence[tuple[int, datetime | None]], unread: Collection[int]
+        self,
+        records: Sequence[tuple[int, datetime | None]],
+        unread: Collection[int],
+        elsewhere: Elsewhere | None,
     ) -> tuple[list[bool], datetime | None, bool]:
         """The records whose track records are final at the trusted cutoff, each partition's
         up to its first that is not, the cutoff, and whether the unread partitions (rather
@@ -182,6 +202,8 @@ class OutcomeFeed:
                 return [False] * len(records), trusted, True
             if newest + self._horizon - _BEFORE < trusted:
                 trusted, fetch_first = newest + self._horizon - _BEFORE, True
+        if elsewhere is not None:
+            trusted = self._below_elsewhere(records, trusted, elsewhere)
         chosen, stopped = [], set()
         for partition, posted in records:
             ok = partition not in stopped and (posted is None or posted - LAG <= trusted)
@@ -189,6 +211,25 @@ class OutcomeFeed:
                 stopped.add(partition)
             chosen.append(ok)
         return chosen, trusted, fetch_first
+
+    def _below_elsewhere(
+        self, records: Sequence[tuple[int, datetime | None]], trusted: datetime, look: Elsewhere
+    ) -> datetime:
+        """``trusted``, kept below the horizon's end of the other members' earliest pending
+        signal: looked up first, then again while it (or the joiner) holds a record back."""
+
+        def bound() -> datetime:
+            return (
+                trusted
+                if self._elsewhere is None
+                else min(trusted, self._elsewhere + self._horizon - _BEFORE)
+            )
+
+        holding = any(p is not None and p - LAG > bound() for _partition, p in records)
+        now = time.monotonic()
+        if self._looked_at == -math.inf or (holding and now - self._looked_at >= _LOOK_EVERY_S):
+            self._elsewhere, self._looked_at = look(self._cutoffs.latest), now
+        return bound()
 
     def close(self) -> None:
         self._outcomes.close()

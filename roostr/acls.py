@@ -53,11 +53,12 @@ def grants(s: Settings) -> dict[Role, list[Grant]]:
     GROUP_AUTHORIZATION_FAILED."""
     readers = Grant("Describe", "group", (s.group_readers,), prefixed=True)
     return {
-        # roostr consume: the raw signals, the control topics it tails, its feature snapshots;
-        # with --transactional, transactional ids "<scoring group>-<uuid>".
+        # roostr consume: the raw signals, the control topics it tails, its feature snapshots,
+        # the scored signals the joiner has not read yet (consumer/group_frontier.py); with
+        # --transactional, transactional ids "<scoring group>-<uuid>".
         "scoring": [
             Grant("Read", "topic", (s.topic_raw, s.topic_model_updates, s.topic_outcomes,
-                                    s.topic_label_cutoffs, s.topic_feature_state)),
+                                    s.topic_label_cutoffs, s.topic_feature_state, s.topic_scored)),
             Grant("Write", "topic", (s.topic_scored, s.topic_dlq, s.topic_feature_state)),
             Grant("Read", "group", (s.group_scoring,)),
             readers,

@@ -275,8 +275,10 @@ class ScoredSignal(RawSignal):
     shadow_score: Score | None = None
     label_cutoff: ZonedTimestamp | None = Field(
         None,
-        description="the outcome joiner's label cutoff the track-record features were computed "
-        "at (every outcome matured by then was counted); null: no cutoff published yet",
+        description="the label cutoff the track-record features are complete to (every outcome "
+        "matured by then was counted): posted_at minus the track records' one-day lag once the "
+        "outcome joiner's cutoff had reached it, the joiner's earlier cutoff when the wait for "
+        "it ran out; null: no cutoff published yet",
     )
 
 

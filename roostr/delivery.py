@@ -87,9 +87,6 @@ class Delivered(Protocol):
     @property
     def ends(self) -> dict[tuple[str, int], int]: ...
 
-    def serve(self) -> None:
-        """Serve the delivery reports due now (a caller that waits on something else)."""
-
 
 @dataclass(frozen=True, slots=True)
 class Committed:
@@ -97,9 +94,6 @@ class Committed:
 
     ends: dict[tuple[str, int], int]
     acknowledged: bool = True
-
-    def serve(self) -> None:
-        """Nothing is in flight."""
 
 
 class PendingDelivery:
@@ -130,9 +124,6 @@ class PendingDelivery:
     def ends(self) -> dict[tuple[str, int], int]:
         """(topic, partition) → the offset after the last of these outputs acknowledged there."""
         return self._acks.ends
-
-    def serve(self) -> None:
-        self.producer.poll(0)
 
     def settled(self) -> bool:
         """Has every output been acknowledged? (delivery reports are served by the producer's

@@ -309,10 +309,13 @@ def assert_scored_as_one_clean_run(
         assert without_scored_at(record) == expected[record.signal_id], record.signal_id
 
 
-def score_world_live(settings: Settings, log_dir: Path, world: World) -> None:
-    """Real ``roostr join`` and ``roostr consume`` processes: the joiner announces its partitions
-    before the consumer starts; then the world's signals and prices are published at once (an
-    accelerated replay) and both stop cleanly once every signal is scored."""
+def score_world_live(
+    settings: Settings, log_dir: Path, world: World, *args: str, members: int = 1
+) -> None:
+    """Real ``roostr join`` and ``members`` ``roostr consume`` processes (with ``args``): the
+    joiner announces its partitions before the consumers start; then the world's signals and
+    prices are published at once (an accelerated replay) and all stop cleanly once every
+    signal is scored."""
     from training.outcomes_topic import read_label_cutoff
 
     def scored() -> int:
@@ -320,18 +323,20 @@ def score_world_live(settings: Settings, log_dir: Path, world: World) -> None:
         return len({json.loads(m.value() or b"{}")["signal_id"] for m in records})
 
     joiner = ConsumerProcess(settings, log_dir, "joiner", command="join")
-    consumer = None
+    consumers: list[ConsumerProcess] = []
     try:
         wait_until(lambda: read_label_cutoff(settings) is not None, 60, "a label cutoff")
-        consumer = ConsumerProcess(settings, log_dir, "consumer")
-        consumer.wait_for_event("consumer_started")
+        for i in range(members):
+            consumers.append(ConsumerProcess(settings, log_dir, f"consumer-{i}", *args))
+        for consumer in consumers:
+            consumer.wait_for_event("partitions_assigned")
         publish(settings, settings.topic_raw, world.signals)
         publish(
             settings, settings.topic_prices, [t for p in world.prices.values() for t in p.ticks()]
         )
         wait_until(lambda: scored() >= len(world.signals), 240, "all scored")
-        assert consumer.terminate() == 0 and joiner.terminate() == 0
+        assert all(c.terminate() == 0 for c in consumers) and joiner.terminate() == 0
     finally:
-        if consumer is not None:
+        for consumer in consumers:
             consumer.ensure_stopped()
         joiner.ensure_stopped()

@@ -14,7 +14,7 @@ acl() { "${KAFKA_ACLS:-kafka-acls.sh}" --bootstrap-server "$bootstrap" "${option
 
 # scoring
 SCORING_PRINCIPAL=${SCORING_PRINCIPAL:-User:roostr-scoring}
-acl --allow-principal "$SCORING_PRINCIPAL" --operation Read --resource-pattern-type literal --topic signals.raw --topic models.updates --topic signals.outcomes --topic signals.outcomes.cutoffs --topic signals.raw.feature-state
+acl --allow-principal "$SCORING_PRINCIPAL" --operation Read --resource-pattern-type literal --topic signals.raw --topic models.updates --topic signals.outcomes --topic signals.outcomes.cutoffs --topic signals.raw.feature-state --topic signals.scored
 acl --allow-principal "$SCORING_PRINCIPAL" --operation Write --resource-pattern-type literal --topic signals.scored --topic signals.dlq --topic signals.raw.feature-state
 acl --allow-principal "$SCORING_PRINCIPAL" --operation Read --resource-pattern-type literal --group roostr-scoring
 acl --allow-principal "$SCORING_PRINCIPAL" --operation Describe --resource-pattern-type prefixed --group roostr-reader
