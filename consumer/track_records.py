@@ -133,9 +133,11 @@ class OutcomeFeed:
             self._unseen.append((min(s.posted_at for s in signals), delivery))
 
     def forget(self, partitions: Iterable[int]) -> None:
-        """The input partitions were revoked or are read again from an earlier offset."""
+        """The input partitions were revoked or are read again from an earlier offset: what
+        they hold is pending elsewhere now, which the last look left out (it looks again)."""
         for partition in partitions:
             self._newest.pop(partition, None)
+        self._looked_at = -math.inf
 
     def ready(
         self,

@@ -310,12 +310,18 @@ def assert_scored_as_one_clean_run(
 
 
 def score_world_live(
-    settings: Settings, log_dir: Path, world: World, *args: str, members: int = 1
+    settings: Settings,
+    log_dir: Path,
+    world: World,
+    *args: str,
+    members: int = 1,
+    kill_after: int | None = None,
 ) -> None:
     """Real ``roostr join`` and ``members`` ``roostr consume`` processes (with ``args``): the
     joiner announces its partitions before the consumers start; then the world's signals and
     prices are published at once (an accelerated replay) and all stop cleanly once every
-    signal is scored."""
+    signal is scored. With ``kill_after``, the first member is killed (-9) once that many
+    signals are scored, and a new one takes its place."""
     from training.outcomes_topic import read_label_cutoff
 
     def scored() -> int:
@@ -334,8 +340,13 @@ def score_world_live(
         publish(
             settings, settings.topic_prices, [t for p in world.prices.values() for t in p.ticks()]
         )
+        if kill_after is not None:
+            wait_until(lambda: scored() >= kill_after, 240, f"{kill_after} scored")
+            consumers[0].kill()
+            consumers.append(ConsumerProcess(settings, log_dir, "consumer-new", *args))
         wait_until(lambda: scored() >= len(world.signals), 240, "all scored")
-        assert all(c.terminate() == 0 for c in consumers) and joiner.terminate() == 0
+        alive = consumers[1:] if kill_after is not None else consumers
+        assert all(c.terminate() == 0 for c in alive) and joiner.terminate() == 0
     finally:
         for consumer in consumers:
             consumer.ensure_stopped()

@@ -20,28 +20,22 @@ from roostr.contracts import Outcome, ScoredSignal
 from roostr.features import FeatureExtractor, feature_dicts
 from roostr.features.state import TRACK_RECORD_LAG
 from roostr.settings import Settings
-from roostr.synthetic.world import generate_world
+from roostr.synthetic.world import World, generate_world
 
 pytestmark = pytest.mark.slow
 
 
-def _scored(settings: Settings) -> dict[str, ScoredSignal]:
-    records = (
+def _scored(settings: Settings) -> list[ScoredSignal]:
+    """Every scored record, redeliveries included."""
+    return [
         ScoredSignal.model_validate_json(m.value())
         for m in read_topic(settings, settings.topic_scored, 0, 1.0, 0.5)
-    )
-    return {r.signal_id: r for r in records}
+    ]
 
 
-@pytest.mark.parametrize("members", [1, 3])
-def test_an_accelerated_replay_scores_the_features_of_event_time(
-    settings: Settings, tmp_path: Path, members: int
-) -> None:
-    settings = settings.model_copy(update={"mode": "rules", "track_record_max_wait_s": 60.0})
-    world = generate_world(400, seed=5, span_days=120)
-    score_world_live(settings, tmp_path, world, members=members)
-    scored = _scored(settings)
-
+def _assert_event_time_features(settings: Settings, world: World) -> None:
+    """Every scored record (a redelivery too) carries the features of event time, and names the
+    label cutoff its track records are complete to: its posted_at − 1 day."""
     outcomes = [
         Outcome.model_validate_json(m.value())
         for m in read_topic(settings, settings.topic_outcomes, 0, 1.0, 0.5)
@@ -53,14 +47,35 @@ def test_an_accelerated_replay_scores_the_features_of_event_time(
     expected = dict(
         zip((s.signal_id for s in world.signals), feature_dicts(reference), strict=True)
     )
-
+    posted = {s.signal_id: s.posted_at for s in world.signals}
     lag = timedelta(seconds=TRACK_RECORD_LAG)
-    with_records = 0
-    for signal in world.signals:
-        record = scored[signal.signal_id]
-        assert record.features == expected[signal.signal_id], signal.signal_id
+    records = _scored(settings)
+    assert {r.signal_id for r in records} == set(expected)
+    for record in records:
+        assert record.features == expected[record.signal_id], record.signal_id
         # held until the joiner's cutoff had passed the outcomes it needs, and named as of
         # event time (a redelivery names the same), never the cutoff of the moment
-        assert record.label_cutoff == signal.posted_at - lag, signal.signal_id
-        with_records += (record.features["source_resolved_signals"] or 0) > 0
-    assert with_records > 100  # track records were in play, not all empty
+        assert record.label_cutoff == posted[record.signal_id] - lag, record.signal_id
+    with_records = {r.signal_id for r in records if r.features["source_resolved_signals"]}
+    assert len(with_records) > 100  # track records were in play, not all empty
+
+
+@pytest.mark.parametrize("members", [1, 3])
+def test_an_accelerated_replay_scores_the_features_of_event_time(
+    settings: Settings, tmp_path: Path, members: int
+) -> None:
+    settings = settings.model_copy(update={"mode": "rules", "track_record_max_wait_s": 60.0})
+    world = generate_world(400, seed=5, span_days=120)
+    score_world_live(settings, tmp_path, world, members=members)
+    _assert_event_time_features(settings, world)
+
+
+def test_a_member_killed_in_the_replay_changes_no_feature(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """kill -9 of one of three members halfway: its partitions move, what it had scored but not
+    committed is scored again, and every record, first or again, is the event-time one."""
+    settings = settings.model_copy(update={"mode": "rules", "track_record_max_wait_s": 60.0})
+    world = generate_world(400, seed=6, span_days=120)
+    score_world_live(settings, tmp_path, world, members=3, kill_after=150)
+    _assert_event_time_features(settings, world)
