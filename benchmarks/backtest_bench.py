@@ -13,10 +13,11 @@ figure to compare.
     python benchmarks/backtest_bench.py [--before-ref main | --before DIR]
         [--signals N --span-days D] [--scale] [--bootstrap-servers HOST:PORT] [--json]
 
-``--scale`` (for issue 19's 1,000,000 signals / 10,000,000 ticks: ``--signals 1000000
---span-days 16640``, 150 tickers) times instead a plain confluent-kafka read of both topics
-to their ends (the floor), the champion over the whole span (every signal scored) uncached,
-cold and warm ``--cache``, and over the last ``--backtest-days``; no walk-forward. The world
+Every run is also given as a multiple of a plain confluent-kafka read of both topics to their
+ends, timed first in the same run (the floor: wall and CPU). ``--scale`` (for issue 19's
+1,000,000 signals / 10,000,000 ticks: ``--signals 1000000 --span-days 16640``, 150 tickers)
+times instead the champion over the whole span (every signal scored) uncached, cold and warm
+``--cache``, and over the last ``--backtest-days``; no walk-forward. The world
 is drawn by ``generate_market`` (the world's signals and prices, no labels or ceiling).
 
 Prints figures and whether both codes' JSON summaries agree; asserts only that the warm-cache
@@ -209,9 +210,9 @@ def main() -> None:
         codes = [("after", None)] + ([("before", args.before)] if args.before else [])
         summaries: dict[tuple[str, str], dict] = {}
         cache = ["--cache", f"{tmp}/cache"]
-        if args.scale:
-            row = timed([sys.executable, __file__, "--passthrough"], env, Path.cwd())
-            _add(rows, {"code": "-", "run": f"plain read ({row.pop('stdout').strip()})", **row})
+        # the floor every run is compared with: a plain read of the same topics
+        row = timed([sys.executable, __file__, "--passthrough"], env, Path.cwd())
+        _add(rows, {"code": "-", "run": f"plain read ({row.pop('stdout').strip()})", **row})
         spans = [("whole", START)] if args.scale else []
         spans.append((f"last {args.backtest_days:g} d", recent))
         runs = [(f"champion, {span}", _backtest(since, end)) for span, since in spans]
@@ -248,14 +249,21 @@ def main() -> None:
 
 
 def _add(rows: list[dict[str, Any]], row: dict[str, Any]) -> None:
-    """Keep a run's figures, and show them at once on stderr (a big world's runs take long)."""
+    """Keep a run's figures, with its wall and CPU time as multiples of the plain read's (the
+    first row), and show them at once on stderr (a big world's runs take long)."""
+    if rows:
+        row["x_read_wall"] = round(row["wall_s"] / rows[0]["wall_s"], 2)
+        row["x_read_cpu"] = round(row["cpu_s"] / rows[0]["cpu_s"], 2)
     rows.append(row)
     print(_line(row), file=sys.stderr, flush=True)
 
 
 def _line(row: dict[str, Any]) -> str:
+    ratio = ""
+    if "x_read_wall" in row:
+        ratio = f" = {row['x_read_wall']:5.2f} / {row['x_read_cpu']:5.2f} x read"
     return (f"{row['code']:>7} {row['run']:>34} {row['wall_s']:7.2f} s wall "
-            f"{row['cpu_s']:7.2f} s CPU {row['peak_rss_mib']:6d} MiB "
+            f"{row['cpu_s']:7.2f} s CPU{ratio} {row['peak_rss_mib']:6d} MiB "
             f"load {row['load_1m']}")  # fmt: skip
 
 
