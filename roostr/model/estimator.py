@@ -70,9 +70,10 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
        random, and the simpler model is the safer bet). The linear booster honours monotone
        constraints by pinning a wrong-signed weight at zero;
     4. the pooled out-of-fold margins calibrate the probability (``calibration``: ``platt``, a
-       sigmoid of two numbers, right for small data; ``isotonic``, a monotone step function for
-       1,000+ validation rows; ``auto`` picks by that size; ``none``). Pooling the slices gives
-       the calibration several stretches of time instead of the single latest one;
+       sigmoid of two numbers; ``isotonic``, a monotone step function, only worth it on
+       ``ISOTONIC_MIN_ROWS`` (10,000) validation rows or more; ``auto`` picks by that size;
+       ``none``). Pooling the slices gives the calibration several stretches of time instead
+       of the single latest one;
     5. with ``refit`` the chosen booster is retrained on all rows, so the most recent rows
        (usually the most informative) are not wasted; without, the last slice's booster ships.
 
