@@ -12,9 +12,9 @@ it learns from the brokers, with no message between members:
 
 The earliest posted_at among the first signal of each such stretch bounds the cutoff a member may
 trust: records of a partition come in posted_at order (the joiner assumes the same), so nothing
-pending there is earlier. Reading it costs a committed-offsets request, the partitions' ends and
-one record per pending partition; ``consumer.track_records`` looks only while it holds records
-back, a few times a second at most.
+pending there is earlier. Reading it costs a committed-offsets request and a fetch of every such
+partition from its start (the first signal of each, or its end); ``consumer.track_records``
+looks only while it holds records back, a few times a second at most.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 
 import orjson
-from confluent_kafka import Consumer, Message, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 
 from roostr.contracts import LabelCutoff, RawSignal
 from roostr.decoding import decode_signal
@@ -48,7 +48,13 @@ class GroupFrontier:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._reader = make_consumer(settings, f"{settings.group_readers}-frontier")
+        # one signal per partition is wanted: small fetches, no read-ahead
+        self._reader = make_consumer(
+            settings,
+            f"{settings.group_readers}-frontier",
+            **{"max.partition.fetch.bytes": 65_536, "queued.min.messages": 1,
+               "queued.max.messages.kbytes": 1_024},
+        )  # fmt: skip
         self._partitions: dict[str, int] = {}
 
     def earliest(
@@ -68,21 +74,11 @@ class GroupFrontier:
             [TopicPartition(s.topic_raw, p) for p in others], timeout=_TIMEOUT_S
         )
         for tp in committed:
-            starts[(s.topic_raw, tp.partition)] = tp.offset
+            starts[(s.topic_raw, tp.partition)] = tp.offset  # negative: none committed yet
         for partition in range(self._count(consumer, s.topic_scored)):
             claim = claims.get(partition)
             starts[(s.topic_scored, partition)] = claim.scored_through if claim else 0
-        pending = []
-        for (topic, partition), start in starts.items():
-            low, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, partition), timeout=_TIMEOUT_S
-            )
-            at = max(start, low)
-            if at < high:
-                pending.append((TopicPartition(topic, partition, at), high))
-        if not pending:
-            return None
-        return self._first_posted(pending)
+        return self._first_posted(starts)
 
     def close(self) -> None:
         self._reader.close()
@@ -93,34 +89,51 @@ class GroupFrontier:
             self._partitions[topic] = len(metadata.partitions)
         return self._partitions[topic]
 
-    def _first_posted(self, pending: list[tuple[TopicPartition, int]]) -> datetime | None:
-        """The earliest posted_at of each stretch's first signal; a stretch holding none (a
-        transaction's marker, records that are no signal) bounds nothing."""
+    def _first_posted(self, starts: dict[tuple[str, int], int]) -> datetime | None:
+        """The earliest posted_at of the first signal from each start on; a stretch holding
+        none (read to its end: nothing pending, a transaction's marker, records that are no
+        signal) bounds nothing. The ends are those the reader's fetches report: a broker's
+        offset listing may lag them (the embedded Tansu answers with its last batch's first
+        offset + 1)."""
         posted = {
             self._settings.topic_raw: _raw_posted,
             self._settings.topic_scored: _scored_posted,
         }
-        ends = {(tp.topic, tp.partition): high for tp, high in pending}
+        todo = set(starts)
         firsts: dict[tuple[str, int], datetime] = {}
-        self._reader.assign([tp for tp, _high in pending])
+        self._reader.assign(
+            [
+                TopicPartition(t, p, at if at >= 0 else OFFSET_BEGINNING)
+                for (t, p), at in starts.items()
+            ]
+        )
         deadline = time.monotonic() + _READ_WITHIN_S
         try:
-            while ends.keys() - firsts.keys():
+            while todo:
                 if time.monotonic() >= deadline:
-                    log.warning("frontier_unread", partitions=len(ends.keys() - firsts.keys()))
+                    log.warning("frontier_unread", partitions=len(todo))
                     return UNKNOWN
                 for message in usable(self._reader.consume(500, 0.1), "frontier"):
                     where = (message.topic() or "", message.partition() or 0)
-                    if where not in firsts and (at := posted[where[0]](message)) is not None:
+                    if where in todo and (at := posted[where[0]](message)) is not None:
                         firsts[where] = at
-                for tp in self._reader.position(
-                    [TopicPartition(t, p) for t, p in ends.keys() - firsts.keys()]
-                ):
-                    if tp.offset >= ends[(tp.topic, tp.partition)]:
-                        ends.pop((tp.topic, tp.partition))  # read past its end: no signal
+                        todo.discard(where)
+                if todo:
+                    positions = self._reader.position([TopicPartition(*where) for where in todo])
+                    todo -= {
+                        (tp.topic, tp.partition)
+                        for tp in positions
+                        if self._read_to_end(tp, starts[(tp.topic, tp.partition)])
+                    }
         finally:
             self._reader.unassign()
         return min(firsts.values(), default=None)
+
+    def _read_to_end(self, position: TopicPartition, start: int) -> bool:
+        """Has the reader reached the end its fetches report (its position, or where it
+        started while it has handed nothing)?"""
+        low, high = self._reader.get_watermark_offsets(position, cached=True)
+        return high >= 0 and max(position.offset, start, low) >= high
 
 
 def _raw_posted(message: Message) -> datetime | None:

@@ -48,6 +48,7 @@ import math
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Literal
 
 from confluent_kafka import Message
 from pydantic import ValidationError
@@ -68,6 +69,10 @@ LAG = timedelta(seconds=TRACK_RECORD_LAG)
 _BEFORE = timedelta(microseconds=1)  # "strictly before": a signal posted at m matures at m + H
 _WAIT_STEP_S = 0.1
 _LOOK_EVERY_S = 0.25  # how often the other members' pending signals are looked up while holding
+# Held by the other members, ``ready`` returns within this: their partitions may have to move
+# to a new owner, and the rebalance waits for this member's next poll.
+_ELSEWHERE_WAIT_S = 1.0
+HeldBy = Literal["joiner", "input", "elsewhere"]
 Elsewhere = Callable[[Mapping[int, LabelCutoff]], datetime | None]
 
 
@@ -152,7 +157,9 @@ class OutcomeFeed:
         ``unread`` names the member's input partitions with records not handed to it yet:
         when they hold the batch back, nothing is chosen and the call returns at once, so the
         caller fetches them (and calls again with the batch's records first). ``elsewhere``
-        looks up the other members' earliest pending signal (``GroupFrontier.earliest``)."""
+        looks up the other members' earliest pending signal (``GroupFrontier.earliest``); held
+        back by it, the call returns within ``_ELSEWHERE_WAIT_S``, nothing chosen, so that
+        the caller's poll serves a rebalance that moves a dead member's partitions."""
         for partition, posted in records:
             newest = self._newest.get(partition)
             if posted is not None and (newest is None or posted > newest):
@@ -160,11 +167,12 @@ class OutcomeFeed:
         if not records or self.known is None:
             self.held = 0
             return [True] * len(records), self.known
+        called = time.monotonic()
         if self._held_since is None:
-            self._held_since = time.monotonic()
+            self._held_since = called
         deadline = self._held_since + self._max_wait_s
         while True:
-            chosen, trusted, fetch_first = self._choose(records, unread(), elsewhere)
+            chosen, trusted, held_by = self._choose(records, unread(), elsewhere)
             self.held = chosen.count(False)
             if any(chosen):
                 self._held_since = None
@@ -176,8 +184,10 @@ class OutcomeFeed:
                             label_cutoff=trusted and trusted.isoformat(),
                             waited_s=self._max_wait_s)  # fmt: skip
                 return [True] * len(records), trusted
-            if fetch_first:
-                return chosen, trusted
+            if held_by == "input" or (
+                held_by == "elsewhere" and time.monotonic() - called >= _ELSEWHERE_WAIT_S
+            ):
+                return chosen, trusted  # the member's loop goes on: fetches, rebalances
             self._heartbeat()
             self.poll(_WAIT_STEP_S)
 
@@ -186,33 +196,36 @@ class OutcomeFeed:
         records: Sequence[tuple[int, datetime | None]],
         unread: Collection[int],
         elsewhere: Elsewhere | None,
-    ) -> tuple[list[bool], datetime | None, bool]:
+    ) -> tuple[list[bool], datetime | None, HeldBy]:
         """The records whose track records are final at the trusted cutoff, each partition's
-        up to its first that is not, the cutoff, and whether the unread partitions (rather
-        than the joiner) hold them back. The batch's own signals are unseen by the joiner too,
-        so the cutoff stays below the horizon's end of the earliest of them."""
+        up to its first that is not, the cutoff, and what bounds it most: the joiner, this
+        member's unread partitions (``input``) or the other members' pending signals
+        (``elsewhere``). The batch's own signals are unseen by the joiner too, so the cutoff
+        stays below the horizon's end of the earliest of them."""
         trusted = self._trusted()
         earliest = min((posted for _p, posted in records if posted is not None), default=None)
         if trusted is None:
-            return [False] * len(records), None, False
+            return [False] * len(records), None, "joiner"
         if earliest is not None:
             trusted = min(trusted, earliest + self._horizon - _BEFORE)
-        fetch_first = False
+        held_by: HeldBy = "joiner"
         for partition in unread:
             newest = self._newest.get(partition)
             if newest is None:  # nothing of it handed yet: it may hold anything
-                return [False] * len(records), trusted, True
+                return [False] * len(records), trusted, "input"
             if newest + self._horizon - _BEFORE < trusted:
-                trusted, fetch_first = newest + self._horizon - _BEFORE, True
+                trusted, held_by = newest + self._horizon - _BEFORE, "input"
         if elsewhere is not None:
-            trusted = self._below_elsewhere(records, trusted, elsewhere)
+            below = self._below_elsewhere(records, trusted, elsewhere)
+            if below < trusted:
+                trusted, held_by = below, "elsewhere"
         chosen, stopped = [], set()
         for partition, posted in records:
             ok = partition not in stopped and (posted is None or posted - LAG <= trusted)
             if not ok:
                 stopped.add(partition)
             chosen.append(ok)
-        return chosen, trusted, fetch_first
+        return chosen, trusted, held_by
 
     def _below_elsewhere(
         self, records: Sequence[tuple[int, datetime | None]], trusted: datetime, look: Elsewhere

@@ -74,7 +74,10 @@ def test_a_member_killed_in_the_replay_changes_no_feature(
     settings: Settings, tmp_path: Path
 ) -> None:
     """kill -9 of one of three members halfway: its partitions move, what it had scored but not
-    committed is scored again, and every record, first or again, is the event-time one."""
+    committed is scored again, and every record, first or again, is the event-time one. The
+    others hold what needs the dead member's pending signals until its partitions move, and
+    keep polling meanwhile: a member waiting inside its batch stalled that rebalance until its
+    wait ran out."""
     settings = settings.model_copy(update={"mode": "rules", "track_record_max_wait_s": 60.0})
     world = generate_world(400, seed=6, span_days=120)
     score_world_live(settings, tmp_path, world, members=3, kill_after=150)
