@@ -48,12 +48,16 @@ class GroupFrontier:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        # one signal per partition is wanted: small fetches, no read-ahead
+        # one signal per partition is wanted: small fetches, no read-ahead, a quick answer at
+        # the end. The client keeps each partition's end from its last fetch across
+        # assignments (an earlier lookup's), so only its end-of-partition event, sent once per
+        # assignment, says that this lookup has read a partition to its end.
         self._reader = make_consumer(
             settings,
             f"{settings.group_readers}-frontier",
             **{"max.partition.fetch.bytes": 65_536, "queued.min.messages": 1,
-               "queued.max.messages.kbytes": 1_024},
+               "queued.max.messages.kbytes": 1_024, "enable.partition.eof": True,
+               "fetch.wait.max.ms": 10, "fetch.queue.backoff.ms": 10},
         )  # fmt: skip
         self._partitions: dict[str, int] = {}
 
@@ -92,15 +96,17 @@ class GroupFrontier:
     def _first_posted(self, starts: dict[tuple[str, int], int]) -> datetime | None:
         """The earliest posted_at of the first signal from each start on; a stretch holding
         none (read to its end: nothing pending, a transaction's marker, records that are no
-        signal) bounds nothing. The ends are those the reader's fetches report: a broker's
-        offset listing may lag them (the embedded Tansu answers with its last batch's first
-        offset + 1)."""
+        signal) bounds nothing. A stretch is read to its end when this assignment's fetch
+        says so (its end-of-partition event): a broker's offset listing may lag the end (the
+        embedded Tansu answers with its last batch's first offset + 1), and the end the client
+        keeps may be an earlier lookup's."""
         posted = {
             self._settings.topic_raw: _raw_posted,
             self._settings.topic_scored: _scored_posted,
         }
         todo = set(starts)
         firsts: dict[tuple[str, int], datetime] = {}
+        ends: list[Message] = []  # end-of-partition events: read to the end, nothing pending
         self._reader.assign(
             [
                 TopicPartition(t, p, at if at >= 0 else OFFSET_BEGINNING)
@@ -113,27 +119,17 @@ class GroupFrontier:
                 if time.monotonic() >= deadline:
                     log.warning("frontier_unread", partitions=len(todo))
                     return UNKNOWN
-                for message in usable(self._reader.consume(500, 0.1), "frontier"):
+                batch = self._reader.consume(500, 0.1)
+                for message in usable(batch, "frontier", at_end=ends.append):
                     where = (message.topic() or "", message.partition() or 0)
                     if where in todo and (at := posted[where[0]](message)) is not None:
                         firsts[where] = at
                         todo.discard(where)
-                if todo:
-                    positions = self._reader.position([TopicPartition(*where) for where in todo])
-                    todo -= {
-                        (tp.topic, tp.partition)
-                        for tp in positions
-                        if self._read_to_end(tp, starts[(tp.topic, tp.partition)])
-                    }
+                todo -= {(m.topic() or "", m.partition() or 0) for m in ends}
+                ends.clear()
         finally:
             self._reader.unassign()
         return min(firsts.values(), default=None)
-
-    def _read_to_end(self, position: TopicPartition, start: int) -> bool:
-        """Has the reader reached the end its fetches report (its position, or where it
-        started while it has handed nothing)?"""
-        low, high = self._reader.get_watermark_offsets(position, cached=True)
-        return high >= 0 and max(position.offset, start, low) >= high
 
 
 def _raw_posted(message: Message) -> datetime | None:

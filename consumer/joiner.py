@@ -52,13 +52,12 @@ from roostr.kafka import (
     make_producer,
     make_transactional_producer,
     max_payload_bytes,
-    watermark_offsets,
 )
 from roostr.label_state import LabelerState
 from roostr.labels import PartitionLabeler
 from roostr.logs import get_logger
 from roostr.settings import Settings
-from roostr.topic_reader import usable
+from roostr.topic_reader import fetched_ends, usable
 
 __all__ = ["OutcomeJoiner"]
 
@@ -185,13 +184,13 @@ class OutcomeJoiner(RuntimeControl):
         """Records of a batch of the restored pairs, and which of their inputs are caught up.
 
         An input is caught up when what this member has read of it (or the client's position,
-        past a trailing transaction marker) reaches the end its fetches report
-        (``roostr.topic_reader``'s end). No end-of-partition event is relied on: a pair
-        restored after the client had reached an input's end would never get one again.
+        past a trailing transaction marker) reaches the end a fetch reported since the pair was
+        restored (``MemberRuntime.left_to_read``: the restore's seek starts the fetches again,
+        so a pair restored at its input's end gets an end-of-partition event too).
         """
         s = self.settings
-        fetched = usable(consumer.consume(s.batch_size, s.batch_wait_ms / 1000), "joiner")
-        messages = [m for m in fetched if self.runtime.owned(m)]
+        fetched = consumer.consume(s.batch_size, s.batch_wait_ms / 1000)
+        messages = self.runtime.take(usable(fetched, "joiner", self.runtime.at_end))
         read_to = dict(self._positions)
         now = time.monotonic()
         for message in messages:
@@ -199,15 +198,9 @@ class OutcomeJoiner(RuntimeControl):
             read_to[(topic, partition)] = offset + 1
             if topic == s.topic_prices:
                 self._last_tick_read[partition] = now
-        pairs = [
-            TopicPartition(t, p) for p in self._labelers for t in (s.topic_scored, s.topic_prices)
-        ]
-        for tp in consumer.position(pairs) if pairs else []:
-            low, high = consumer.get_watermark_offsets(tp, cached=True)
-            # the client's position also steps over a transaction's commit marker, which the
-            # end counts and no record's offset reaches
-            at = max(read_to.get((tp.topic, tp.partition), low), tp.offset, low)
-            self._at_end[(tp.topic, tp.partition)] = high >= 0 and at >= high
+        pairs = [(t, p) for p in self._labelers for t in (s.topic_scored, s.topic_prices)]
+        for where, left in self.runtime.left_to_read(consumer, pairs, read_to).items():
+            self._at_end[where] = left == 0
         return messages
 
     def _process(self, consumer: Consumer, messages: list[Message]) -> None:
@@ -328,14 +321,13 @@ class OutcomeJoiner(RuntimeControl):
             if topic == self.settings.topic_outcomes:
                 self._outcome_ends[partition] = max(self._outcome_ends.get(partition, 0), end)
 
-    def _seed_outcome_ends(self, consumer: Consumer) -> None:
+    def _seed_outcome_ends(self) -> None:
         """Start from the outcomes topic's ends: a previous owner of a partition just taken over
         may have written outcomes this member's cutoffs now vouch for (acknowledged before its
-        state, which this member restored)."""
+        state, which this member restored). The ends a fetch reports: a listed one may lag."""
         topic = self.settings.topic_outcomes
-        for partition in consumer.list_topics(topic, timeout=30).topics[topic].partitions:
-            _low, high = watermark_offsets(consumer, TopicPartition(topic, partition), 30)
-            self._note_outcome_ends({(topic, partition): high})
+        ends = fetched_ends(self.settings, topic)
+        self._note_outcome_ends({(topic, partition): end for partition, end in ends.items()})
 
     def _cutoff_outputs(self) -> list[Output]:
         """LabelCutoff records for the partitions whose cutoff or read position rose since last
@@ -491,7 +483,7 @@ class OutcomeJoiner(RuntimeControl):
                      records_read=state.records_read,
                      open_signals=self._labelers[partition].open_signals,
                      ms=round((time.perf_counter() - started) * 1000, 1))  # fmt: skip
-        self._seed_outcome_ends(consumer)
+        self._seed_outcome_ends()
         return starts
 
     def forget(self, partitions: set[Partition]) -> None:

@@ -43,7 +43,7 @@ from roostr.delivery import DeliveryFailed
 from roostr.errors import TopicUnreadable
 from roostr.group_lag import GroupLagReader
 from roostr.health import HealthServer
-from roostr.kafka import coordinates, make_consumer
+from roostr.kafka import coordinates, make_consumer, unread_as_fetched
 from roostr.logs import get_logger
 from roostr.settings import Settings
 
@@ -152,6 +152,9 @@ class MemberRuntime:
         self._restore_at = 0.0  # when the partitions to restore are tried (again)
         self._restore_failed = False  # their last try failed: paused, not ready
         self._resume_at: dict[Partition, int] = {}  # where each restored input resumed
+        # restored inputs no fetch has answered since they resumed: the end the client keeps
+        # for one may be an earlier assignment's (it keeps them across assignments) or none
+        self._unanswered: set[Partition] = set()
         self._stall = StallDetector(settings.stall_after_s)
         self._next_stall_check = 0.0
         self._rejoins = 0  # since the member last made progress
@@ -193,8 +196,7 @@ class MemberRuntime:
         self._to_restore |= held
         return held
 
-    def owned(self, message: Message) -> bool:
-        """A record of a held, restored partition, at or after where its input resumed."""
+    def _owned(self, message: Message) -> bool:
         topic, partition, offset = coordinates(message)
         key = (topic, partition)
         return (
@@ -203,19 +205,31 @@ class MemberRuntime:
             and offset >= self._resume_at.get(key, 0)
         )
 
+    def take(self, messages: Iterable[Message]) -> list[Message]:
+        """The records of held, restored partitions at or after where their input resumed (a
+        fetch has answered for those partitions)."""
+        taken = [m for m in messages if self._owned(m)]
+        self._unanswered -= {coordinates(m)[:2] for m in taken}
+        return taken
+
+    def at_end(self, event: Message) -> None:
+        """An end-of-partition event (``fetch_batch``, ``usable``): a fetch answered for it."""
+        self._unanswered.discard((event.topic() or "", event.partition() or 0))
+
+    def left_to_read(
+        self, consumer: Consumer, partitions: list[Partition], read_to: Mapping[Partition, int]
+    ) -> dict[Partition, int | None]:
+        """How many offsets of each held partition lie past ``read_to`` (or where it resumed),
+        up to the end the client's fetches report (no broker round trip: the client fetches
+        ahead in the background); None until a fetch has answered since it resumed."""
+        left = unread_as_fetched(consumer, partitions, {**self._resume_at, **read_to})
+        return {p: None if p in self._unanswered else n for p, n in left.items()}
+
     def unread(self, consumer: Consumer, topic: str) -> set[int]:
         """The held, restored partitions of ``topic`` with records the member has not been
-        handed yet, as far as the client's fetches have seen their ends (no broker round trip:
-        the client fetches ahead in the background)."""
-        held = [TopicPartition(t, p) for t, p in sorted(self.assigned - self._to_restore)
-                if t == topic]  # fmt: skip
-        unread = set()
-        for tp in consumer.position(held) if held else []:
-            low, high = consumer.get_watermark_offsets(tp, cached=True)
-            handed = tp.offset if tp.offset >= 0 else self._resume_at.get((topic, tp.partition), 0)
-            if high >= 0 and high > max(handed, low):
-                unread.add(tp.partition)
-        return unread
+        handed yet, or whose end no fetch has told since they resumed."""
+        held = [(t, p) for t, p in sorted(self.assigned - self._to_restore) if t == topic]
+        return {p for (_, p), left in self.left_to_read(consumer, held, {}).items() if left != 0}
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -268,6 +282,7 @@ class MemberRuntime:
             self.settings,
             self.spec.group,
             error_cb=self.broker.on_error,
+            **{"enable.partition.eof": True},  # tells ``left_to_read`` a fetch answered
             **extra,
             **self.spec.consumer_config,
         )
@@ -342,6 +357,7 @@ class MemberRuntime:
         self._to_restore -= removed
         for key in removed:
             self._resume_at.pop(key, None)
+        self._unanswered -= removed
         if not self._to_restore:
             self._restore_failed = False  # no partition of a failed restore is held any more
         self._log.info("partitions_revoked", partitions=_names(removed))
@@ -371,6 +387,7 @@ class MemberRuntime:
             )
             return
         self._resume_at.update(starts)
+        self._unanswered |= set(starts)
         self._to_restore = set()
         if self._restore_failed:
             consumer.resume(held)

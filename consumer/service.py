@@ -194,8 +194,8 @@ class ScoringService(RuntimeControl):
         self._maintain(consumer)
         wait_s = self.commits.fetch_wait(s.batch_wait_ms / 1000)
         # records a batch left for later (their track records were not final) go first
-        messages = [*self._carried, *fetch_batch(consumer, s.batch_size, wait_s, "scoring")]
-        messages = [m for m in messages if self.runtime.owned(m)]
+        fetched = fetch_batch(consumer, s.batch_size, wait_s, "scoring", self.runtime.at_end)
+        messages = self.runtime.take([*self._carried, *fetched])
         self._carried = []
         if messages:
             self._process(consumer, messages)

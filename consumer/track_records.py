@@ -16,10 +16,11 @@ member holds, nor of those it delivered that the joiner has not read yet (the cl
 ``scored_through`` tells), nor of those still unread in its own input. So the cutoff this member
 trusts is also kept below the horizon's end of the earliest of them: of the held and the
 delivered ones by their posted_at; of a partition with records past those handed to the member
-(``unread``, as its client's fetches see the ends) by the newest posted_at handed from it, its
-unread ones coming after it in the partition (the joiner assumes the same of ``signals.scored``).
-A partition with unread records and none handed yet bounds it at nothing: its records are
-fetched first (``ready`` returns at once, nothing chosen). Without that, one partition's first
+(``unread``, as its client's fetches see the ends; one no fetch has answered for since it was
+assigned counts too) by the newest posted_at handed from it, its unread ones coming after it in
+the partition (the joiner assumes the same of ``signals.scored``). A partition with unread
+records and none handed yet bounds it at nothing: its records are fetched first (``ready``
+returns at once, nothing chosen). Without that, one partition's first
 fetch, ahead of another's, was scored without the other's outcomes. With several members, what
 the others hold, have in flight or have delivered unread by the joiner bounds it too
 (``consumer.group_frontier``, looked up while records are held, at most every

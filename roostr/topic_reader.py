@@ -38,7 +38,7 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 
 from roostr.errors import TopicUnreadable
-from roostr.kafka import make_consumer
+from roostr.kafka import make_consumer, watermark_offsets
 from roostr.logs import get_logger
 from roostr.settings import Settings
 
@@ -91,16 +91,19 @@ def private_consumer(settings: Settings, purpose: str, **overrides: object) -> C
     )
 
 
-def usable(messages: Iterable[Message], reader: str) -> list[Message]:
-    """The records among ``messages``; a fatal error raises, others are logged and counted
-    (end-of-partition events are not errors)."""
+def usable(
+    messages: Iterable[Message], reader: str, at_end: Callable[[Message], object] | None = None
+) -> list[Message]:
+    """The records among ``messages``; a fatal error raises, others are logged and counted.
+    End-of-partition events (``enable.partition.eof``) are no errors: they go to ``at_end``."""
     good = []
     for message in messages:
         error = message.error()
         if error is None:
             good.append(message)
         elif error.code() == KafkaError._PARTITION_EOF:
-            continue
+            if at_end is not None:
+                at_end(message)
         elif error.fatal():
             raise KafkaException(error)
         else:
@@ -109,8 +112,15 @@ def usable(messages: Iterable[Message], reader: str) -> list[Message]:
     return good
 
 
-def fetch_batch(consumer: Consumer, batch_size: int, wait_s: float, reader: str) -> list[Message]:
-    """Wait up to ``wait_s`` for the first record, then take what the client already fetched.
+def fetch_batch(
+    consumer: Consumer,
+    batch_size: int,
+    wait_s: float,
+    reader: str,
+    at_end: Callable[[Message], object] | None = None,
+) -> list[Message]:
+    """Wait up to ``wait_s`` for the first record, then take what the client already fetched
+    (end-of-partition events go to ``at_end``, as in ``usable``).
 
     Under load the client's queue holds a full batch; when idle a lone record is handled at once
     instead of waiting for company, which keeps latency low at low rates.
@@ -119,7 +129,7 @@ def fetch_batch(consumer: Consumer, batch_size: int, wait_s: float, reader: str)
     if first is None:
         return []
     rest = consumer.consume(batch_size - 1, 0) if batch_size > 1 else []
-    return usable([first, *rest], reader)
+    return usable([first, *rest], reader, at_end)
 
 
 def batches(
@@ -254,6 +264,34 @@ def topic_partitions(settings: Settings, topic: str) -> list[int]:
     if metadata is None or metadata.error is not None or not metadata.partitions:
         raise TopicUnreadable(f"topic {topic} does not exist")
     return sorted(metadata.partitions)
+
+
+def fetched_ends(settings: Settings, topic: str, timeout_s: float = 30.0) -> dict[int, int]:
+    """Each partition's end as a fetch reports it (its end-of-partition event, at the last
+    stable offset when a transaction is open). A broker's offset listing may lag it (the
+    embedded Tansu lists its last batch's first offset + 1), so the fetch starts there and
+    reads at most that batch. Raises TopicUnreadable."""
+    partitions = topic_partitions(settings, topic)
+    reader = private_consumer(settings, "ends", **{"enable.partition.eof": True})
+    ends: dict[int, int] = {}
+    try:
+        listed = [TopicPartition(topic, p) for p in partitions]
+        reader.assign(
+            [TopicPartition(topic, p, watermark_offsets(reader, tp, timeout_s)[1])
+             for p, tp in zip(partitions, listed, strict=True)]
+        )  # fmt: skip
+
+        def reached(event: Message) -> None:
+            ends[event.partition() or 0] = event.offset() or 0
+
+        deadline = time.monotonic() + timeout_s
+        while len(ends) < len(partitions):
+            if time.monotonic() > deadline:
+                raise TopicUnreadable(f"{topic}: no fetch reached the end in {timeout_s:.0f}s")
+            usable(reader.consume(1000, 0.1), "ends", at_end=reached)
+    finally:
+        reader.close()
+    return ends
 
 
 def read_parsed(

@@ -344,6 +344,9 @@ def score_world_live(
             wait_until(lambda: scored() >= kill_after, 240, f"{kill_after} scored")
             consumers[0].kill()
             consumers.append(ConsumerProcess(settings, log_dir, "consumer-new", *args))
+            # it joins while the dead member's partitions move (a stop before its signal
+            # handler is in place would not be a clean one)
+            consumers[-1].wait_for_event("partitions_assigned")
         wait_until(lambda: scored() >= len(world.signals), 240, "all scored")
         alive = consumers[1:] if kill_after is not None else consumers
         assert all(c.terminate() == 0 for c in alive) and joiner.terminate() == 0
