@@ -65,9 +65,11 @@ def grants(s: Settings) -> dict[Role, list[Grant]]:
             Grant("Write", "transactional-id", (s.group_scoring,), prefixed=True),
         ],
         # roostr join: scored signals and prices in, outcomes, cutoffs and its state out; what it
-        # cannot decode goes to the dead letters.
+        # cannot decode goes to the dead letters. It fetches the ends of its outcomes when it
+        # takes partitions over (a listed end may lag: roostr.topic_reader.fetched_ends).
         "joiner": [
-            Grant("Read", "topic", (s.topic_scored, s.topic_prices, s.topic_joiner_state)),
+            Grant("Read", "topic", (s.topic_scored, s.topic_prices, s.topic_joiner_state,
+                                    s.topic_outcomes)),
             Grant("Write", "topic", (s.topic_outcomes, s.topic_joiner_state,
                                      s.topic_label_cutoffs, s.topic_dlq)),
             Grant("Read", "group", (s.group_joiner,)),

@@ -22,7 +22,7 @@ acl --allow-principal "$SCORING_PRINCIPAL" --operation Write --resource-pattern-
 
 # joiner
 JOINER_PRINCIPAL=${JOINER_PRINCIPAL:-User:roostr-joiner}
-acl --allow-principal "$JOINER_PRINCIPAL" --operation Read --resource-pattern-type literal --topic signals.scored --topic prices --topic signals.outcomes.joiner-state
+acl --allow-principal "$JOINER_PRINCIPAL" --operation Read --resource-pattern-type literal --topic signals.scored --topic prices --topic signals.outcomes.joiner-state --topic signals.outcomes
 acl --allow-principal "$JOINER_PRINCIPAL" --operation Write --resource-pattern-type literal --topic signals.outcomes --topic signals.outcomes.joiner-state --topic signals.outcomes.cutoffs --topic signals.dlq
 acl --allow-principal "$JOINER_PRINCIPAL" --operation Read --resource-pattern-type literal --group roostr-outcome-joiner
 acl --allow-principal "$JOINER_PRINCIPAL" --operation Describe --resource-pattern-type prefixed --group roostr-reader
