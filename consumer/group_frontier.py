@@ -29,7 +29,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 
 from roostr.contracts import LabelCutoff, RawSignal
 from roostr.decoding import decode_signal
-from roostr.kafka import make_consumer
+from roostr.kafka import coordinates, make_consumer
 from roostr.logs import get_logger
 from roostr.settings import Settings
 from roostr.topic_reader import usable
@@ -121,11 +121,11 @@ class GroupFrontier:
                     return UNKNOWN
                 batch = self._reader.consume(500, 0.1)
                 for message in usable(batch, "frontier", at_end=ends.append):
-                    where = (message.topic() or "", message.partition() or 0)
+                    where = coordinates(message)[:2]
                     if where in todo and (at := posted[where[0]](message)) is not None:
                         firsts[where] = at
                         todo.discard(where)
-                todo -= {(m.topic() or "", m.partition() or 0) for m in ends}
+                todo -= {coordinates(e)[:2] for e in ends}  # after the records they follow
                 ends.clear()
         finally:
             self._reader.unassign()

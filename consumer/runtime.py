@@ -43,7 +43,7 @@ from roostr.delivery import DeliveryFailed
 from roostr.errors import TopicUnreadable
 from roostr.group_lag import GroupLagReader
 from roostr.health import HealthServer
-from roostr.kafka import coordinates, make_consumer, unread_as_fetched
+from roostr.kafka import coordinates, make_consumer
 from roostr.logs import get_logger
 from roostr.settings import Settings
 
@@ -209,21 +209,32 @@ class MemberRuntime:
         """The records of held, restored partitions at or after where their input resumed (a
         fetch has answered for those partitions)."""
         taken = [m for m in messages if self._owned(m)]
-        self._unanswered -= {coordinates(m)[:2] for m in taken}
+        if self._unanswered:  # only just after a restore: no second look at each record
+            self._unanswered -= {coordinates(m)[:2] for m in taken}
         return taken
 
     def at_end(self, event: Message) -> None:
         """An end-of-partition event (``fetch_batch``, ``usable``): a fetch answered for it."""
-        self._unanswered.discard((event.topic() or "", event.partition() or 0))
+        self._unanswered.discard(coordinates(event)[:2])
 
     def left_to_read(
         self, consumer: Consumer, partitions: list[Partition], read_to: Mapping[Partition, int]
     ) -> dict[Partition, int | None]:
-        """How many offsets of each held partition lie past ``read_to`` (or where it resumed),
-        up to the end the client's fetches report (no broker round trip: the client fetches
-        ahead in the background); None until a fetch has answered since it resumed."""
-        left = unread_as_fetched(consumer, partitions, {**self._resume_at, **read_to})
-        return {p: None if p in self._unanswered else n for p, n in left.items()}
+        """How many offsets of each held partition lie past ``read_to`` (or where it resumed;
+        or the client's position, which also steps over a transaction's commit marker that no
+        record reaches) up to the end the client's fetches report; None until a fetch has
+        answered since it resumed. No broker round trip (the client fetches ahead in the
+        background), and no listed end: it may lag the fetched one (the embedded Tansu lists
+        its last batch's first offset + 1)."""
+        left: dict[Partition, int | None] = {}
+        asked = [TopicPartition(t, p) for t, p in partitions]
+        for tp in consumer.position(asked) if asked else []:
+            where = (tp.topic, tp.partition)
+            low, high = consumer.get_watermark_offsets(tp, cached=True)
+            at = max(read_to.get(where, self._resume_at.get(where, low)), tp.offset, low)
+            answered = high >= 0 and where not in self._unanswered
+            left[where] = max(high - at, 0) if answered else None
+        return left
 
     def unread(self, consumer: Consumer, topic: str) -> set[int]:
         """The held, restored partitions of ``topic`` with records the member has not been

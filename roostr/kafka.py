@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
@@ -181,25 +180,6 @@ def watermark_offsets(consumer: Consumer, tp: TopicPartition, timeout_s: float) 
             if exc.args[0].code() not in _LEADER_NOT_YET_KNOWN or time.monotonic() > deadline:
                 raise
         time.sleep(0.1)
-
-
-def unread_as_fetched(
-    consumer: Consumer, partitions: list[tuple[str, int]], read_to: Mapping[tuple[str, int], int]
-) -> dict[tuple[str, int], int | None]:
-    """How many offsets of each partition lie between what was read (``read_to``, the next
-    offset; or the client's position, which also steps over a transaction's commit marker that
-    no record reaches) and the end the client's own fetches report; None while no fetch has
-    answered. No broker round trip: a listed end may lag the fetched one (the embedded Tansu
-    lists its last batch's first offset + 1)."""
-    unread: dict[tuple[str, int], int | None] = {}
-    for tp in (
-        consumer.position([TopicPartition(t, p) for t, p in partitions]) if partitions else []
-    ):
-        where = (tp.topic, tp.partition)
-        low, high = consumer.get_watermark_offsets(tp, cached=True)
-        at = max(read_to.get(where, low), tp.offset, low)
-        unread[where] = max(high - at, 0) if high >= 0 else None
-    return unread
 
 
 def make_admin(settings: Settings, **overrides: Any) -> AdminClient:

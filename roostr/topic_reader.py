@@ -38,7 +38,7 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 
 from roostr.errors import TopicUnreadable
-from roostr.kafka import make_consumer, watermark_offsets
+from roostr.kafka import coordinates, make_consumer, watermark_offsets
 from roostr.logs import get_logger
 from roostr.settings import Settings
 
@@ -275,14 +275,13 @@ def fetched_ends(settings: Settings, topic: str, timeout_s: float = 30.0) -> dic
     reader = private_consumer(settings, "ends", **{"enable.partition.eof": True})
     ends: dict[int, int] = {}
     try:
-        listed = [TopicPartition(topic, p) for p in partitions]
-        reader.assign(
-            [TopicPartition(topic, p, watermark_offsets(reader, tp, timeout_s)[1])
-             for p, tp in zip(partitions, listed, strict=True)]
-        )  # fmt: skip
+        listed = {p: watermark_offsets(reader, TopicPartition(topic, p), timeout_s)[1]
+                  for p in partitions}  # fmt: skip
+        reader.assign([TopicPartition(topic, p, at) for p, at in listed.items()])
 
         def reached(event: Message) -> None:
-            ends[event.partition() or 0] = event.offset() or 0
+            _topic, partition, offset = coordinates(event)
+            ends[partition] = offset
 
         deadline = time.monotonic() + timeout_s
         while len(ends) < len(partitions):
