@@ -30,6 +30,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +57,10 @@ def _pinned_version() -> str:
 
 KAFKA_VERSION = _pinned_version()
 CACHE = Path.home() / ".cache" / "roostr"
+# A cluster formats its nodes in parallel threads, each asking for the class path: on a cold
+# cache, one Maven run resolves it while the others wait (concurrent runs copying into the same
+# directory fail with "Failed to copy full contents").
+_RESOLVING = threading.Lock()
 
 # kafka_2.13 and its runtime dependencies. It declares slf4j without a binding: log4j's binding is
 # added afterwards, at the log4j version Kafka itself brings, so its log reaches log4j's file.
@@ -107,8 +112,14 @@ def classpath(version: str = KAFKA_VERSION) -> str:
     """The broker's class path: resolved with Maven on first use, then read from the cache."""
     home = _cache_dir(version)
     done = home / "classpath.txt"
-    if done.exists():
-        return done.read_text()
+    with _RESOLVING:
+        if not done.exists():
+            _resolve(version, home, done)
+    return done.read_text()
+
+
+def _resolve(version: str, home: Path, done: Path) -> None:
+    """Copy the broker's jars into ``home`` with Maven and write their class path to ``done``."""
     libs = home / "libs"
     home.mkdir(parents=True, exist_ok=True)
     pom = home / "pom.xml"
@@ -122,7 +133,6 @@ def classpath(version: str = KAFKA_VERSION) -> str:
     partial = home / f"classpath.{os.getpid()}"
     partial.write_text(path)
     partial.replace(done)  # last, and atomic: a cache holding classpath.txt is complete
-    return path
 
 
 def _cluster_id() -> str:
