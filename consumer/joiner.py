@@ -209,8 +209,11 @@ class OutcomeJoiner(RuntimeControl):
         1. Fold every record into its partition's labeler (bad records become dead letters).
         2. Resolve what the clocks passed: each ticker's own, and the member's watermark, so a
            quiet ticker still resolves (``_member_watermark``).
-        3. Produce outcomes, dead letters, then per partition the changed state and a marker
-           with the input offsets it reflects; wait until the broker acknowledged all of them.
+        3. Produce outcomes and dead letters; once the broker acknowledged them, per partition
+           the changed state and a marker with the input offsets it reflects, and wait for those.
+           The state goes second because a restore trusts it: had it gone with the outcomes, a
+           crash could land a marker whose outcomes were never acknowledged (the broker is sent
+           each partition's records on its own), and no restart would emit them again.
         4. Only then commit the input offsets (the marker, not the commit, is what a restore
            trusts; the commit keeps the group's lag meaningful).
         5. After the batch (``run``), the label cutoffs that rose are published: they vouch
@@ -250,15 +253,16 @@ class OutcomeJoiner(RuntimeControl):
             Output(s.topic_outcomes, o.signal_id.encode(), o.model_dump_json().encode())
             for o in outcomes
         ]
+        state: list[Output] = []
         for partition in sorted(touched):
             labeler = self._labelers[partition]
-            outputs += self._logs[partition].batch(
+            state += self._logs[partition].batch(
                 labeler.state.changes(),
                 self._offsets(partition),
                 labeler.state.snapshot,
                 labeler.state.size(),
             )
-        self._note_outcome_ends(self._deliver(consumer, outputs, self._inputs(touched)))
+        self._note_outcome_ends(self._deliver(consumer, outputs, self._inputs(touched), state))
         self._report(counts, outcomes)
 
     def _add_signal(
@@ -378,19 +382,24 @@ class OutcomeJoiner(RuntimeControl):
         ]
 
     def _deliver(
-        self, consumer: Consumer, outputs: list[Output], offsets: list[TopicPartition]
+        self,
+        consumer: Consumer,
+        outputs: list[Output],
+        offsets: list[TopicPartition],
+        state: list[Output] | None = None,
     ) -> dict[tuple[str, int], int]:
-        """Outputs acknowledged, then the input offsets committed: one Kafka transaction in
-        transactional mode (both visible to read_committed readers, or neither), else through
-        the commit queue, drained at once (produce, wait, commit). Returns the offset after the
-        last output acknowledged, per partition."""
+        """Outputs acknowledged, then ``state`` (changelog records), then the input offsets
+        committed: one Kafka transaction in transactional mode (all visible to read_committed
+        readers, or none), else through the commit queue, drained at once (produce, wait,
+        produce the state, wait, commit). Returns the offset after the last output
+        acknowledged, per partition of the outputs."""
         assert self._producer is not None and self.commits is not None
         if self.transactional:
             metadata = consumer.consumer_group_metadata()
             return deliver_in_transaction(
-                self._producer, outputs, offsets, metadata, _FLUSH_TIMEOUT_S
+                self._producer, outputs + (state or []), offsets, metadata, _FLUSH_TIMEOUT_S
             )
-        delivery = self.commits.send(outputs, offsets)
+        delivery = self.commits.send(outputs, offsets, after_ack=state or ())
         self.commits.drain()
         return delivery.ends
 
