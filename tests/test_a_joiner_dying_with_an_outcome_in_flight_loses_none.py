@@ -68,7 +68,7 @@ def test_a_joiner_dying_with_an_outcome_unacknowledged_writes_no_state_past_it(
     monkeypatch.setattr(_LosesAnOutcome, "lost", lost)
     monkeypatch.setattr(_LosesAnOutcome, "after_loss", after_loss)
     monkeypatch.setattr(roostr.kafka, "Producer", _LosesAnOutcome)
-    monkeypatch.setattr(consumer.joiner, "_FLUSH_TIMEOUT_S", 5.0)  # the wait for the lost one
+    monkeypatch.setattr(consumer.joiner, "_FLUSH_TIMEOUT_S", 10.0)  # the wait for the lost one
 
     thread, status = _run(OutcomeJoiner(settings))
     thread.join(120)
