@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -386,7 +387,7 @@ class OutcomeJoiner(RuntimeControl):
         consumer: Consumer,
         outputs: list[Output],
         offsets: list[TopicPartition],
-        state: list[Output] | None = None,
+        state: Sequence[Output] = (),
     ) -> dict[tuple[str, int], int]:
         """Outputs acknowledged, then ``state`` (changelog records), then the input offsets
         committed: one Kafka transaction in transactional mode (all visible to read_committed
@@ -397,9 +398,9 @@ class OutcomeJoiner(RuntimeControl):
         if self.transactional:
             metadata = consumer.consumer_group_metadata()
             return deliver_in_transaction(
-                self._producer, outputs + (state or []), offsets, metadata, _FLUSH_TIMEOUT_S
+                self._producer, [*outputs, *state], offsets, metadata, _FLUSH_TIMEOUT_S
             )
-        delivery = self.commits.send(outputs, offsets, after_ack=state or ())
+        delivery = self.commits.send(outputs, offsets, after_ack=state)
         self.commits.drain()
         return delivery.ends
 
