@@ -47,6 +47,7 @@ from training.predictive_metrics import (
 )
 
 __all__ = [
+    "DEPLOYMENT_CLOCKS",
     "MONOTONE_INCREASING",
     "TrainingError",
     "TrainingResult",
@@ -60,6 +61,16 @@ __all__ = [
 # The methodology fixes these directions: Dan's endorsement and a caller's track record never
 # lower P. Looked up by name; a feature absent from the set is skipped.
 MONOTONE_INCREASING = ("dan_endorsed", "source_hit_rate", "author_hit_rate")
+# The deployment's clocks: counts that grow with its age, not with anything about the call. Within
+# a training window they rise with time, so a model fits any drift of the win rate onto them and
+# extrapolates it past the window (at 16 signals a day the served probabilities of a thousand
+# outcomes averaged 0.55 where 0.31 won; training/README.md, "Deployment clocks"). The model
+# is fitted without them; they stay features.
+DEPLOYMENT_CLOCKS = (
+    "source_resolved_signals",
+    "author_resolved_signals",
+    "hours_since_first_mention",
+)
 MIN_FOLD_TRAIN_ROWS = 50
 # A fold trained on less than this share of the latest fold's rows measures a much younger model
 # than the one that ships (fitted on all of them), and would hold a challenger to a handicap.
@@ -132,10 +143,17 @@ def fit_model(
 def template(
     feature_names: Sequence[str], seed: int, params: Mapping[str, Any] | None = None
 ) -> ConvictionModel:
-    """An unfitted ConvictionModel with roostr's monotone constraints and ``params`` on top."""
+    """An unfitted ConvictionModel with roostr's monotone constraints and excluded clocks, and
+    ``params`` on top."""
     constraints = {name: 1 for name in MONOTONE_INCREASING if name in feature_names}
+    clocks = tuple(name for name in DEPLOYMENT_CLOCKS if name in feature_names)
     return ConvictionModel(
-        **{"monotone_constraints": constraints, "random_state": seed, **(params or {})}
+        **{
+            "monotone_constraints": constraints,
+            "excluded_features": clocks,
+            "random_state": seed,
+            **(params or {}),
+        }
     )
 
 

@@ -110,6 +110,12 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
     (chosen by the model's own time-ordered validation loss on matured outcomes, see
     ``training/README.md``; models saved before it existed did not spread them).
 
+    ``excluded_features`` are read as missing in every row, by every booster, in fitting and in
+    serving: columns that stay in the feature set (and on the scored record) but that the model
+    must not weigh. roostr excludes the deployment's clocks (``training.trainer``): counts that
+    grow with the deployment's age, onto which a model fits any drift of the win rate within its
+    training window and then extrapolates it.
+
     ``predict_proba`` has scikit-learn's shape ``(n, 2)``; ranking scorers (``roc_auc``) go
     through ``decision_function``, as scikit-learn prefers for binary classifiers. Before
     ``fit`` every prediction raises scikit-learn's ``NotFittedError``. Saving and loading:
@@ -134,6 +140,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         linear_l1_rows: tuple[float, ...] = (5.0, 15.0),
         rule_input: str | None = DEFAULT_RULE_SET,
         spread_priors: bool = True,
+        excluded_features: tuple[str, ...] = (),
         monotone_constraints: Mapping[str, int] | None = None,
         validation_fraction: float = 0.4,
         validation_folds: int = 3,
@@ -157,6 +164,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         self.linear_l1_rows = linear_l1_rows
         self.rule_input = rule_input
         self.spread_priors = spread_priors
+        self.excluded_features = excluded_features
         self.monotone_constraints = monotone_constraints
         self.validation_fraction = validation_fraction
         self.validation_folds = validation_folds
@@ -213,7 +221,7 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
             raise ModelError(f"{matrix.shape[0]} rows but {labels.shape[0]} labels")
         if len(np.unique(labels)) < 2:
             raise ModelError("training labels hold a single class")
-        self._check_constraints(names)
+        self._check_names(names)
         if self.rule_input is not None and self.rule_input not in RULE_SETS:
             raise ModelError(f"unknown rule set {self.rule_input!r}; known: {sorted(RULE_SETS)}")
         self.feature_names_in_ = np.array(names, dtype=object)
@@ -272,12 +280,19 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         return {"auto": linear + trees, "gblinear": linear, "gbtree": trees}[self.booster]
 
     def _inputs(self, matrix: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        """The booster's input: the features, plus the rule score when there is a rule input."""
+        """The booster's input: the features with the excluded ones missing, plus the rule score
+        (of every feature, as the rule set reads them) when there is a rule input."""
         rule = getattr(self, "rule_input_", None)
-        if rule is None:
-            return matrix
-        score = RULE_SETS[rule].score(matrix).astype(np.float32)
-        return np.ascontiguousarray(np.column_stack([matrix, score]), dtype=np.float32)
+        columns = [matrix]
+        if rule is not None:
+            columns.append(RULE_SETS[rule].score(matrix).astype(np.float32)[:, None])
+        inputs = np.ascontiguousarray(np.hstack(columns), dtype=np.float32)  # a copy, always
+        inputs[:, self._excluded_columns()] = np.nan
+        return inputs
+
+    def _excluded_columns(self) -> list[int]:
+        excluded = set(self.excluded_features)
+        return [i for i, name in enumerate(self.feature_names) if name in excluded]
 
     def _constraints(self) -> dict[str, int]:
         """Monotone directions by input name: the caller's, and the rule input increasing."""
@@ -392,10 +407,13 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
                 return booster, scale
             standardized[:, [column[name] for name in pinned]] = np.nan
 
-    def _check_constraints(self, feature_names: Sequence[str]) -> None:
-        unknown = set(self.monotone_constraints or {}) - set(feature_names)
-        if unknown:
-            raise ModelError(f"monotone constraints name unknown features: {sorted(unknown)}")
+    def _check_names(self, feature_names: Sequence[str]) -> None:
+        for what, names in (
+            ("monotone constraints", set(self.monotone_constraints or {})),
+            ("excluded features", set(self.excluded_features)),
+        ):
+            if unknown := names - set(feature_names):
+                raise ModelError(f"{what} name unknown features: {sorted(unknown)}")
 
     def _linear_violations(self, booster: xgb.Booster) -> list[str]:
         """Features whose linear weight points against their monotone constraint."""

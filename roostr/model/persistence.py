@@ -25,7 +25,12 @@ __all__ = ["MODEL_SUFFIXES", "load_model", "save_model"]
 MODEL_SUFFIXES = (".json", ".ubj")
 _ATTR = "roostr"  # booster attribute holding the wrapper's own state as JSON
 # What a model saved before a parameter existed was trained with (not today's default).
-_LEGACY_PARAMS: dict[str, Any] = {"rule_input": None, "linear_l1_rows": (), "spread_priors": False}
+_LEGACY_PARAMS: dict[str, Any] = {
+    "rule_input": None,
+    "linear_l1_rows": (),
+    "spread_priors": False,
+    "excluded_features": (),
+}
 
 
 def save_model(model: ConvictionModel, path: Path | str) -> Path:
@@ -67,7 +72,8 @@ def load_model(path: Path | str) -> ConvictionModel:
     # models saved before the linear booster existed lack its state: they are tree models;
     # models saved before the rule input or L1 existed were trained without them
     params = {**_LEGACY_PARAMS, **state["params"]}
-    params["linear_l1_rows"] = tuple(params["linear_l1_rows"])  # JSON made it a list
+    for name in ("linear_l1_rows", "excluded_features"):
+        params[name] = tuple(params[name])  # JSON made it a list
     model = ConvictionModel(**params)
     model.standardization_ = state.get("standardization")
     model.booster_type_ = json.loads(booster.save_config())["learner"]["gradient_booster"]["name"]
