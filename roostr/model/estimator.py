@@ -283,16 +283,15 @@ class ConvictionModel(ClassifierMixin, BaseEstimator):
         """The booster's input: the features with the excluded ones missing, plus the rule score
         (of every feature, as the rule set reads them) when there is a rule input."""
         rule = getattr(self, "rule_input_", None)
+        excluded = np.isin(self.feature_names_in_, self.excluded_features)
+        if rule is None and not excluded.any():
+            return matrix
         columns = [matrix]
         if rule is not None:
             columns.append(RULE_SETS[rule].score(matrix).astype(np.float32)[:, None])
-        inputs = np.ascontiguousarray(np.hstack(columns), dtype=np.float32)  # a copy, always
-        inputs[:, self._excluded_columns()] = np.nan
+        inputs = np.ascontiguousarray(np.hstack(columns), dtype=np.float32)  # a copy
+        inputs[:, : matrix.shape[1]][:, excluded] = np.nan
         return inputs
-
-    def _excluded_columns(self) -> list[int]:
-        excluded = set(self.excluded_features)
-        return [i for i, name in enumerate(self.feature_names) if name in excluded]
 
     def _constraints(self) -> dict[str, int]:
         """Monotone directions by input name: the caller's, and the rule input increasing."""
