@@ -35,6 +35,10 @@ RECORD_OVERHEAD_BYTES = 1024
 ~40 bytes of record header (plus header bytes) against ``message.max.bytes``, and a record that
 travels alone carries a 61-byte batch header to the broker."""
 
+# How long a transaction may stay open: a crashed member's holds read_committed readers back
+# until then, and batches take milliseconds.
+_TRANSACTION_TIMEOUT_MS = 10_000
+
 
 def max_payload_bytes(settings: Settings) -> int:
     """The most key + value bytes one produced record may carry and still be accepted."""
@@ -72,6 +76,7 @@ def make_producer(settings: Settings, **overrides: Any) -> Producer:
         "enable.idempotence": True,  # implies acks=all and bounded in-flight requests
         "acks": "all",
         "linger.ms": settings.linger_ms,
+        "request.timeout.ms": settings.request_timeout_ms,  # a produce's own bound (30 s)
         # The one record limit: the scoring service bounds every output to it (max_payload_bytes).
         "message.max.bytes": settings.max_record_bytes,
         **overrides,
@@ -84,14 +89,16 @@ def make_transactional_producer(settings: Settings, group: str, **overrides: Any
 
     A fresh transactional.id per process: a zombie member is fenced by the consumer group
     metadata sent with its offsets (KIP-447), not by reusing an id. A crashed member's open
-    transaction holds back read_committed readers until it times out, hence a short transaction
-    timeout (batches take milliseconds).
+    transaction holds back read_committed readers until it times out (``_TRANSACTION_TIMEOUT_MS``).
     """
     transactional_id = f"{group}-{uuid.uuid4().hex}"
-    producer = make_producer(
-        settings,
-        **{"transactional.id": transactional_id, "transaction.timeout.ms": 10_000, **overrides},
-    )
+    transaction = {
+        "transactional.id": transactional_id,
+        "transaction.timeout.ms": _TRANSACTION_TIMEOUT_MS,
+        # librdkafka refuses a request timeout within 100 ms of the transaction's
+        "socket.timeout.ms": min(settings.request_timeout_ms, _TRANSACTION_TIMEOUT_MS - 1_000),
+    }
+    producer = make_producer(settings, **transaction, **overrides)
     producer.init_transactions(30)
     return producer
 

@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     # client; lower means less latency at low rates, more requests per record under load.
     fetch_wait_ms: int = Field(5, ge=0, le=10_000)
     linger_ms: int = Field(1, ge=0, le=10_000)
+    # A broker that stops answering without closing its connections (paused, hung, its host cut
+    # off) holds every request sent to it for this long; then the client drops the connection,
+    # refreshes its metadata and sends to the partitions' new leaders. librdkafka's defaults (60 s
+    # for a request, 30 s for a produce or a connection setup) stalled a member for the whole of
+    # a 30 s controller pause after the node had been fenced 6 s in (consumer/README.md, "Broker
+    # faults with replication").
+    request_timeout_ms: int = Field(10_000, ge=1_000, le=300_000)
     # Offsets of acknowledged batches are committed (asynchronously) at most this often: one
     # commit request per interval instead of per batch; a crash replays at most this much more.
     commit_interval_ms: int = Field(100, ge=0, le=60_000)
@@ -203,6 +210,8 @@ class Settings(BaseSettings):
             "bootstrap.servers": self.bootstrap_servers,
             "security.protocol": self.security_protocol,
             "client.id": self.client_id,
+            "socket.timeout.ms": self.request_timeout_ms,
+            "socket.connection.setup.timeout.ms": self.request_timeout_ms,
         }
         if self.sasl_mechanism:
             config["sasl.mechanism"] = self.sasl_mechanism

@@ -60,7 +60,8 @@ INPUTS, RATE = 4000, 100  # a 40 s stream, spanning each fault and the recovery 
 # A killed node is fenced (out of every ISR: writes go on) 4 s after its last heartbeat; a paused
 # controller is first replaced (2 s to notice, an election) and then fenced, 7-10 s in all and
 # 12.8 s once on this 2-core machine, and a rebalance follows when it was the group's coordinator
-# too. Each fault lasts at least twice as long, so scoring must resume within its first half.
+# too; a request sent to the paused node meanwhile is given up after ROOSTR_REQUEST_TIMEOUT_MS
+# (10 s). Each fault lasts at least twice as long, so scoring must resume within its first half.
 OUTAGE_S, PAUSE_S = 15.0, 30.0
 
 
