@@ -76,7 +76,7 @@ def make_producer(settings: Settings, **overrides: Any) -> Producer:
         "enable.idempotence": True,  # implies acks=all and bounded in-flight requests
         "acks": "all",
         "linger.ms": settings.linger_ms,
-        "request.timeout.ms": settings.request_timeout_ms,  # a produce's own bound (30 s)
+        "request.timeout.ms": settings.request_timeout_ms,  # a produce's bound (librdkafka: 30 s)
         # The one record limit: the scoring service bounds every output to it (max_payload_bytes).
         "message.max.bytes": settings.max_record_bytes,
         **overrides,
@@ -95,7 +95,7 @@ def make_transactional_producer(settings: Settings, group: str, **overrides: Any
     transaction = {
         "transactional.id": transactional_id,
         "transaction.timeout.ms": _TRANSACTION_TIMEOUT_MS,
-        # librdkafka refuses a request timeout within 100 ms of the transaction's
+        # librdkafka wants the socket timeout at least 100 ms under the transaction timeout
         "socket.timeout.ms": min(settings.request_timeout_ms, _TRANSACTION_TIMEOUT_MS - 1_000),
     }
     producer = make_producer(settings, **transaction, **overrides)
